@@ -1,0 +1,1 @@
+"""Capture sources: one thread each, every sample timestamped (see ``base.py``)."""

@@ -1,0 +1,139 @@
+"""The protocol every capture source follows.
+
+A source is one thread that reads a device or a file and hands each sample to a sink::
+
+    source = SomeSource(config, sink=buffers.push)   # sink(sample) is called on the source's thread
+    source.start()
+    ...
+    source.stop()          # cooperative; wakes blocked reads
+    source.join(timeout=2) # re-raises the error that ended the thread, if any
+
+A sample is one frame of one stream. Color, depth and skeleton of the same instant share an
+``index`` where the device pairs them (a RealSense frame set); otherwise the sync stage pairs
+them by ``host_ns``/``device_ms`` with a tolerance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+STREAMS = ("color", "depth", "skeleton", "audio")
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """One hand (or body) in MediaPipe's conventions.
+
+    ``image``: (J, 3) float32 — x, y normalised to the (unmirrored) image, z relative to the wrist
+    in roughly the same scale as x; ``world``: (J, 3) float32 metres, origin near the hand's
+    centre, or None; ``handedness``: "Left" or "Right" as MediaPipe reports it; ``score``: its
+    confidence in [0, 1].
+    """
+
+    image: np.ndarray
+    world: np.ndarray | None = None
+    handedness: str = "Right"
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One frame of one stream.
+
+    ``data`` by stream: color (H, W, 3) uint8 RGB; depth (H, W) uint16 in the device's depth units
+    (``StreamInfo.depth_scale`` metres each, 0 = no data); skeleton: a ``Skeleton`` or None when no
+    hand was found in that frame; audio: (N,) float32 in [-1, 1] at ``StreamInfo.rate`` Hz.
+    ``host_ns`` is ``time.monotonic_ns()`` when the sample was captured (for replayed files: when
+    it was read); ``device_ms`` the device's own timestamp where it has one; ``index`` the frame
+    number (the device's where it gives one; gaps are drops).
+    """
+
+    stream: str
+    data: object
+    index: int
+    host_ns: int
+    device_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a source tells about one of its streams before the first sample."""
+
+    stream: str
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    rate: int = 0  # audio sample rate, Hz
+    depth_scale: float = 0.0  # metres per depth unit
+    intrinsics: dict = field(default_factory=dict)  # fx, fy, ppx, ppy, model, coeffs
+
+
+Sink = Callable[[Sample], None]
+
+
+class SourceThread:
+    """Base class of the sources: one thread, cooperative stop, errors reach ``join``.
+
+    Subclasses implement ``_run()``, a loop that reads until ``self.stopping`` is set or the input
+    ends, and passes each sample to ``self.emit``. ``stream_info`` describes the streams.
+    """
+
+    name = "source"
+
+    def __init__(self, *, sink: Sink) -> None:
+        self._sink = sink
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.stream_info: dict[str, StreamInfo] = {}
+        self.finished = threading.Event()  # set when the thread ends, for whatever reason
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"{self.name} was already started")
+        self._thread = threading.Thread(target=self._main, name=self.name)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread; re-raise the error that ended it. TimeoutError if still running."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"{self.name} did not stop within {timeout} s")
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep that wakes on ``stop()``; True when stopping."""
+        return self._stop.wait(seconds)
+
+    def emit(self, sample: Sample) -> None:
+        self._sink(sample)
+
+    def _main(self) -> None:
+        try:
+            self._run()
+        except BaseException as error:  # handed to join(), never lost
+            self._error = error
+        finally:
+            self.finished.set()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+def now_ns() -> int:
+    return time.monotonic_ns()

@@ -1,0 +1,1 @@
+"""The model library of mmtm-live: MMTM, the streams, the fusion network and their data."""

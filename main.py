@@ -1,0 +1,140 @@
+"""The mmtm-live command line: parses arguments, builds config objects, calls one function.
+
+Exit codes: 0 success; 2 bad input or usage (one clear line on stderr); 1 an internal error.
+With no arguments it runs ``demo --source auto``.
+
+Each subcommand has an ``_add_<name>`` function that declares its arguments and a ``_run_<name>``
+function that builds its config and calls into ``app/`` or ``fusion/``; imports happen there, so
+that one command's optional SDK never slows or breaks another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from fusion.errors import BadInput
+
+PROG = "mmtm-live"
+
+
+def _not_built(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        raise BadInput(f"'{name}' is not built yet (issue #{issue})")
+
+    return run
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)")
+    p.add_argument("--source", default="auto", help="auto|realsense|webcam|sample|PATH (default: auto)")
+    p.add_argument("--model", help="checkpoint to run (default: the bundled model for the source)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
+    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.set_defaults(run=_not_built("demo", 6))
+
+
+# --- replay --------------------------------------------------------------------------------------
+
+def _add_replay(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')")
+    p.add_argument("path", help="a recording, a video file, or 'sample'")
+    p.add_argument("--model", help="checkpoint to run")
+    p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
+    p.add_argument("--deterministic", action="store_true", help="process every frame, in order")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.set_defaults(run=_not_built("replay", 5))
+
+
+# --- record --------------------------------------------------------------------------------------
+
+def _add_record(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("record", help="record a source to the project's recording format")
+    p.add_argument("out", help="the recording to write")
+    p.set_defaults(run=_not_built("record", 5))
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+def _add_sources(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sources", help="list cameras, RealSense devices and audio inputs")
+    p.set_defaults(run=_not_built("sources", 5))
+
+
+# --- generate ------------------------------------------------------------------------------------
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="generate a synthetic RGB-D-skeleton gesture dataset")
+    p.set_defaults(run=_not_built("generate", 3))
+
+
+# --- train ---------------------------------------------------------------------------------------
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a stream, late fusion or MMTM")
+    p.set_defaults(run=_not_built("train", 4))
+
+
+# --- eval ----------------------------------------------------------------------------------------
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="offline and online accuracy of a model")
+    p.set_defaults(run=_not_built("eval", 4))
+
+
+# --- export --------------------------------------------------------------------------------------
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a checkpoint to TorchScript or ONNX")
+    p.set_defaults(run=_not_built("export", 2))
+
+
+# --- bench ---------------------------------------------------------------------------------------
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models")
+    p.set_defaults(run=_not_built("bench", 6))
+
+
+# --- model-info ----------------------------------------------------------------------------------
+
+def _add_model_info(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model-info", help="parameters and FLOPs per stream, per MMTM and in total")
+    p.set_defaults(run=_not_built("model-info", 2))
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Real-time multimodal gesture recognition with MMTM.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_demo, _add_replay, _add_record, _add_sources, _add_generate, _add_train,
+                _add_eval, _add_export, _add_bench, _add_model_info):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = ["demo", "--source", "auto"]
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except BadInput as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
