@@ -108,13 +108,28 @@ def _add_model_info(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_not_built("model-info", 2))
 
 
+# --- fetch-models --------------------------------------------------------------------------------
+
+def _add_fetch_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fetch-models", help="fetch MediaPipe's hand model bundle (offline, from PyPI)")
+    p.add_argument("--out", help="where to write hand_landmarker.task (default: the user cache)")
+    p.set_defaults(run=_run_fetch_models)
+
+
+def _run_fetch_models(args: argparse.Namespace) -> int:
+    from app.hand_model import ensure_hand_model
+
+    print(ensure_hand_model(args.out))
+    return 0
+
+
 # --- entry point ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Real-time multimodal gesture recognition with MMTM.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_demo, _add_replay, _add_record, _add_sources, _add_generate, _add_train,
-                _add_eval, _add_export, _add_bench, _add_model_info):
+                _add_eval, _add_export, _add_bench, _add_model_info, _add_fetch_models):
         add(sub)
     return parser
 
