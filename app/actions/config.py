@@ -27,6 +27,7 @@ Every problem is a ``BadInput`` naming the file, the line and the key at fault.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,7 +147,9 @@ def parse_actions(text: str, *, source: str = "<actions>", labels: Sequence[str]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise BadInput(f"{source}: not valid TOML: {e}") from None
+        line = re.search(r"at line (\d+)", str(e))
+        where = f"{source}:{line.group(1)}" if line else source
+        raise BadInput(f"{where}: not valid TOML: {e}") from None
     return _Checker(text, source, labels).config(data)
 
 

@@ -237,6 +237,8 @@ class ActionDispatcher:
     def _write_jsonl(self, action: JsonlAction, event: Event) -> str:
         line = json.dumps(_event_json(event)) + "\n"
         with self._lock:
+            if self._state == "stopped":  # stop() closed the files; never reopen one
+                return f"skip jsonl {action.path}: dispatcher stopped"
             if action.path == "-":
                 out = self._stdout or sys.stdout
             else:

@@ -137,7 +137,7 @@ def test_labels_are_passed_in():
 
 
 def test_invalid_toml_and_missing_file(tmp_path):
-    with pytest.raises(BadInput, match=r"test.toml: not valid TOML: .*line 2"):
+    with pytest.raises(BadInput, match=r"^test.toml:2: not valid TOML: .*line 2"):
         config("[global]\nenabled = = true\n")
     with pytest.raises(BadInput, match="nope.toml: actions file not found"):
         load_actions(tmp_path / "nope.toml")
