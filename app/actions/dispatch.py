@@ -97,7 +97,7 @@ class ActionDispatcher:
         self._pending: deque[tuple[tuple[str, ...], float]] = deque()  # (argv, timeout_s)
         self._busy = False
         self._proc: subprocess.Popen | None = None
-        self._state = "new"  # new -> running -> stopped
+        self._state = "new"  # new -> running -> stopped, or running -> failed (worker error)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._results: deque[CommandResult] = deque(maxlen=64)
@@ -140,8 +140,8 @@ class ActionDispatcher:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no command is pending or running; False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: (not self._pending and not self._busy) or self._state == "stopped",
-                                       timeout)
+            return self._cond.wait_for(
+                lambda: (not self._pending and not self._busy) or self._state in ("stopped", "failed"), timeout)
 
     def __enter__(self) -> ActionDispatcher:
         self.start()
@@ -307,6 +307,10 @@ class ActionDispatcher:
                     self._on_command_done(result)
         except BaseException as error:  # handed to join(), never lost
             self._error = error
+            with self._cond:
+                if self._state == "running":
+                    self._state = "failed"  # later commands say so instead of waiting forever
+                self._pending.clear()
         finally:
             with self._cond:
                 self._busy = False
@@ -375,14 +379,19 @@ def open_keyboard() -> tuple[_Keyboard | None, str]:
         return None, "no display (DISPLAY and WAYLAND_DISPLAY are unset)"
     try:
         from pynput import keyboard
+
+        return _Keyboard(keyboard), ""
     except ImportError as e:
         if getattr(e, "name", None) == "pynput":
             return None, "pynput is not installed (pip install pynput)"
-        return None, "pynput cannot reach the display: " + str(e).strip().splitlines()[0]
-    try:
-        return _Keyboard(keyboard), ""
+        return None, "pynput cannot reach the display: " + _first_line(e)
     except Exception as e:  # noqa: BLE001 - the backend's own failure, reported in one line
-        return None, f"pynput keyboard unavailable: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        return None, f"pynput keyboard unavailable: {type(e).__name__}: {_first_line(e)}"
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 # --- helpers -------------------------------------------------------------------------------------

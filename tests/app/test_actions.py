@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+import shlex
 import socket
 import sys
 import types
@@ -351,9 +352,12 @@ def test_worker_errors_reach_join(tmp_path):
     d.start()
     d.handle(Event("fist"))
     d._thread.join(timeout=30)
+    assert d.handle(Event("fist", 0.9, 5.0)) == ["command not run (dispatcher failed): " + shlex.join([sys.executable, "-c", "pass"])]
+    assert d.wait_idle(timeout=1)
     d.stop()
     with pytest.raises(KeyError, match="callback bug"):
         d.join(timeout=5)
+    d.join(timeout=5)  # reported once
 
 
 # --- keys ----------------------------------------------------------------------------------------
