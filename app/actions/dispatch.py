@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol, TextIO
 
 from app.actions.config import (
-    Action, ActionsConfig, CommandAction, JsonlAction, KeyAction, OscAction, OscArg, PLACEHOLDERS,
+    Action, ActionsConfig, CommandAction, GestureRule, JsonlAction, KeyAction, OscAction, OscArg, PLACEHOLDERS,
 )
 
 log = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ class ActionDispatcher:
 
     # --- internals: decisions --------------------------------------------------------------------
 
-    def _skip_reason(self, rule, score: float, t: float) -> str:
+    def _skip_reason(self, rule: GestureRule, score: float, t: float) -> str:
         if self._state == "stopped":
             return "dispatcher stopped"
         if not self.config.enabled:
