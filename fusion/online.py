@@ -132,6 +132,13 @@ class OnlineRecognizer:
         """The current smoothed probabilities (K,), or None before the first update."""
         return None if self._smooth is None else self._smooth.copy()
 
+    @property
+    def active(self) -> tuple[str, float] | None:
+        """The open segment as (label, smoothed score), or None when idle (for overlays)."""
+        if self._active is None:
+            return None
+        return self.labels[self._active], float(self._smooth[self._active])
+
     def update(self, scores: np.ndarray, t: float) -> list[GestureEvent]:
         """Feed one step: scores (K,) (probabilities, or logits if config.from_logits) at time t (s).
 

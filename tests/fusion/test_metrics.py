@@ -118,3 +118,27 @@ def test_evaluate_online_pools_streams_and_percentiles():
 def test_segment_ending_before_start_raises():
     with pytest.raises(ValueError, match="ends before"):
         match_events([("push", 2.0, 1.0)], [])
+
+
+def test_recogniser_and_online_metrics_together():
+    from fusion.online import OnlineConfig, recognize
+
+    labels = ("no_gesture", "fist", "swipe_left", "push")
+    fps, rows, segments, t = 30, [], [], 0.0
+    for label, seconds in [("no_gesture", 1.0), ("swipe_left", 0.6), ("no_gesture", 1.0),
+                           ("fist", 1.5), ("no_gesture", 1.0), ("push", 0.5), ("no_gesture", 1.0)]:
+        n = int(seconds * fps)
+        p = np.full(len(labels), 0.02)
+        p[labels.index(label)] = 1 - 0.02 * (len(labels) - 1)
+        rows += [p] * n
+        if label != "no_gesture":
+            segments.append((label, t, t + (n - 1) / fps))
+        t += n / fps
+    times = np.arange(len(rows)) / fps
+    events = recognize(OnlineConfig(), labels, np.stack(rows), times)
+    m = evaluate_online([(segments, events, times[-1] + 1 / fps)])
+    assert m.levenshtein == 1.0 and m.matched == 3 and m.false_triggers == 0
+    assert m.false_triggers_per_hour == 0.0
+    # dynamic gestures are called early (confident), the static one after its 0.5 s hold
+    assert -600 < m.delay_ms_p50 < 0 and m.delay_ms_p95 < 300
+    assert 0.0 < m.seen_p50 < 1.0

@@ -117,7 +117,9 @@ def test_flush_calls_a_gesture_still_running_at_the_end():
     for row, t in zip(scores, times):
         events += rec.update(row, t)
     assert events == []
+    assert rec.active is not None and rec.active[0] == "swipe_left"
     events = rec.flush(times[-1])
+    assert rec.active is None
     assert len(events) == 1 and events[0].label == "swipe_left" and events[0].end == times[-1]
     assert rec.flush(times[-1]) == []
 
