@@ -175,8 +175,8 @@ def parse_name(path: Path) -> tuple[int, int, int, int, int]:
     return tuple(int(g) for g in m.groups())  # type: ignore[return-value]
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    """All frames of an RGB video as (T, H, W, 3) uint8 RGB."""
+def read_rgb(path: Path, size: tuple[int, int] | None = None) -> np.ndarray:
+    """All frames of an RGB video as (T, H, W, 3) uint8 RGB, resized to size=(W, H) if given."""
     import cv2
 
     if not path.is_file():
@@ -188,6 +188,8 @@ def read_rgb(path: Path) -> np.ndarray:
             ok, frame = cap.read()
             if not ok:
                 break
+            if size is not None:
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
             frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     finally:
         cap.release()
@@ -203,11 +205,13 @@ class NTUReader:
     ``rgb`` is the folder of ``*_rgb.avi`` videos, or None for skeletons only; when given, every
     indexed sample must have its video. ``exclude`` lists sample names (e.g. the dataset's list of
     files with missing skeletons) to leave out. The skeletons have up to ``max_bodies`` bodies.
+    ``rgb_size`` = (W, H) resizes video frames as they are read (full HD is 6 MB a frame).
     """
 
     def __init__(self, *, skeletons: Path | str, rgb: Path | str | None = None,
                  benchmark: str | None = "xsub", split: str = "train", max_bodies: int = 2,
-                 exclude: frozenset[str] | set[str] | tuple[str, ...] = ()) -> None:
+                 exclude: frozenset[str] | set[str] | tuple[str, ...] = (),
+                 rgb_size: tuple[int, int] | None = None) -> None:
         self.root = Path(skeletons)
         self.rgb_root = None if rgb is None else Path(rgb)
         if benchmark not in ("xsub", "xview", None):
@@ -220,6 +224,7 @@ class NTUReader:
             raise BadInput(f"{self.rgb_root}: NTU RGB folder missing")
         self.classes = CLASSES
         self.max_bodies = max_bodies
+        self.rgb_size = rgb_size
         skip = {Path(e).stem for e in exclude}
         self.samples: list[NTUSample] = []
         for path in sorted(self.root.glob("*.skeleton")):
@@ -254,7 +259,7 @@ class NTUReader:
     def __getitem__(self, index: int) -> NTUClip:
         s = self.samples[index]
         skeleton = read_skeleton(s.skeleton, max_bodies=self.max_bodies)
-        rgb = None if s.rgb is None else read_rgb(s.rgb)
+        rgb = None if s.rgb is None else read_rgb(s.rgb, self.rgb_size)
         return NTUClip(skeleton=skeleton, rgb=rgb, label=s.label, name=s.name, sample=s)
 
     def __iter__(self) -> Iterator[NTUClip]:

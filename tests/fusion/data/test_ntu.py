@@ -72,6 +72,8 @@ def test_benchmark_splits_and_samples(ntu: Path):
     assert clip.label == 9 and clip.skeleton.xyz.shape == (2, 2, 25, 3)
     assert clip.rgb.shape == (3, 24, 32, 3) and clip.rgb.dtype == np.uint8
     assert np.allclose(clip.rgb[..., 0].mean(axis=(1, 2)), [40, 80, 120], atol=4)  # red, in RGB
+    small = NTUReader(skeletons=sk, benchmark="xview", split="train", rgb=rgb, rgb_size=(16, 12))
+    assert small[0].rgb.shape == (3, 12, 16, 3)
     everything = NTUReader(skeletons=sk, benchmark=None)
     assert len(everything) == 2  # A061 is left out
     assert everything[0].name == "hand waving" and everything[0].rgb is None
