@@ -106,6 +106,26 @@ class EgoGestureSession:
     depth_dir: Path
     segments: tuple[tuple[str, int, int], ...]
 
+    def segments_seconds(self, fps: float = 30.0) -> list[tuple[str, float, float]]:
+        """The true segments as (name, start_s, end_s), frame n (1-based) at (n - 1) / fps."""
+        return [(name, (a - 1) / fps, (b - 1) / fps) for name, a, b in self.segments]
+
+    def frames(self, modalities: Sequence[str] = ("color", "depth")
+               ) -> Iterator[tuple[int, np.ndarray | None, np.ndarray | None]]:
+        """Lazily yield (frame number, color (H, W, 3) RGB or None, depth (H, W) or None) for
+        every frame of the recording, from 1 until the first number with no file."""
+        n = 1
+        while True:
+            color_path = self.color_dir / f"{n:06d}.jpg"
+            depth_path = self.depth_dir / f"{n:06d}.jpg"
+            want_color, want_depth = "color" in modalities, "depth" in modalities
+            if (want_color and not color_path.is_file()) or \
+                    (want_depth and not depth_path.is_file()) or not (want_color or want_depth):
+                return
+            yield (n, _read_jpeg(color_path, grey=False) if want_color else None,
+                   _read_jpeg(depth_path, grey=True) if want_depth else None)
+            n += 1
+
 
 def _number(name: str, prefix: str) -> int | None:
     m = re.fullmatch(prefix + r"(\d+)", name, flags=re.IGNORECASE)

@@ -52,6 +52,13 @@ def test_reads_gestures_of_the_split_in_order(ego: Path):
     assert [s.segments for s in sessions] == [
         (("Scroll_hand_downward", 2, 5), ("Rotate_fists_clockwise", 7, 11)),
         (("Move_fingers_forward", 1, 3),)]
+    assert sessions[0].segments_seconds(fps=10.0) == [("Scroll_hand_downward", 0.1, 0.4),
+                                                     ("Rotate_fists_clockwise", 0.6, 1.0)]
+    frames = list(sessions[0].frames(("depth",)))
+    assert [n for n, _, _ in frames] == list(range(1, N + 1))
+    assert frames[0][1] is None and frames[0][2].shape == (H, W)
+    n, color, depth = next(sessions[0].frames())
+    assert n == 1 and color.shape == (H, W, 3) and depth.shape == (H, W)
 
 
 def test_split_subjects_and_modalities(ego: Path):
