@@ -1,0 +1,231 @@
+"""Aligns streams of different rates into frame sets, and measures skew, drops and latency.
+
+One stream is the reference (by default the first present of depth, color, skeleton: the
+fastest video stream of a RealSense or a webcam). Every reference frame becomes one ``FrameSet``
+holding, for each other video stream, the partner sample that
+
+1. has the same ``index`` (a RealSense frame set, or a skeleton computed on that color frame)
+   within ``tolerance_ms``: paired at once, before any nearer sample, or else
+2. is nearest in time within ``tolerance_ms``,
+
+or nothing (the stream is ``missing`` from that set). A partner is used once; a sample that
+repeats an index already seen (a frame set delivered twice, in parts) is counted as a duplicate
+and not used again. A reference frame is complete once each partner is found or can no longer
+arrive (a later sample of that stream is past the tolerance), or the reference stream has moved
+``max_wait_ms`` on; ``flush()`` completes the rest at the end of the input.
+
+Times: two samples are compared by ``device_ms`` when both have one, else by ``host_ns``.
+Audio is not paired frame by frame (the model reads it by time from its ring buffer); it is
+counted, and its drops reported. ``push`` is the sink of one or more sources (thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from app.ring_buffer import RingBuffer
+from app.sources.base import Sample, now_ns
+
+VIDEO = ("depth", "color", "skeleton")
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    tolerance_ms: float = 20.0  # nearest partner within this of the reference frame, else missing
+    max_wait_ms: float = 100.0  # a reference frame waits at most this (on its stream's clock)
+    reference: str | None = None  # None: the first of depth, color, skeleton among the streams
+    history: int = 32  # partner samples kept per stream while they wait for a reference frame
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """One reference frame and its partners (``samples`` includes the reference itself)."""
+
+    reference: str
+    samples: dict[str, Sample]
+    missing: tuple[str, ...]
+    ready_ns: int  # now_ns() when the set was complete
+
+    @property
+    def latency_ms(self) -> float:
+        """From the capture of the reference frame (its ``host_ns``) to this set being complete."""
+        return (self.ready_ns - self.samples[self.reference].host_ns) / 1e6
+
+
+def sample_time_ms(a: Sample, b: Sample) -> tuple[float, float]:
+    """Times of two samples on a common clock: device time when both have it, else host time."""
+    if a.device_ms is not None and b.device_ms is not None:
+        return a.device_ms, b.device_ms
+    return a.host_ns / 1e6, b.host_ns / 1e6
+
+
+class _StreamStats:
+    def __init__(self) -> None:
+        self.received = 0
+        self.duplicates = 0
+        self.dropped = 0
+        self.matched = 0
+        self.missing = 0
+        self.unmatched = 0
+        self.skew_ms: list[float] = []
+        self.last_index: int | None = None
+
+    def report(self) -> dict:
+        out = {"received": self.received, "dropped": self.dropped, "duplicates": self.duplicates,
+               "matched": self.matched, "missing": self.missing, "unmatched": self.unmatched}
+        if self.skew_ms:
+            skew = np.asarray(self.skew_ms)
+            out["skew_ms"] = {"mean": round(float(skew.mean()), 3),
+                              "p50": round(float(np.percentile(np.abs(skew), 50)), 3),
+                              "p95": round(float(np.percentile(np.abs(skew), 95)), 3),
+                              "max": round(float(np.abs(skew).max()), 3)}
+        return out
+
+
+class Synchronizer:
+    """The sink of the sources: writes each sample into its ring buffer (preprocessed once) and
+    hands complete ``FrameSet``s to ``on_set``, in order, on the pushing thread."""
+
+    def __init__(self, config: SyncConfig = SyncConfig(), *, streams: Sequence[str],
+                 on_set: Callable[[FrameSet], None] | None = None,
+                 buffers: Mapping[str, RingBuffer] | None = None,
+                 to_array: Mapping[str, Callable[[object], np.ndarray | None]] | None = None,
+                 audio_rate: int = 16000) -> None:
+        self.config = config
+        video = [s for s in VIDEO if s in streams]
+        self.reference = config.reference or (video[0] if video else None)
+        if self.reference is not None and self.reference not in streams:
+            raise ValueError(f"reference stream {self.reference!r} is not among {list(streams)}")
+        self.partners = tuple(s for s in video if s != self.reference)
+        self.on_set = on_set
+        self.buffers = dict(buffers or {})
+        self.to_array = dict(to_array or {})
+        self.audio_rate = audio_rate
+        self._audio_samples = 0  # audio samples buffered so far: the audio buffer's frame numbers
+        self._lock = threading.Lock()
+        self._pending: deque[Sample] = deque()
+        self._history = {s: deque(maxlen=config.history) for s in self.partners}
+        self._used: dict[str, set[int]] = {s: set() for s in self.partners}  # ids of used samples
+        self._stats = {s: _StreamStats() for s in streams}
+        self.sets = 0
+        self.latency_ms: list[float] = []
+
+    def push(self, sample: Sample) -> None:
+        with self._lock:
+            stats = self._stats.setdefault(sample.stream, _StreamStats())
+            if stats.last_index is not None and sample.index <= stats.last_index:
+                stats.duplicates += 1
+                return
+            if stats.last_index is not None:
+                stats.dropped += sample.index - stats.last_index - 1
+            stats.last_index = sample.index
+            stats.received += 1
+            buffer = self.buffers.get(sample.stream)
+            if buffer is not None:
+                self._buffer(buffer, sample)
+            if sample.stream == self.reference:
+                self._pending.append(sample)
+            elif sample.stream in self._history:
+                history = self._history[sample.stream]
+                if len(history) == history.maxlen:
+                    self._forget(sample.stream, history[0])
+                history.append(sample)
+            else:
+                return
+            self._resolve(final=False)
+
+    def flush(self) -> None:
+        """Complete every waiting reference frame (end of input)."""
+        with self._lock:
+            self._resolve(final=True)
+            for stream, history in self._history.items():
+                while history:
+                    self._forget(stream, history.popleft())
+
+    def stats(self) -> dict[str, dict]:
+        """Per stream: received, dropped (index gaps), duplicates, matched, missing, unmatched, skew_ms."""
+        with self._lock:
+            return {s: st.report() for s, st in self._stats.items()}
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _buffer(self, buffer: RingBuffer, sample: Sample) -> None:
+        convert = self.to_array.get(sample.stream)
+        data = convert(sample.data) if convert is not None else sample.data
+        if sample.stream == "audio":
+            block = np.asarray(data)
+            buffer.push_block(block, index=self._audio_samples, host_ns=sample.host_ns,
+                              period_ns=1e9 / self.audio_rate)
+            self._audio_samples += len(block)
+        else:
+            buffer.push(data, index=sample.index, host_ns=sample.host_ns)
+
+    def _forget(self, stream: str, sample: Sample) -> None:
+        if id(sample) in self._used[stream]:
+            self._used[stream].discard(id(sample))
+        else:
+            self._stats[stream].unmatched += 1
+
+    def _resolve(self, *, final: bool) -> None:
+        while self._pending:
+            ref = self._pending[0]
+            newest_ref = self._pending[-1]
+            r0, r1 = sample_time_ms(ref, newest_ref)
+            expired = final or r1 - r0 > self.config.max_wait_ms
+            found: dict[str, Sample | None] = {}
+            for stream in self.partners:
+                choice = self._match(stream, ref, expired)
+                if choice is _WAIT:
+                    return  # the oldest reference frame is not complete: later ones wait too
+                found[stream] = choice
+            self._pending.popleft()
+            self._emit(ref, found)
+
+    def _match(self, stream: str, ref: Sample, expired: bool) -> Sample | None | object:
+        history = self._history[stream]
+        used = self._used[stream]
+        best, best_dt = None, None
+        for sample in history:
+            if id(sample) in used:
+                continue
+            t_ref, t = sample_time_ms(ref, sample)
+            if sample.index == ref.index and abs(t - t_ref) <= self.config.tolerance_ms:
+                return sample
+            if abs(t - t_ref) <= self.config.tolerance_ms and (best_dt is None or abs(t - t_ref) < best_dt):
+                best, best_dt = sample, abs(t - t_ref)
+        if expired:
+            return best
+        if history:
+            t_ref, t_newest = sample_time_ms(ref, history[-1])
+            if t_newest > t_ref + self.config.tolerance_ms:
+                return best  # a later sample of this stream cannot be closer
+        return _WAIT
+
+    def _emit(self, ref: Sample, found: dict[str, Sample | None]) -> None:
+        samples = {self.reference: ref}
+        missing = []
+        for stream, sample in found.items():
+            stats = self._stats[stream]
+            if sample is None:
+                stats.missing += 1
+                missing.append(stream)
+                continue
+            self._used[stream].add(id(sample))
+            stats.matched += 1
+            t_ref, t = sample_time_ms(ref, sample)
+            stats.skew_ms.append(t - t_ref)
+            samples[stream] = sample
+        self._stats[self.reference].matched += 1
+        frame_set = FrameSet(self.reference, samples, tuple(missing), now_ns())
+        self.sets += 1
+        self.latency_ms.append(frame_set.latency_ms)
+        if self.on_set is not None:
+            self.on_set(frame_set)
+
+
+_WAIT = object()
