@@ -11,7 +11,8 @@ holding, for each other video stream, the partner sample that
 or nothing (the stream is ``missing`` from that set). A partner is used once; a sample that
 repeats an index already seen (a frame set delivered twice, in parts) is counted as a duplicate
 and not used again. A reference frame is complete once each partner is found or can no longer
-arrive (a later sample of that stream is past the tolerance), or the reference stream has moved
+arrive (a later sample of that stream is past the tolerance, or the stream's rate says its next
+sample will be), or the reference stream has moved
 ``max_wait_ms`` on; ``flush()`` completes the rest at the end of the input.
 
 Times: two samples are compared by ``device_ms`` when both have one, else by ``host_ns``.
@@ -95,7 +96,8 @@ class Synchronizer:
                  on_set: Callable[[FrameSet], None] | None = None,
                  buffers: Mapping[str, RingBuffer] | None = None,
                  to_array: Mapping[str, Callable[[object], np.ndarray | None]] | None = None,
-                 audio_rate: int = 16000) -> None:
+                 audio_rate: int = 16000,
+                 make_buffer: Callable[[str, np.ndarray], RingBuffer] | None = None) -> None:
         self.config = config
         video = [s for s in VIDEO if s in streams]
         self.reference = config.reference or (video[0] if video else None)
@@ -106,12 +108,14 @@ class Synchronizer:
         self.buffers = dict(buffers or {})
         self.to_array = dict(to_array or {})
         self.audio_rate = audio_rate
+        self.make_buffer = make_buffer  # builds a stream's buffer from its first frame, if it has none
         self._audio_samples = 0  # audio samples buffered so far: the audio buffer's frame numbers
         self._lock = threading.Lock()
         self._pending: deque[Sample] = deque()
         self._history = {s: deque(maxlen=config.history) for s in self.partners}
         self._used: dict[str, set[int]] = {s: set() for s in self.partners}  # ids of used samples
         self._stats = {s: _StreamStats() for s in streams}
+        self._period: dict[str, float | None] = {s: None for s in self.partners}  # ms between samples
         self.sets = 0
         self.latency_ms: list[float] = []
 
@@ -125,9 +129,7 @@ class Synchronizer:
                 stats.dropped += sample.index - stats.last_index - 1
             stats.last_index = sample.index
             stats.received += 1
-            buffer = self.buffers.get(sample.stream)
-            if buffer is not None:
-                self._buffer(buffer, sample)
+            self._buffer(sample)
             if sample.stream == self.reference:
                 self._pending.append(sample)
             elif sample.stream in self._history:
@@ -135,6 +137,7 @@ class Synchronizer:
                 if len(history) == history.maxlen:
                     self._forget(sample.stream, history[0])
                 history.append(sample)
+                self._period[sample.stream] = _period_ms(history)
             else:
                 return
             self._resolve(final=False)
@@ -154,9 +157,16 @@ class Synchronizer:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _buffer(self, buffer: RingBuffer, sample: Sample) -> None:
+    def _buffer(self, sample: Sample) -> None:
+        buffer = self.buffers.get(sample.stream)
+        if buffer is None and self.make_buffer is None:
+            return
         convert = self.to_array.get(sample.stream)
         data = convert(sample.data) if convert is not None else sample.data
+        if buffer is None:
+            if data is None:
+                return  # shape unknown until the first frame with data
+            buffer = self.buffers[sample.stream] = self.make_buffer(sample.stream, np.asarray(data))
         if sample.stream == "audio":
             block = np.asarray(data)
             buffer.push_block(block, index=self._audio_samples, host_ns=sample.host_ns,
@@ -204,6 +214,9 @@ class Synchronizer:
             t_ref, t_newest = sample_time_ms(ref, history[-1])
             if t_newest > t_ref + self.config.tolerance_ms:
                 return best  # a later sample of this stream cannot be closer
+            period = self._period[stream]
+            if period is not None and t_newest + 0.9 * period > t_ref + self.config.tolerance_ms:
+                return best  # at this stream's rate, its next sample comes too late to match
         return _WAIT
 
     def _emit(self, ref: Sample, found: dict[str, Sample | None]) -> None:
@@ -229,3 +242,13 @@ class Synchronizer:
 
 
 _WAIT = object()
+
+
+def _period_ms(history: deque) -> float | None:
+    """Median interval of the last few samples of a stream (their own clock), None until known."""
+    if len(history) < 3:
+        return None
+    recent = list(history)[-8:]
+    diffs = [b - a for a, b in (sample_time_ms(x, y) for x, y in zip(recent, recent[1:]))]
+    median = float(np.median(diffs))
+    return median if median > 0 else None
