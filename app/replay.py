@@ -108,7 +108,7 @@ def replay(config: ReplayConfig, *, out: TextIO | None = None) -> dict:
         source.join(timeout=10)
     sync.flush()
     stats = sync.stats()
-    latency = np.asarray(sync.latency_ms[: consumer.sets] if consumer.sets else [], np.float64)
+    latency = np.asarray(list(sync.latency_ms)[: consumer.sets], np.float64)
     summary = {
         "type": "summary",
         "frames": frames,

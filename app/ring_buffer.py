@@ -1,10 +1,11 @@
 """A preallocated ring buffer of frames that hands out the latest window as one contiguous slice.
 
-Frames are written twice, at ``k % capacity`` and ``k % capacity + capacity`` of a buffer of
-length ``2 * capacity``, so the latest ``T`` frames are always the slice ``[s, s + T)`` with
-``s = (count - T) % capacity``: no gather, no copy frame by frame::
+Frame ``k`` is written at row ``k % capacity``, and the first ``max_window - 1`` rows are
+mirrored after the end (rows ``capacity ...``), so the latest ``T <= max_window`` frames are
+always the slice ``[s, s + T)`` with ``s = (count - T) % capacity``: no gather, no copy frame by
+frame, and only ``(max_window - 1) / capacity`` of the frames are written twice::
 
-    buf = RingBuffer(capacity=64, shape=(112, 112, 3), dtype=np.uint8, preprocess=resize)
+    buf = RingBuffer(capacity=64, shape=(112, 112, 3), dtype=np.uint8, preprocess=resize, max_window=16)
     buf.push(frame, index=i, host_ns=t)      # writer thread: preprocess once, write, publish
     win = buf.latest(16)                     # reader: one copy of a contiguous (16, ...) slice
     view = buf.window(16)                    # reader: zero copy; check view.valid() after use
@@ -46,17 +47,24 @@ class RingBuffer:
     """Latest frames of one stream; overwrite-oldest; counts drops and frames overwritten unread."""
 
     def __init__(self, *, capacity: int, shape: tuple[int, ...], dtype: np.dtype | type = np.float32,
-                 preprocess: Preprocess | None = None) -> None:
+                 preprocess: Preprocess | None = None, max_window: int | None = None) -> None:
         if capacity < 2:
             raise ValueError("capacity must be at least 2")
+        max_window = capacity - 1 if max_window is None else max_window
+        if not 0 < max_window < capacity:
+            raise ValueError(f"max_window must be in [1, capacity - 1], not {max_window}")
         self.capacity = capacity
+        self.max_window = max_window
+        self._mirror = max_window - 1  # rows [0, _mirror) are also written at row + capacity
+        rows = capacity + self._mirror
         self.shape = tuple(shape)
         self.dtype = np.dtype(dtype)
         self.preprocess = preprocess
-        self._data = np.zeros((2 * capacity, *self.shape), self.dtype)  # (2C, *shape)
-        self._present = np.zeros(2 * capacity, bool)
-        self._index = np.zeros(2 * capacity, np.int64)
-        self._host_ns = np.zeros(2 * capacity, np.int64)
+        self._data = np.empty((rows, *self.shape), self.dtype)  # (C + max_window - 1, *shape)
+        self._data.fill(0)  # touch every page now, not on the hot path
+        self._present = np.zeros(rows, bool)
+        self._index = np.zeros(rows, np.int64)
+        self._host_ns = np.zeros(rows, np.int64)
         self._lock = threading.Condition()
         self.count = 0  # frames published
         self.dropped = 0  # frames the source skipped (gaps in ``index``)
@@ -70,17 +78,16 @@ class RingBuffer:
     def push(self, frame: np.ndarray | None, *, index: int, host_ns: int) -> None:
         """Preprocess and append one frame (None: a frame without data, e.g. no hand found)."""
         slot = self.count % self.capacity
+        rows = (slot, slot + self.capacity) if slot < self._mirror else (slot,)
         if frame is not None:
             frame = self.preprocess(frame) if self.preprocess is not None else frame
             if frame.shape != self.shape:
                 raise ValueError(f"frame of shape {frame.shape} for a buffer of {self.shape}")
-            self._data[slot] = frame
-            self._data[slot + self.capacity] = frame
-        else:
-            self._data[slot] = 0
-            self._data[slot + self.capacity] = 0
-        for array, value in ((self._present, frame is not None), (self._index, index), (self._host_ns, host_ns)):
-            array[slot] = array[slot + self.capacity] = value
+        for row in rows:
+            self._data[row] = frame if frame is not None else 0
+            self._present[row] = frame is not None
+            self._index[row] = index
+            self._host_ns[row] = host_ns
         with self._lock:
             if self._last_index is not None and index > self._last_index + 1:
                 self.dropped += index - self._last_index - 1
@@ -101,11 +108,14 @@ class RingBuffer:
         if n >= self.capacity:
             raise ValueError(f"a block of {n} frames for a buffer of capacity {self.capacity}")
         slots = (self.count + np.arange(n)) % self.capacity
-        rows = np.concatenate([slots, slots + self.capacity])
-        self._data[rows] = np.concatenate([block, block])
-        self._present[rows] = True
-        self._index[rows] = np.tile(index + np.arange(n), 2)
-        self._host_ns[rows] = np.tile(host_ns + (np.arange(n) * period_ns).astype(np.int64), 2)
+        indices = index + np.arange(n)
+        stamps = host_ns + (np.arange(n) * period_ns).astype(np.int64)
+        mirrored = slots < self._mirror
+        for rows, part in ((slots, slice(None)), (slots[mirrored] + self.capacity, mirrored)):
+            self._data[rows] = block[part]
+            self._present[rows] = True
+            self._index[rows] = indices[part]
+            self._host_ns[rows] = stamps[part]
         with self._lock:
             if self._last_index is not None and index > self._last_index + 1:
                 self.dropped += index - self._last_index - 1
@@ -133,8 +143,8 @@ class RingBuffer:
 
     def window(self, length: int) -> Window:
         """The latest ``length`` frames as views into the buffer (zero copy; see ``Window.valid``)."""
-        if not 0 < length < self.capacity:
-            raise ValueError(f"a window of {length} needs 0 < length < capacity ({self.capacity})")
+        if not 0 < length <= self.max_window:
+            raise ValueError(f"a window of {length} frames; this buffer gives 1 to {self.max_window}")
         with self._lock:
             count = self.count
             if count < length:

@@ -41,6 +41,7 @@ class SyncConfig:
     max_wait_ms: float = 100.0  # a reference frame waits at most this (on its stream's clock)
     reference: str | None = None  # None: the first of depth, color, skeleton among the streams
     history: int = 32  # partner samples kept per stream while they wait for a reference frame
+    stats_window: int = 100_000  # latest skew and latency values kept for the percentiles
 
 
 @dataclass(frozen=True)
@@ -66,14 +67,14 @@ def sample_time_ms(a: Sample, b: Sample) -> tuple[float, float]:
 
 
 class _StreamStats:
-    def __init__(self) -> None:
+    def __init__(self, window: int) -> None:
         self.received = 0
         self.duplicates = 0
         self.dropped = 0
         self.matched = 0
         self.missing = 0
         self.unmatched = 0
-        self.skew_ms: list[float] = []
+        self.skew_ms: deque[float] = deque(maxlen=window)
         self.last_index: int | None = None
 
     def report(self) -> dict:
@@ -112,16 +113,17 @@ class Synchronizer:
         self._audio_samples = 0  # audio samples buffered so far: the audio buffer's frame numbers
         self._lock = threading.Lock()
         self._pending: deque[Sample] = deque()
-        self._history = {s: deque(maxlen=config.history) for s in self.partners}
-        self._used: dict[str, set[int]] = {s: set() for s in self.partners}  # ids of used samples
-        self._stats = {s: _StreamStats() for s in streams}
+        self._history = {s: deque() for s in self.partners}  # unused partner samples, oldest first
+        self._newest: dict[str, Sample | None] = {s: None for s in self.partners}
+        self._times = {s: deque(maxlen=8) for s in self.partners}  # recent sample times, for the rate
+        self._stats = {s: _StreamStats(config.stats_window) for s in streams}
         self._period: dict[str, float | None] = {s: None for s in self.partners}  # ms between samples
         self.sets = 0
-        self.latency_ms: list[float] = []
+        self.latency_ms: deque[float] = deque(maxlen=config.stats_window)  # of the latest frame sets
 
     def push(self, sample: Sample) -> None:
         with self._lock:
-            stats = self._stats.setdefault(sample.stream, _StreamStats())
+            stats = self._stats.setdefault(sample.stream, _StreamStats(self.config.stats_window))
             if stats.last_index is not None and sample.index <= stats.last_index:
                 stats.duplicates += 1
                 return
@@ -134,10 +136,14 @@ class Synchronizer:
                 self._pending.append(sample)
             elif sample.stream in self._history:
                 history = self._history[sample.stream]
-                if len(history) == history.maxlen:
-                    self._forget(sample.stream, history[0])
+                if len(history) == self.config.history:
+                    history.popleft()
+                    self._stats[sample.stream].unmatched += 1
                 history.append(sample)
-                self._period[sample.stream] = _period_ms(history)
+                self._newest[sample.stream] = sample
+                times = self._times[sample.stream]
+                times.append(sample.device_ms if sample.device_ms is not None else sample.host_ns / 1e6)
+                self._period[sample.stream] = _period_ms(times)
             else:
                 return
             self._resolve(final=False)
@@ -147,8 +153,8 @@ class Synchronizer:
         with self._lock:
             self._resolve(final=True)
             for stream, history in self._history.items():
-                while history:
-                    self._forget(stream, history.popleft())
+                self._stats[stream].unmatched += len(history)
+                history.clear()
 
     def stats(self) -> dict[str, dict]:
         """Per stream: received, dropped (index gaps), duplicates, matched, missing, unmatched, skew_ms."""
@@ -175,12 +181,6 @@ class Synchronizer:
         else:
             buffer.push(data, index=sample.index, host_ns=sample.host_ns)
 
-    def _forget(self, stream: str, sample: Sample) -> None:
-        if id(sample) in self._used[stream]:
-            self._used[stream].discard(id(sample))
-        else:
-            self._stats[stream].unmatched += 1
-
     def _resolve(self, *, final: bool) -> None:
         while self._pending:
             ref = self._pending[0]
@@ -198,24 +198,32 @@ class Synchronizer:
 
     def _match(self, stream: str, ref: Sample, expired: bool) -> Sample | None | object:
         history = self._history[stream]
-        used = self._used[stream]
+        tolerance = self.config.tolerance_ms
         best, best_dt = None, None
+        while history:  # partners too old for this reference frame are too old for any later one
+            t_ref, t = sample_time_ms(ref, history[0])
+            if t >= t_ref - tolerance or history[0].index == ref.index:
+                break
+            history.popleft()
+            self._stats[stream].unmatched += 1
         for sample in history:
-            if id(sample) in used:
-                continue
             t_ref, t = sample_time_ms(ref, sample)
-            if sample.index == ref.index and abs(t - t_ref) <= self.config.tolerance_ms:
+            dt = abs(t - t_ref)
+            if dt <= tolerance and sample.index == ref.index:
                 return sample
-            if abs(t - t_ref) <= self.config.tolerance_ms and (best_dt is None or abs(t - t_ref) < best_dt):
-                best, best_dt = sample, abs(t - t_ref)
+            if dt <= tolerance and (best_dt is None or dt < best_dt):
+                best, best_dt = sample, dt
+            if t > t_ref + tolerance:
+                break
         if expired:
             return best
-        if history:
-            t_ref, t_newest = sample_time_ms(ref, history[-1])
-            if t_newest > t_ref + self.config.tolerance_ms:
+        newest = self._newest[stream]
+        if newest is not None:
+            t_ref, t_newest = sample_time_ms(ref, newest)
+            if t_newest > t_ref + tolerance:
                 return best  # a later sample of this stream cannot be closer
             period = self._period[stream]
-            if period is not None and t_newest + 0.9 * period > t_ref + self.config.tolerance_ms:
+            if period is not None and t_newest + 0.9 * period > t_ref + tolerance:
                 return best  # at this stream's rate, its next sample comes too late to match
         return _WAIT
 
@@ -228,7 +236,8 @@ class Synchronizer:
                 stats.missing += 1
                 missing.append(stream)
                 continue
-            self._used[stream].add(id(sample))
+            history = self._history[stream]
+            del history[next(k for k, queued in enumerate(history) if queued is sample)]
             stats.matched += 1
             t_ref, t = sample_time_ms(ref, sample)
             stats.skew_ms.append(t - t_ref)
@@ -244,11 +253,10 @@ class Synchronizer:
 _WAIT = object()
 
 
-def _period_ms(history: deque) -> float | None:
-    """Median interval of the last few samples of a stream (their own clock), None until known."""
-    if len(history) < 3:
+def _period_ms(times: deque) -> float | None:
+    """Median interval between a stream's recent samples, None until known."""
+    if len(times) < 3:
         return None
-    recent = list(history)[-8:]
-    diffs = [b - a for a, b in (sample_time_ms(x, y) for x, y in zip(recent, recent[1:]))]
-    median = float(np.median(diffs))
+    diffs = sorted(b - a for a, b in zip(list(times), list(times)[1:]))
+    median = diffs[len(diffs) // 2]
     return median if median > 0 else None

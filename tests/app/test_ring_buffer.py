@@ -132,3 +132,22 @@ def test_close_wakes_waiting_reader():
     buf.close()
     t.join(timeout=2)
     assert not t.is_alive() and result == [False]
+
+
+def test_partial_mirror_gives_every_window_up_to_max_window():
+    buf = RingBuffer(capacity=7, shape=(2,), dtype=np.int32, max_window=3)
+    assert buf._data.shape == (9, 2)  # 7 rows + 2 mirrored
+    for i in range(30):
+        buf.push(np.array([i, -i]), index=i, host_ns=i)
+        for length in range(1, min(3, i + 1) + 1):
+            view = buf.window(length)
+            assert view.data[:, 0].tolist() == list(range(i - length + 1, i + 1))
+            assert view.host_ns.tolist() == list(range(i - length + 1, i + 1)) and view.present.all()
+    with pytest.raises(ValueError, match="1 to 3"):
+        buf.window(4)
+    with pytest.raises(ValueError, match="max_window"):
+        RingBuffer(capacity=4, shape=(), max_window=4)
+    block = RingBuffer(capacity=7, shape=(), dtype=np.int64, max_window=3)
+    for k in range(9):
+        block.push_block(np.arange(4 * k, 4 * k + 4), index=4 * k, host_ns=0, period_ns=1)
+        assert block.window(3).data.tolist() == [4 * k + 1, 4 * k + 2, 4 * k + 3]
