@@ -119,11 +119,16 @@ class Recorder:
         try:
             while True:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._queue or self._stop)
-                    if not self._queue:
+                    if not self._cond.wait_for(lambda: self._queue or self._stop, self.config.flush_s):
+                        item = None  # idle: hand what was written to the OS
+                    elif not self._queue:
                         break  # stopping and everything written
-                    kind, value = self._queue.popleft()
-                self._write(kind, value)
+                    else:
+                        item = self._queue.popleft()
+                if item is None:
+                    self.writer.flush()
+                else:
+                    self._write(*item)
         except BaseException as error:  # handed to join(), never lost
             self._error = error
         finally:

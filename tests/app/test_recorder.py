@@ -168,3 +168,23 @@ def test_record_command_ctrl_c_finalises(tmp_path):
     assert summary["interrupted"] is True
     with RecordingReader(out) as r:
         assert r.complete and r.counts()["audio"] == summary["frames"]["audio"] > 0
+
+
+def test_record_command_killed_with_sigkill_leaves_a_readable_file(tmp_path):
+    src = write_rgbd(tmp_path / "in.mmtm", n=300)  # 10 s, replayed in real time
+    out = tmp_path / "killed.mmtm"
+    proc = subprocess.Popen([sys.executable, "main.py", "record", str(out), "--source", str(src)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 20
+        while (not out.exists() or out.stat().st_size < 5_000) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    with RecordingReader(out) as r:
+        assert not r.complete and "recovered" in r.recovery
+        assert r.counts()["depth"] > 5 and r.streams["depth"]["depth_scale"] == 0.001
+        assert [f.index for f in r.frames(["depth"])] == list(range(r.counts()["depth"]))
