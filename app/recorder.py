@@ -296,6 +296,6 @@ def _progress(log: TextIO, elapsed: float, total: float | None, recorder: Record
         head = f"[{bar}] {elapsed:5.1f}/{total:.1f} s"
     else:
         head = f"{elapsed:6.1f} s"
-    counts = " ".join(f"{k} {v}" for k, v in sorted(recorder.counts.items()))
+    counts = " ".join(f"{k} {v}" for k, v in sorted(dict(recorder.counts).items()))
     extra = f", {recorder.dropped} dropped" if recorder.dropped else ""
     print(f"\rrecording {head}  {counts}{extra}", end="", file=log, flush=True)

@@ -81,8 +81,9 @@ class RingBuffer:
         rows = (slot, slot + self.capacity) if slot < self._mirror else (slot,)
         if frame is not None:
             frame = self.preprocess(frame) if self.preprocess is not None else frame
-            if frame.shape != self.shape:
-                raise ValueError(f"frame of shape {frame.shape} for a buffer of {self.shape}")
+            if frame.shape != self.shape or frame.dtype != self.dtype:
+                raise ValueError(f"a {frame.dtype} frame of shape {frame.shape} for a buffer of "
+                                 f"{self.dtype} {self.shape}")
         for row in rows:
             self._data[row] = frame if frame is not None else 0
             self._present[row] = frame is not None

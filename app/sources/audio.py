@@ -170,6 +170,21 @@ class MicrophoneSource(SourceThread):
                 self.emit(Sample("audio", data, index, host_ns=host_ns))
 
 
+def audio_inputs() -> tuple[list[dict], str | None]:
+    """The audio input devices ({"index", "name", "channels", "default_rate"}), and why there are
+    none when the list is empty (for ``python main.py sources``)."""
+    try:
+        sd = _sounddevice()
+        devices = [{"index": i, "name": d["name"], "channels": int(d["max_input_channels"]),
+                    "default_rate": float(d["default_samplerate"])}
+                   for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
+    except AudioUnavailable as error:
+        return [], str(error)
+    except Exception as error:  # PortAudio errors while listing
+        return [], f"no microphone: listing audio devices failed ({error})"
+    return devices, None if devices else "no microphone: PortAudio finds no audio input device"
+
+
 def open_microphone_or_none(config: MicrophoneConfig = MicrophoneConfig(), *, sink: Sink,
                             log: TextIO | None = None) -> MicrophoneSource | None:
     """A MicrophoneSource, or None after one line on ``log`` (stderr) saying why there is none."""

@@ -6,7 +6,7 @@ import types
 import numpy as np
 import pytest
 
-from app.sources.audio import (AudioFileConfig, AudioFileSource, AudioUnavailable, MicrophoneConfig,
+from app.sources.audio import (AudioFileConfig, audio_inputs, AudioFileSource, AudioUnavailable, MicrophoneConfig,
                                MicrophoneSource, open_microphone_or_none, read_wav, write_wav)
 from app.sources.open import open_source
 from fusion.errors import BadInput
@@ -66,6 +66,7 @@ def test_no_portaudio_is_one_clear_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_portaudio)
     with pytest.raises(AudioUnavailable, match="PortAudio library is missing.*libportaudio2"):
         MicrophoneSource(sink=lambda s: None)
+    assert audio_inputs()[0] == [] and "PortAudio" in audio_inputs()[1]
     log = io.StringIO()
     assert open_microphone_or_none(sink=lambda s: None, log=log) is None
     assert log.getvalue().count("\n") == 1 and "continuing without audio" in log.getvalue()
@@ -82,6 +83,13 @@ def test_no_input_device_is_one_clear_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "sounddevice", fake)
     with pytest.raises(AudioUnavailable, match="no audio input device found"):
         open_source("mic", sink=lambda s: None)
+    fake.query_devices = lambda device=None, kind=None: [
+        {"name": "speaker", "max_input_channels": 0, "default_samplerate": 48000.0}]
+    assert audio_inputs() == ([], "no microphone: PortAudio finds no audio input device")
+    fake.query_devices = lambda device=None, kind=None: [
+        {"name": "speaker", "max_input_channels": 0, "default_samplerate": 48000.0},
+        {"name": "usb mic", "max_input_channels": 1, "default_samplerate": 16000.0}]
+    assert audio_inputs() == ([{"index": 1, "name": "usb mic", "channels": 1, "default_rate": 16000.0}], None)
 
 
 def test_fake_microphone_streams_blocks(monkeypatch):

@@ -10,7 +10,7 @@ from app.ring_buffer import RingBuffer
 def test_latest_window_is_one_contiguous_slice_in_order():
     buf = RingBuffer(capacity=5, shape=(3,), dtype=np.int32)
     for i in range(13):
-        buf.push(np.full(3, i), index=i, host_ns=100 * i)
+        buf.push(np.full(3, i, np.int32), index=i, host_ns=100 * i)
         if i >= 3:
             view = buf.window(4)
             assert view.data.base is buf._data  # a view, no copy
@@ -36,18 +36,20 @@ def test_preprocess_runs_once_per_frame_on_arrival():
     assert len(calls) == 3 and win.data.shape == (3, 2, 2, 3) and np.all(win.data == 1.0)
     with pytest.raises(ValueError, match="shape"):
         RingBuffer(capacity=4, shape=(3, 3, 3), preprocess=prep).push(np.zeros((4, 4, 3), np.uint8), index=0, host_ns=0)
+    with pytest.raises(ValueError, match="float64 frame"):  # never a silent cast
+        RingBuffer(capacity=4, shape=(2,), dtype=np.uint8).push(np.zeros(2), index=0, host_ns=0)
 
 
 def test_none_frames_are_absent_and_drops_and_unread_overwrites_counted():
     buf = RingBuffer(capacity=4, shape=(2,), dtype=np.float32)
-    buf.push(np.ones(2), index=0, host_ns=0)
+    buf.push(np.ones(2, np.float32), index=0, host_ns=0)
     buf.push(None, index=1, host_ns=1)
-    buf.push(np.ones(2), index=5, host_ns=2)  # frames 2..4 were never delivered
+    buf.push(np.ones(2, np.float32), index=5, host_ns=2)  # frames 2..4 were never delivered
     win = buf.latest(3)
     assert win.present.tolist() == [True, False, True] and win.data[1].tolist() == [0, 0]
     assert buf.dropped == 3
     for i in range(6, 12):  # frames 3..8: they overwrite frames 0..2 (read above) and 3, 4 (never read)
-        buf.push(np.ones(2), index=i, host_ns=i)
+        buf.push(np.ones(2, np.float32), index=i, host_ns=i)
     assert buf.stats() == {"frames": 9, "dropped": 3, "overwritten_unread": 2}
 
 
@@ -138,7 +140,7 @@ def test_partial_mirror_gives_every_window_up_to_max_window():
     buf = RingBuffer(capacity=7, shape=(2,), dtype=np.int32, max_window=3)
     assert buf._data.shape == (9, 2)  # 7 rows + 2 mirrored
     for i in range(30):
-        buf.push(np.array([i, -i]), index=i, host_ns=i)
+        buf.push(np.array([i, -i], np.int32), index=i, host_ns=i)
         for length in range(1, min(3, i + 1) + 1):
             view = buf.window(length)
             assert view.data[:, 0].tolist() == list(range(i - length + 1, i + 1))
