@@ -76,10 +76,13 @@ class _StreamStats:
         self.unmatched = 0
         self.skew_ms: deque[float] = deque(maxlen=window)
         self.last_index: int | None = None
+        self.last_time = 0.0
+        self.restarts = 0
 
     def report(self) -> dict:
         out = {"received": self.received, "dropped": self.dropped, "duplicates": self.duplicates,
-               "matched": self.matched, "missing": self.missing, "unmatched": self.unmatched}
+               "matched": self.matched, "missing": self.missing, "unmatched": self.unmatched,
+               "restarts": self.restarts}
         if self.skew_ms:
             skew = np.asarray(self.skew_ms)
             out["skew_ms"] = {"mean": round(float(skew.mean()), 3),
@@ -91,7 +94,8 @@ class _StreamStats:
 
 class Synchronizer:
     """The sink of the sources: writes each sample into its ring buffer (preprocessed once) and
-    hands complete ``FrameSet``s to ``on_set``, in order, on the pushing thread."""
+    hands complete ``FrameSet``s to ``on_set``, in order, on the pushing thread (keep it short:
+    the inference worker reads the buffers on its own thread)."""
 
     def __init__(self, config: SyncConfig = SyncConfig(), *, streams: Sequence[str],
                  on_set: Callable[[FrameSet], None] | None = None,
@@ -111,7 +115,7 @@ class Synchronizer:
         self.audio_rate = audio_rate
         self.make_buffer = make_buffer  # builds a stream's buffer from its first frame, if it has none
         self._audio_samples = 0  # audio samples buffered so far: the audio buffer's frame numbers
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # on_set may call back (stats) on the same thread
         self._pending: deque[Sample] = deque()
         self._history = {s: deque() for s in self.partners}  # unused partner samples, oldest first
         self._newest: dict[str, Sample | None] = {s: None for s in self.partners}
@@ -124,12 +128,15 @@ class Synchronizer:
     def push(self, sample: Sample) -> None:
         with self._lock:
             stats = self._stats.setdefault(sample.stream, _StreamStats(self.config.stats_window))
+            t = sample.device_ms if sample.device_ms is not None else sample.host_ns / 1e6
             if stats.last_index is not None and sample.index <= stats.last_index:
-                stats.duplicates += 1
-                return
-            if stats.last_index is not None:
+                if t <= stats.last_time + self.config.tolerance_ms:
+                    stats.duplicates += 1  # seen already: a frame set delivered again, in part
+                    return
+                stats.restarts += 1  # the numbering started again (a device that reconnected)
+            elif stats.last_index is not None:
                 stats.dropped += sample.index - stats.last_index - 1
-            stats.last_index = sample.index
+            stats.last_index, stats.last_time = sample.index, t
             stats.received += 1
             self._buffer(sample)
             if sample.stream == self.reference:
@@ -157,7 +164,8 @@ class Synchronizer:
                 history.clear()
 
     def stats(self) -> dict[str, dict]:
-        """Per stream: received, dropped (index gaps), duplicates, matched, missing, unmatched, skew_ms."""
+        """Per stream: received, dropped (index gaps), duplicates, matched, missing, unmatched,
+        restarts (the numbering went back while time went on), skew_ms."""
         with self._lock:
             return {s: st.report() for s, st in self._stats.items()}
 
@@ -202,7 +210,7 @@ class Synchronizer:
         best, best_dt = None, None
         while history:  # partners too old for this reference frame are too old for any later one
             t_ref, t = sample_time_ms(ref, history[0])
-            if t >= t_ref - tolerance or history[0].index == ref.index:
+            if t >= t_ref - tolerance:
                 break
             history.popleft()
             self._stats[stream].unmatched += 1

@@ -111,3 +111,19 @@ def test_host_clock_when_a_stream_has_no_device_time_and_buffers_fill():
     assert audio.host_ns[1] - audio.host_ns[0] == 1_000_000  # 1 kHz
     assert sync.stats()["audio"]["received"] == 4
     assert all(fs.latency_ms >= 0 for fs in sets)
+
+
+def test_restarted_numbering_is_not_taken_for_duplicates():
+    samples = [s("depth", i, i * 33.0) for i in range(5)] + [s("depth", i, 500 + i * 33.0) for i in range(3)]
+    sync, sets = run(samples, streams=("depth",))
+    stats = sync.stats()["depth"]
+    assert len(sets) == 8 and stats["restarts"] == 1 and stats["duplicates"] == 0 and stats["dropped"] == 0
+
+
+def test_on_set_may_read_stats_on_the_same_thread():
+    seen = []
+    sync = Synchronizer(streams=("depth",))
+    sync.on_set = lambda fs: seen.append(sync.stats()["depth"]["received"])
+    for i in range(3):
+        sync.push(s("depth", i, i * 33.0))
+    assert seen == [1, 2, 3]
