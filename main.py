@@ -77,6 +77,7 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gestures", default="", metavar="A,B,C", help="gestures to prompt for (snake_case)")
     p.add_argument("--gesture-seconds", type=float, default=2.0, metavar="S", help="length of each prompt")
     p.add_argument("--fast", action="store_true", help="read file sources as fast as possible, not in real time")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=_run_record)
 
 
@@ -90,7 +91,7 @@ def _run_record(args: argparse.Namespace) -> int:
     gestures = tuple(g.strip() for g in args.gestures.split(",") if g.strip())
     summary = record(RecordConfig(out=args.out, source=args.source, seconds=args.seconds, lossless=args.lossless,
                                   labels=args.labels, gestures=gestures, gesture_s=args.gesture_seconds,
-                                  realtime=not args.fast))
+                                  realtime=not args.fast, overwrite=args.overwrite))
     print(json.dumps(summary))
     return 0
 

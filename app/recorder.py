@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Mapping, TextIO
 
@@ -37,6 +38,7 @@ class RecorderConfig:
     jpeg_quality: int = 90
     queue_size: int = 512  # samples waiting to be written; beyond it the oldest is dropped, counted
     flush_s: float = 0.25  # how often written chunks reach the OS (what survives a crash)
+    overwrite: bool = False  # replace an existing file (never the recording being recorded from)
     meta: dict = field(default_factory=dict)  # device and app metadata stored in the file
 
 
@@ -51,7 +53,8 @@ class Recorder:
         meta = {"host": {"system": platform.system(), "machine": platform.machine(),
                          "python": platform.python_version()}, **config.meta}
         self.writer = RecordingWriter(config.path, meta=meta, lossless=config.lossless,
-                                      jpeg_quality=config.jpeg_quality, flush_s=config.flush_s)
+                                      jpeg_quality=config.jpeg_quality, flush_s=config.flush_s,
+                                      overwrite=config.overwrite)
         self._queue: deque = deque()
         self._cond = threading.Condition()
         self._stop = False
@@ -186,6 +189,7 @@ class RecordConfig:
     gesture_s: float = 2.0  # how long each prompted gesture is recorded
     pause_s: float = 1.5  # rest between prompts (recorded, unlabelled)
     realtime: bool = True
+    overwrite: bool = False
 
 
 def record(config: RecordConfig, *, log: TextIO | None = None) -> dict:
@@ -202,10 +206,15 @@ def record(config: RecordConfig, *, log: TextIO | None = None) -> dict:
         raise BadInput(f"gesture labels are snake_case words, not {bad}")
     if config.seconds is not None and config.seconds <= 0:
         raise BadInput("--seconds must be positive")
+    out = Path(config.out)
+    if out.exists() and Path(config.source).exists() and out.resolve() == Path(config.source).resolve():
+        raise BadInput(f"cannot record {config.source} onto itself")
+    if out.exists() and not config.overwrite:
+        raise BadInput(f"{out} already exists; choose another name or pass --overwrite")
 
     fan = _Fanout()
     source = open_source(config.source, sink=fan.push, realtime=config.realtime)
-    recorder = Recorder(RecorderConfig(path=config.out, lossless=config.lossless,
+    recorder = Recorder(RecorderConfig(path=config.out, lossless=config.lossless, overwrite=config.overwrite,
                                        meta={"source": config.source, "source_kind": type(source).__name__,
                                              "command": "record", "argv": sys.argv[1:]}),
                         stream_info=source.stream_info)

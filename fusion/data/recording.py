@@ -68,16 +68,19 @@ class RecordingWriter:
 
     ``lossless``: PNG instead of JPEG for color (depth is always lossless 16-bit PNG).
     ``flush_s``: how often written chunks are handed to the OS (what survives a killed process).
+    An existing file is never replaced unless ``overwrite``.
     """
 
     def __init__(self, path: str | os.PathLike, *, meta: Mapping | None = None, lossless: bool = False,
-                 jpeg_quality: int = 90, flush_s: float = 0.25) -> None:
+                 jpeg_quality: int = 90, flush_s: float = 0.25, overwrite: bool = False) -> None:
         self.path = Path(path)
         self.lossless = lossless
         self.jpeg_quality = jpeg_quality
         self.flush_s = flush_s
         try:
-            self._file = open(self.path, "wb")
+            self._file = open(self.path, "wb" if overwrite else "xb")
+        except FileExistsError:
+            raise BadInput(f"{self.path} already exists; choose another name or overwrite it explicitly") from None
         except OSError as error:
             raise BadInput(f"cannot write {self.path}: {error.strerror or error}") from None
         self._entries: list[tuple[int, int, int, int, int]] = []  # offset, host_ns, index, kind, stream

@@ -188,3 +188,18 @@ def test_record_command_killed_with_sigkill_leaves_a_readable_file(tmp_path):
         assert not r.complete and "recovered" in r.recovery
         assert r.counts()["depth"] > 5 and r.streams["depth"]["depth_scale"] == 0.001
         assert [f.index for f in r.frames(["depth"])] == list(range(r.counts()["depth"]))
+
+
+def test_record_never_replaces_a_file_unless_asked(tmp_path):
+    src = write_rgbd(tmp_path / "in.mmtm", n=5)
+    before = src.read_bytes()
+    with pytest.raises(BadInput, match="onto itself"):
+        record(RecordConfig(out=str(src), source=str(src), overwrite=True), log=io.StringIO())
+    out = tmp_path / "out.mmtm"
+    out.write_bytes(b"precious")
+    with pytest.raises(BadInput, match="already exists"):
+        record(RecordConfig(out=str(out), source=str(src)), log=io.StringIO())
+    assert out.read_bytes() == b"precious" and src.read_bytes() == before
+    record(RecordConfig(out=str(out), source=str(src), overwrite=True, realtime=False), log=io.StringIO())
+    with RecordingReader(out) as r:
+        assert r.complete and r.counts()["depth"] == 5

@@ -204,3 +204,14 @@ def test_writer_killed_with_sigkill_reads_back(tmp_path):
             else:  # JPEG of a flat image: within a step or two
                 assert abs(int(f.data[0, 0, 0]) - (n // 2) % 256) <= 2
         assert rec.skipped == 0
+
+
+def test_writer_never_replaces_an_existing_file(tmp_path):
+    path = write_sample(tmp_path / "a.mmtm")
+    before = path.read_bytes()
+    with pytest.raises(BadInput, match="already exists"):
+        RecordingWriter(path)
+    assert path.read_bytes() == before
+    RecordingWriter(path, overwrite=True).close()
+    with RecordingReader(path) as rec:
+        assert len(rec) == 0 and rec.complete
