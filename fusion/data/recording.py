@@ -363,4 +363,14 @@ def _decode(payload: bytes) -> Frame:
     if stream >= len(fmt.STREAMS):
         raise ValueError(f"unknown stream id {stream}")
     data = fmt.decode_body(codec, payload[fmt.FRAME_HEADER.size:])
+    name = fmt.STREAMS[stream]
+    if name == "color" and not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 3
+                                and data.shape[2] == 3):
+        raise ValueError("a color frame that is not an RGB image")
+    if name == "depth" and not (isinstance(data, np.ndarray) and data.dtype == np.uint16 and data.ndim == 2):
+        raise ValueError("a depth frame that is not a 16-bit single-channel image")
+    if name == "skeleton" and not (data is None or isinstance(data, SkeletonRecord)):
+        raise ValueError("a skeleton frame without a skeleton")
+    if name == "audio" and not (isinstance(data, np.ndarray) and data.dtype == np.float32):
+        raise ValueError("an audio frame that is not float32 samples")
     return Frame(fmt.STREAMS[stream], data, index, host_ns, None if math.isnan(device_ms) else device_ms)

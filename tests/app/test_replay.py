@@ -96,3 +96,25 @@ def test_replay_cli_subprocess_exit_codes(tmp_path):
     bad = subprocess.run([sys.executable, "main.py", "replay", str(tmp_path / "nope.mmtm"), "--headless"],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip().endswith("no such file") and bad.stdout == ""
+
+
+def test_frame_of_another_size_is_bad_input(tmp_path, capsys):
+    import numpy as np
+
+    from fusion.data.recording import RecordingWriter
+
+    with RecordingWriter(tmp_path / "sizes.mmtm") as rec:
+        rec.set_stream("depth", {"width": 4, "height": 3})
+        rec.write("depth", np.zeros((3, 4), np.uint16), index=0, host_ns=1)
+        rec.write("depth", np.zeros((5, 4), np.uint16), index=1, host_ns=2)
+    code, events, err = run_cli(capsys, str(tmp_path / "sizes.mmtm"), "--headless", "--deterministic")
+    assert code == 2 and "a depth frame of 4x5 in a stream of 4x3" in err and err.count("\n") == 1
+
+
+def test_replay_with_audio_and_every_stream(tmp_path):
+    from tests.fusion.test_recording import write_sample
+
+    path = write_sample(tmp_path / "all.mmtm", n=5)
+    summary = replay(ReplayConfig(str(path), deterministic=True), out=io.StringIO())
+    assert summary["frames"] == {"color": 5, "depth": 5, "skeleton": 4, "audio": 5}
+    assert summary["frame_sets"] == 5 and summary["dropped"]["audio"] == 0
