@@ -20,8 +20,8 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Mapping, TextIO
 
 import numpy as np

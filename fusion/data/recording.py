@@ -295,7 +295,7 @@ class RecordingReader:
         entries: list = []
         offset = len(fmt.MAGIC)
         self._file.seek(offset)
-        lost = "it ends cleanly after its last chunk"
+        lost = "its writer stopped before the first frame"
         while offset < self.size:
             raw = self._file.read(fmt.HEADER.size)
             head = fmt.parse_header(raw)
@@ -322,6 +322,8 @@ class RecordingReader:
                 self.skipped += 1  # a damaged chunk: its header is sound, so the walk goes on
             offset += fmt.HEADER.size + length
         self._good_end = offset
+        if entries and lost.startswith("its writer"):
+            lost = "no chunk is damaged"
         if self.skipped:
             lost += f"; {self.skipped} damaged chunks skipped"
         return entries, lost
