@@ -201,7 +201,10 @@ class RealSenseSource(SourceThread):
                 pairer.flush()
                 return
             if frames is None:
-                if not session.is_recording and time.monotonic() - last_frame > self.config.disconnect_s:
+                if session.is_recording:
+                    continue  # the file decides what pairs; only pace and order matter
+                pairer.flush()  # live, nothing for a poll period: waiting partners are not coming
+                if time.monotonic() - last_frame > self.config.disconnect_s:
                     raise DeviceLost(f"no frames for {self.config.disconnect_s:.1f} s")
                 continue
             last_frame = time.monotonic()
