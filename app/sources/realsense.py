@@ -116,7 +116,7 @@ class RealSenseSource(SourceThread):
     ``open_session(config) -> Session`` is for tests; ``on_status(message)`` hears about
     disconnects and reconnects (default: a line on stderr). ``stats`` counts ``drops`` and
     ``repeats`` (frames the SDK's syncer handed out twice, skipped) per stream, ``disconnects``
-    and ``reconnects``.
+    and ``reconnects``, and ``convert_s``: seconds spent converting color and aligning depth.
     """
 
     name = "realsense"
@@ -142,7 +142,7 @@ class RealSenseSource(SourceThread):
         self._session: Session | None = None
         self._clock: tuple[float, float] | None = None  # (host s, device ms) of the first paced frame
         self.stats = {"drops": {"color": 0, "depth": 0}, "repeats": {"color": 0, "depth": 0},
-                      "disconnects": 0, "reconnects": 0}
+                      "disconnects": 0, "reconnects": 0, "convert_s": 0.0}
 
     def start(self) -> None:
         """Open the device or recording now (errors raise here), then start the thread."""
@@ -283,14 +283,20 @@ class _Pairer:
 
     def _emit(self, color: RawFrame | None, depth: RawFrame | None) -> None:
         source = self.source
+        stats = source.stats
         if color is not None:
             self.geometry = color
             source._pace(color.timestamp_ms)
-            source.emit(Sample("color", self.session.color(color), color.number, now_ns(), color.timestamp_ms))
+            t0 = time.perf_counter()
+            rgb = self.session.color(color)
+            stats["convert_s"] += time.perf_counter() - t0
+            source.emit(Sample("color", rgb, color.number, now_ns(), color.timestamp_ms))
         if depth is not None:
             if color is None:
                 source._pace(depth.timestamp_ms)
+            t0 = time.perf_counter()
             data = self.session.depth(depth, color or self.geometry)
+            stats["convert_s"] += time.perf_counter() - t0
             source.emit(Sample("depth", data, depth.number, now_ns(), depth.timestamp_ms))
 
 
@@ -300,12 +306,12 @@ def to_rgb(pixels: np.ndarray, fmt: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB from a RealSense color buffer in format ``fmt`` (rgb8, bgr8, ...)."""
     if fmt == "rgb8":
         return np.array(pixels, dtype=np.uint8, copy=True)
-    if fmt == "bgr8":
-        return np.ascontiguousarray(pixels[..., ::-1])
+    if fmt in ("bgr8", "bgra8"):
+        import cv2
+
+        return cv2.cvtColor(np.asarray(pixels), cv2.COLOR_BGR2RGB if fmt == "bgr8" else cv2.COLOR_BGRA2RGB)
     if fmt == "rgba8":
         return np.ascontiguousarray(pixels[..., :3])
-    if fmt == "bgra8":
-        return np.ascontiguousarray(pixels[..., 2::-1])
     if fmt in ("yuyv", "uyvy"):
         import cv2
 

@@ -208,3 +208,20 @@ def test_a_missing_sdk_or_libusb_names_the_fix(monkeypatch, error, fix):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(BadInput, match=fix):
         RealSenseSource(RealSenseConfig(), sink=lambda s: None).start()
+
+
+def test_color_formats_become_rgb():
+    import cv2
+
+    from app.sources.realsense import to_rgb
+
+    rgb = np.random.default_rng(0).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    alpha = np.full((4, 6, 1), 255, np.uint8)
+    np.testing.assert_array_equal(to_rgb(rgb, "rgb8"), rgb)
+    np.testing.assert_array_equal(to_rgb(rgb[..., ::-1], "bgr8"), rgb)
+    np.testing.assert_array_equal(to_rgb(np.concatenate([rgb, alpha], 2), "rgba8"), rgb)
+    np.testing.assert_array_equal(to_rgb(np.concatenate([rgb[..., ::-1], alpha], 2), "bgra8"), rgb)
+    yuyv = cv2.cvtColor(np.full((4, 6, 3), 128, np.uint8), cv2.COLOR_RGB2YUV)[..., :2].copy()  # (H, W, 2) grey
+    assert to_rgb(yuyv, "yuyv").shape == (4, 6, 3)
+    with pytest.raises(BadInput, match="unsupported RealSense color format: y16"):
+        to_rgb(rgb, "y16")
