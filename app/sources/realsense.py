@@ -1,15 +1,17 @@
 """Intel RealSense color + depth, live from a device or from a ``.bag``/``.db3`` recording.
 
-Both go through one ``rs.pipeline`` (a recording via ``enable_device_from_file``) and one loop::
+Live devices and recordings go through one loop; only the session under it differs (an
+``rs.pipeline`` live, the playback device's sensors for a recording; see ``RsSession``)::
 
     session.read() -> frame sets -> skip repeated frames, count gaps as drops
-                   -> pair depth with color by timestamp -> align depth to color -> emit
+                   -> pair depth with color by timestamp -> align depth to color (rs.align) -> emit
 
 Emitted samples (``app.sources.base.Sample``), each frame exactly once:
 
 - ``color``: (H, W, 3) uint8 RGB; ``index`` the device's color frame number.
-- ``depth``: (H, W) uint16 aligned to the color image (same H, W), in units of
-  ``stream_info["depth"].depth_scale`` metres; ``index`` the device's depth frame number.
+- ``depth``: (H, W) uint16 aligned to the color image (same H, W; ``align=False`` keeps the
+  depth sensor's size), in units of ``stream_info["depth"].depth_scale`` metres, 0 = no data;
+  ``index`` the device's depth frame number.
 
 ``device_ms`` is the device timestamp of that frame (depth and color share the device's clock);
 a depth frame is emitted right after the color frame it was paired with. End of a recording
