@@ -6,7 +6,8 @@ Emitted samples, per frame, in this order and with the same ``index``, ``host_ns
 - ``skeleton``: the ``Skeleton`` of the hand that drives the model (``app.hand_tracker``), or None
   when no hand was found (only when ``VideoConfig.skeleton`` is on).
 
-``index`` counts frames from 0. ``device_ms`` is the frame's position in a file (index / fps
+``index`` counts frames from 0; no frame is dropped (a file paced in real time falls behind
+when the landmarker is slower than its frame rate). ``device_ms`` is the frame's position in a file (index / fps
 × 1000); for a webcam, the capture time OpenCV reports when it reports one, else None.
 No depth in this mode. A file ends the thread normally at its end (``finished`` is set,
 ``join()`` raises nothing), or with BadInput from ``join()`` when it ends well before the frame
@@ -121,7 +122,7 @@ class VideoSource(SourceThread):
         if not ok or first is None or first.ndim != 3:
             capture.release()
             raise BadInput(f"{self.describe()}: no frame could be read (corrupt or empty?)")
-        self._capture, self._first = capture, first
+        self._capture, self._first, self._cv2 = capture, first, cv2
         fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
         if not 0 < fps < 1000:
             fps = 30.0 if self.is_file else 0.0
@@ -187,7 +188,7 @@ class VideoSource(SourceThread):
     def _emit_frame(self, bgr: np.ndarray, index: int, device_ms: float | None) -> None:
         host_ns = now_ns()
         t0 = time.perf_counter()
-        rgb = _cv2().cvtColor(bgr, _cv2().COLOR_BGR2RGB)  # (H, W, 3) BGR -> RGB; 40x numpy's [..., ::-1]
+        rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)  # (H, W, 3) BGR -> RGB; 40x numpy's [..., ::-1]
         self.stats["convert_s"] += time.perf_counter() - t0
         self.emit(Sample("color", rgb, index, host_ns, device_ms))
         self.stats["frames"] += 1
@@ -199,12 +200,6 @@ class VideoSource(SourceThread):
         self.stats["track_s"] += time.perf_counter() - t0
         self.stats["hands"] += hand is not None
         self.emit(Sample("skeleton", hand, index, host_ns, device_ms))
-
-
-def _cv2():
-    import cv2
-
-    return cv2
 
 
 def _quiet_opencv(cv2) -> None:
