@@ -34,12 +34,15 @@ def write_recording(
     depth_units: float = 0.001,
     color_format: str = "rgb8",
     color_every: int = 1,
+    color_fps: int | None = None,
     color_offset_ms: float = 0.0,
     skip: tuple[int, ...] = (),
 ) -> Path:
     """Write a ``.db3`` with a depth and a color sensor; returns ``path``.
 
-    ``color_every``: color only on every n-th frame; ``skip``: frame numbers never written (drops).
+    ``color_every``: color only on every n-th frame (numbered as depth frames: gaps);
+    ``color_fps``: a slower color stream (fps a multiple of it) with its own frame numbers 0, 1, ...;
+    ``skip``: frame numbers never written (drops).
     ``color_format``: "rgb8" or "bgr8" (the bytes are swapped accordingly).
     """
     import pyrealsense2 as rs
@@ -50,19 +53,19 @@ def write_recording(
     depth_sensor = device.add_sensor("Stereo Module")
     color_sensor = device.add_sensor("RGB Camera")
 
-    def stream(kind, uid, width, height, bpp, fmt):
+    def stream(kind, uid, width, height, bpp, fmt, rate=fps):
         intr = rs.intrinsics()
         intr.width, intr.height = width, height
         intr.fx, intr.fy, intr.ppx, intr.ppy = width * 0.9, width * 0.9, width / 2, height / 2
         intr.model, intr.coeffs = rs.distortion.none, [0.0] * 5
         vs = rs.video_stream()
         vs.type, vs.index, vs.uid = kind, 0, uid
-        vs.width, vs.height, vs.fps, vs.bpp, vs.fmt, vs.intrinsics = width, height, fps, bpp, fmt, intr
+        vs.width, vs.height, vs.fps, vs.bpp, vs.fmt, vs.intrinsics = width, height, rate, bpp, fmt, intr
         return vs
 
     depth_profile = depth_sensor.add_video_stream(stream(rs.stream.depth, 0, dw, dh, 2, rs.format.z16))
     fmt = rs.format.rgb8 if color_format == "rgb8" else rs.format.bgr8
-    color_profile = color_sensor.add_video_stream(stream(rs.stream.color, 1, cw, ch, 3, fmt))
+    color_profile = color_sensor.add_video_stream(stream(rs.stream.color, 1, cw, ch, 3, fmt, color_fps or fps))
     depth_sensor.add_read_only_option(rs.option.depth_units, depth_units)
     identity = rs.extrinsics()
     identity.rotation, identity.translation = [1, 0, 0, 0, 1, 0, 0, 0, 1], [0, 0, 0]
@@ -90,10 +93,12 @@ def write_recording(
             continue
         ts = k * 1000.0 / fps
         push(depth_sensor, depth_profile, depth_frame(k, dw, dh), 2, k, ts)
-        if k % color_every == 0:
+        step = fps // color_fps if color_fps else color_every
+        if k % step == 0:
             rgb = color_frame(k, cw, ch)
             pixels = rgb if color_format == "rgb8" else np.ascontiguousarray(rgb[..., ::-1])
-            push(color_sensor, color_profile, pixels, 3, k, ts + color_offset_ms)
+            number = k // step if color_fps else k
+            push(color_sensor, color_profile, pixels, 3, number, ts + color_offset_ms)
     for sensor in sensors:
         sensor.stop()
         sensor.close()

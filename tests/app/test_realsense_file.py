@@ -21,6 +21,7 @@ def recordings(tmp_path_factory):
                                  depth_units=0.0001, color_format="bgr8"),
         "sparse_color": write_recording(folder / "sparse.db3", frames=9, fps=30, color_every=3),
         "gaps": write_recording(folder / "gaps.db3", frames=8, fps=30, skip=(3, 4)),
+        "rates": write_recording(folder / "rates.db3", frames=8, fps=30, color_fps=15, color_size=(80, 60)),
         "offset": write_recording(folder / "offset.db3", frames=6, fps=30, color_offset_ms=4.0),
     }
 
@@ -92,6 +93,22 @@ def test_color_at_a_third_of_the_depth_rate_is_not_double_counted(recordings):
     assert paired == [(0, 0), (3, 3), (6, 6)]
     # color frame numbers jump by 3 by design of this file: those count as color drops
     assert source.stats["drops"] == {"color": 4, "depth": 0}
+
+
+def test_depth_at_30_and_color_at_15_fps(recordings):
+    source, samples = play(recordings["rates"])
+    colors, depths = by_stream(samples, "color"), by_stream(samples, "depth")
+    assert [s.index for s in colors] == [0, 1, 2, 3]
+    assert [s.index for s in depths] == list(range(8))
+    assert [c.device_ms for c in colors] == pytest.approx([0.0, 66.667, 133.333, 200.0], abs=1e-3)
+    positions = {id(s): i for i, s in enumerate(samples)}
+    for c in colors:  # each color frame is followed by the depth frame of the same instant
+        after = samples[positions[id(c)] + 1]
+        assert after.stream == "depth" and after.device_ms == pytest.approx(c.device_ms, abs=1e-3)
+    np.testing.assert_array_equal(colors[2].data, color_frame(4, 80, 60))
+    assert {d.data.shape for d in depths} == {(60, 80)}
+    assert source.stats["drops"] == {"color": 0, "depth": 0}
+    assert (source.stream_info["color"].fps, source.stream_info["depth"].fps) == (15.0, 30.0)
 
 
 def test_gaps_in_frame_numbers_count_as_drops(recordings):
