@@ -16,6 +16,7 @@ count its header declares (truncated); a webcam runs until ``stop()``.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,7 +204,11 @@ class VideoSource(SourceThread):
 
 
 def _quiet_opencv(cv2) -> None:
-    """OpenCV warns on stderr for every camera index it probes; errors still show."""
+    """OpenCV warns on stderr for every camera index it probes, FFmpeg for every damaged packet of
+    a truncated file; the source reports those in one line of its own. Set the environment
+    variables yourself to see them."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when the first file is opened
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     try:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     except AttributeError:
