@@ -80,6 +80,7 @@ def replay(config: ReplayConfig, *, out: TextIO | None = None) -> dict:
         holder["sync"].push(sample)
 
     source = open_source(config.path, sink=count, realtime=not config.deterministic)
+    source.open()
     streams = list(source.stream_info)
     audio = source.stream_info.get("audio")
     sync = Synchronizer(config.sync, streams=streams, buffers={},
