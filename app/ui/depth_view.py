@@ -45,10 +45,11 @@ class DepthView(FrameView):
 
     def __init__(self, *, mirrored: bool = True, range_m: tuple[float, float] = (0.2, 2.0),
                  parent: QWidget | None = None) -> None:
-        super().__init__(mirrored=mirrored, parent=parent)
+        super().__init__(mirrored=mirrored, background=theme.PANEL, align_top=True, parent=parent)
         self._range = range_m
         self._lut_key: tuple[float, float, float] | None = None
         self._lut: np.ndarray | None = None
+        self.setMinimumSize(120, 90)
 
     def set_depth(self, depth: np.ndarray | None, depth_scale: float) -> None:
         """(H, W) uint16 depth units (``depth_scale`` metres each); None clears the view."""
@@ -69,6 +70,10 @@ class DepthView(FrameView):
         painter.setFont(font)
         height = painter.fontMetrics().height()
         bar = QRectF(rect.left() + height * 0.6, rect.bottom() - height * 1.9, min(rect.width() * 0.45, height * 9), height * 0.45)
+        backing = bar.adjusted(-height * 0.4, -height * 0.35, height * 0.4, height * 1.25)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(10, 12, 16, 185))
+        painter.drawRoundedRect(backing, height * 0.3, height * 0.3)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         for stop in np.linspace(0.0, 1.0, 7):
             r, g, b = turbo(np.array([1.0 - stop]))[0]

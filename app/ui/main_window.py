@@ -16,7 +16,7 @@ from typing import Callable
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import (
-    QDoubleSpinBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QMainWindow,
+    QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QInputDialog, QLabel, QMainWindow,
     QMenu, QPushButton, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -50,6 +50,7 @@ class WindowConfig:
     recordings_dir: str = "recordings"  # where the record dialog proposes to write
     recording_suffix: str = ""  # appended to the proposed recording name (the format's suffix)
     title: str = "mmtm-live"
+    size: tuple[int, int] = (1280, 720)  # initial window size (F: full screen)
 
 
 def _format_time(seconds: float) -> str:
@@ -81,7 +82,7 @@ class MainWindow(QMainWindow):
         self.dialog: QWidget | None = None  # the file/record/input dialog open now, if any
 
         self.setWindowTitle(config.title)
-        self.resize(1280, 720)
+        self.resize(*config.size)
         self._build_views()
         self._build_actions()
         self._build_toolbar()
@@ -121,19 +122,13 @@ class MainWindow(QMainWindow):
 
         row = QHBoxLayout()
         row.setSpacing(10)
-        stage = QWidget()
-        grid = QGridLayout(stage)
-        grid.setContentsMargins(0, 0, 0, 0)
         self.video = VideoView(mirrored=self.config.mirror, swap_handedness=self.config.swap_handedness)
         self.hud = Hud()
-        grid.addWidget(self.video, 0, 0)
-        grid.addWidget(self.hud, 0, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        grid.setAlignment(self.hud, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.hud.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(stage, 1)
+        self.video.set_corner_widget(self.hud)  # the HUD floats over the image's top-left corner
+        row.addWidget(self.video, 1)
 
         sidebar = QWidget()
-        sidebar.setFixedWidth(self.fontMetrics().horizontalAdvance("M") * 25)
+        self.sidebar = sidebar
         side = QVBoxLayout(sidebar)
         side.setContentsMargins(0, 0, 0, 0)
         side.setSpacing(8)
@@ -148,9 +143,6 @@ class MainWindow(QMainWindow):
         self.depth = DepthView(mirrored=self.config.mirror, range_m=self.config.depth_range_m)
         depth_layout.addWidget(self.depth, 1)
         side.addWidget(self.depth_card, 1)
-        self.side_stretch = QWidget()
-        self.side_stretch.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        side.addWidget(self.side_stretch)
         row.addWidget(sidebar)
         outer.addLayout(row, 1)
 
@@ -513,9 +505,13 @@ class MainWindow(QMainWindow):
     def _set_depth_visible(self, visible: bool) -> None:
         self.depth_action.setChecked(visible)
         self.depth_card.setVisible(visible)
-        self.side_stretch.setVisible(not visible)
         if visible and self.last_snapshot is not None:
             self.depth.set_depth(self.last_snapshot.depth, self.last_snapshot.depth_scale)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        em = self.fontMetrics().horizontalAdvance("M")
+        self.sidebar.setFixedWidth(min(max(int(self.width() * 0.26), em * 24), em * 40))
 
     def toggle_fullscreen(self, on: bool) -> None:
         if on:

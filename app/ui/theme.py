@@ -63,7 +63,7 @@ QLabel#gestureName {{ font-size: 22pt; font-weight: 700; }}
 QLabel#gestureName[idle="true"] {{ color: {TEXT_MUTED}; }}
 QLabel#gestureScore {{ color: {ACCENT}; font-size: 13pt; font-weight: 600; }}
 QLabel#hud {{
-    background: rgba(10, 12, 16, 175); border: 1px solid rgba(255, 255, 255, 30);
+    background: rgba(10, 12, 16, 205); border: 1px solid rgba(255, 255, 255, 30);
     border-radius: 0.5em; padding: 0.45em 0.7em; color: #cfd6e0;
     font-family: "DejaVu Sans Mono", "Menlo", "Consolas", monospace; font-size: 8.5pt;
 }}

@@ -48,13 +48,14 @@ def numpy_to_qimage(array: np.ndarray) -> tuple[QImage, np.ndarray]:
     return image, array
 
 
-def fit_rect(image_size: QSize, bounds: QRectF) -> QRectF:
-    """The largest rectangle of the image's aspect ratio centred in ``bounds``."""
+def fit_rect(image_size: QSize, bounds: QRectF, *, align_top: bool = False) -> QRectF:
+    """The largest rectangle of the image's aspect ratio centred in ``bounds`` (or at its top)."""
     if image_size.isEmpty() or bounds.isEmpty():
         return QRectF()
     scale = min(bounds.width() / image_size.width(), bounds.height() / image_size.height())
     width, height = image_size.width() * scale, image_size.height() * scale
-    return QRectF(bounds.center().x() - width / 2, bounds.center().y() - height / 2, width, height)
+    top = bounds.top() if align_top else bounds.center().y() - height / 2
+    return QRectF(bounds.center().x() - width / 2, top, width, height)
 
 
 def seen_handedness(reported: str, *, swap: bool) -> str:
@@ -70,11 +71,15 @@ class FrameView(QWidget):
 
     placeholder = "Waiting for frames…"
 
-    def __init__(self, *, mirrored: bool = False, parent: QWidget | None = None) -> None:
+    def __init__(self, *, mirrored: bool = False, background: str = "#07090c", align_top: bool = False,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._background = QColor(background)
+        self._align_top = align_top
         self._image: QImage | None = None
         self._array: np.ndarray | None = None  # keeps the image's memory alive
         self._mirrored = mirrored
+        self._corner: QWidget | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(160, 120)
@@ -89,11 +94,31 @@ class FrameView(QWidget):
 
     def set_array(self, array: np.ndarray | None) -> None:
         """Show an RGB (or grey) uint8 frame; None clears the view."""
+        old_size = self._image.size() if self._image is not None else None
         if array is None:
             self._image, self._array = None, None
         else:
             self._image, self._array = numpy_to_qimage(array)
+        if self._corner is not None and (self._image.size() if self._image is not None else None) != old_size:
+            self._place_corner()
         self.update()
+
+    def set_corner_widget(self, widget: QWidget) -> None:
+        """Keep ``widget`` (a child overlay such as the HUD) at the image's top-left corner."""
+        widget.setParent(self)
+        self._corner = widget
+        self._place_corner()
+        widget.show()
+
+    def _place_corner(self) -> None:
+        rect = self.image_rect() if self._image is not None else QRectF(self.rect())
+        margin = self.fontMetrics().height() * 0.6
+        self._corner.move(int(rect.left() + margin), int(rect.top() + margin))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._corner is not None:
+            self._place_corner()
 
     def image(self) -> QImage | None:
         return self._image
@@ -102,7 +127,7 @@ class FrameView(QWidget):
         """Where the image is drawn, in widget coordinates (empty without an image)."""
         if self._image is None:
             return QRectF()
-        return fit_rect(self._image.size(), QRectF(self.rect()))
+        return fit_rect(self._image.size(), QRectF(self.rect()), align_top=self._align_top)
 
     def map_normalised(self, x: float, y: float) -> QPointF:
         """A point in normalised coordinates of the unmirrored image -> widget coordinates."""
@@ -113,7 +138,7 @@ class FrameView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#07090c"))
+        painter.fillRect(self.rect(), self._background)
         rect = self.image_rect()
         if self._image is None or rect.isEmpty():
             painter.setPen(QColor(theme.TEXT_MUTED))

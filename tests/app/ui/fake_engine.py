@@ -8,13 +8,13 @@ predictions and events) from a background thread, as the real engine would.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import threading
+import time
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QBrush, QColor, QImage, QLinearGradient, QPainter, QPen, QPolygonF, QRadialGradient
 
 from app.snapshot import EventMark, LatestSlot, Snapshot
 from app.sources.base import Skeleton
@@ -45,71 +45,101 @@ def hand_pixels(i: int, width: int, height: int) -> np.ndarray:
     return OPEN_PALM @ rot.T * scale + np.array([cx, cy])  # (21, 2)
 
 
-def _hand_path(painter: QPainter, points: np.ndarray) -> None:
-    painter.drawPolygon(QPolygonF([QPointF(*points[j]) for j in PALM]))
-    for finger in FINGERS:
-        for a, b in zip(finger[:-1], finger[1:]):
-            painter.drawLine(QPointF(*points[a]), QPointF(*points[b]))
+def _blend(image: np.ndarray, coverage: np.ndarray, color: tuple[int, int, int] | np.ndarray) -> None:
+    """image = image * (1 - coverage) + color * coverage, in place; coverage (h, w) in [0, 1]."""
+    a = coverage[..., None]
+    image[...] = image * (1.0 - a) + np.asarray(color, np.float32) * a
+
+
+def _coverage(distance: np.ndarray) -> np.ndarray:
+    """Anti-aliased coverage of a shape from its signed distance in pixels (negative inside)."""
+    return np.clip(0.5 - distance, 0.0, 1.0)
+
+
+def _rounded_box(xx: np.ndarray, yy: np.ndarray, x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarray:
+    cx, cy, hx, hy = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2 - r, (y1 - y0) / 2 - r
+    qx, qy = np.abs(xx - cx) - hx, np.abs(yy - cy) - hy
+    return np.hypot(np.maximum(qx, 0), np.maximum(qy, 0)) + np.minimum(np.maximum(qx, qy), 0) - r
+
+
+def _ellipse(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
+    return (np.hypot((xx - cx) / rx, (yy - cy) / ry) - 1.0) * min(rx, ry)
+
+
+@functools.lru_cache(maxsize=4)
+def _room(width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The static scene: (H, W, 3) float32 RGB, (H, W) float32 depth in metres, person mask."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    top, bottom = np.array((70, 80, 92), np.float32), np.array((31, 37, 44), np.float32)
+    image = top + (bottom - top) * (yy / height)[..., None]  # (H, W, 3) wall
+    depth = np.broadcast_to(np.linspace(2.6, 1.6, height, dtype=np.float32)[:, None], (height, width)).copy()
+    frame = _rounded_box(xx, yy, width * 0.70, height * 0.08, width * 0.92, height * 0.50, 2.0)
+    _blend(image, _coverage(frame), (138, 163, 184))
+    _blend(image, _coverage(frame + height * 0.012), (185, 207, 224))
+    desk = _coverage(height * 0.86 - yy)
+    _blend(image, desk, (58, 47, 40))
+    depth = np.where(desk > 0.5, 1.3, depth)
+    body = _rounded_box(xx, yy, width * 0.30, height * 0.62, width * 0.70, height * 1.2, width * 0.08)
+    _blend(image, _coverage(body), (44, 62, 87))
+    head = _ellipse(xx, yy, width * 0.5, height * 0.42, height * 0.13, height * 0.17)
+    shade = np.clip(1.0 - np.hypot(xx - width * 0.5, yy - height * 0.40) / (height * 0.2), 0.0, 1.0)[..., None]
+    skin = np.array((168, 118, 92), np.float32) + np.array((49, 51, 46), np.float32) * shade
+    _blend(image, _coverage(head), skin)
+    hair = np.maximum(head, yy - height * 0.33)
+    _blend(image, _coverage(hair), (42, 33, 28))
+    person = (body < 0) | (head < 0)
+    depth[person] = 1.05
+    return image, depth, person
+
+
+@functools.lru_cache(maxsize=4)
+def _sensor_noise(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(0.0, 4.0, (height, width)).astype(np.float32), rng.random((height, width)) < 0.01
 
 
 def render_scene(i: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Frame ``i``: (H, W, 3) uint8 RGB, (H, W) uint16 depth in mm, (21, 2) hand pixels."""
-    points = hand_pixels(i, width, height)
-    image = QImage(width, height, QImage.Format.Format_RGB888)
-    p = QPainter(image)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    wall = QLinearGradient(0, 0, 0, height)
-    wall.setColorAt(0.0, QColor("#46505c"))
-    wall.setColorAt(1.0, QColor("#1f252c"))
-    p.fillRect(0, 0, width, height, wall)
-    p.fillRect(QRectF(width * 0.70, height * 0.08, width * 0.22, height * 0.42), QColor("#8aa3b8"))  # window
-    p.fillRect(QRectF(width * 0.70, height * 0.08, width * 0.22, height * 0.42).adjusted(4, 4, -4, -4),
-               QColor("#b9cfe0"))
-    p.fillRect(QRectF(0, height * 0.86, width, height * 0.14), QColor("#3a2f28"))  # desk
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor("#2c3e57"))  # shoulders
-    p.drawRoundedRect(QRectF(width * 0.30, height * 0.62, width * 0.40, height * 0.5), width * 0.08, width * 0.08)
-    head = QRadialGradient(QPointF(width * 0.5, height * 0.40), height * 0.18)
-    head.setColorAt(0.0, QColor("#d9a98a"))
-    head.setColorAt(1.0, QColor("#a8765c"))
-    p.setBrush(QBrush(head))
-    p.drawEllipse(QPointF(width * 0.5, height * 0.42), height * 0.13, height * 0.17)
-    p.setBrush(QColor("#2a211c"))  # hair
-    p.drawChord(QRectF(width * 0.5 - height * 0.14, height * 0.24, height * 0.28, height * 0.22), 0, 180 * 16)
-    finger_width = height * 0.062
-    skin = QColor("#e0b394")
-    p.setBrush(skin)
-    p.setPen(QPen(skin, finger_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
-    _hand_path(p, points)
-    p.end()
-    color = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), np.uint8)
-    color = color.reshape(height, image.bytesPerLine())[:, : width * 3].reshape(height, width, 3).copy()
+    """Frame ``i``: (H, W, 3) uint8 RGB, (H, W) uint16 depth in mm, (21, 2) hand pixels.
 
-    # depth: the room far, the person in the middle, the hand near
-    rows = np.linspace(2.6, 1.3, height, dtype=np.float32)[:, None]  # the floor comes closer
-    depth = np.broadcast_to(rows, (height, width)).copy()
-    mask = QImage(width, height, QImage.Format.Format_Grayscale8)
-    mask.fill(0)
-    p = QPainter(mask)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor(128, 128, 128))
-    p.drawRoundedRect(QRectF(width * 0.30, height * 0.62, width * 0.40, height * 0.5), width * 0.08, width * 0.08)
-    p.drawEllipse(QPointF(width * 0.5, height * 0.42), height * 0.13, height * 0.17)
-    grey = QColor(255, 255, 255)
-    p.setBrush(grey)
-    p.setPen(QPen(grey, finger_width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
-    _hand_path(p, points)
-    p.end()
-    m = np.frombuffer(mask.constBits().asstring(mask.sizeInBytes()), np.uint8)
-    m = m.reshape(height, mask.bytesPerLine())[:, :width]
-    depth[m == 128] = 1.05
-    hand = m == 255
-    depth[hand] = 0.5 + 0.08 * (np.arange(height, dtype=np.float32)[:, None] / height - 0.5).repeat(width, 1)[hand]
-    rng = np.random.default_rng(i)
-    depth += rng.normal(0.0, 0.004, depth.shape).astype(np.float32)
-    depth_mm = (depth * 1000.0).astype(np.uint16)
-    depth_mm[rng.random(depth.shape) < 0.01] = 0  # holes, as a real sensor has
+    Pure numpy (signed distances), so it runs on any thread."""
+    points = hand_pixels(i, width, height)
+    room, room_depth, _ = _room(width, height)
+    image, depth = room.copy(), room_depth.copy()
+    radius = height * 0.031
+    x0, y0 = np.floor(points.min(axis=0) - 2 * radius).astype(int).clip(0)
+    x1, y1 = np.ceil(points.max(axis=0) + 2 * radius).astype(int)
+    x1, y1 = min(x1, width), min(y1, height)
+    if x1 > x0 and y1 > y0:
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)  # the hand's bounding box only
+        nearest = np.full(xx.shape, np.inf, np.float32)  # squared distance to the nearest bone
+        for finger in FINGERS:
+            for a, b in zip(finger[:-1], finger[1:]):
+                (ax, ay), (bx, by) = points[a].tolist(), points[b].tolist()
+                vx, vy = bx - ax, by - ay
+                dx, dy = xx - ax, yy - ay
+                t = np.clip((dx * vx + dy * vy) * (1.0 / (vx * vx + vy * vy)), 0.0, 1.0)
+                dx -= t * vx
+                dy -= t * vy
+                np.minimum(nearest, dx * dx + dy * dy, out=nearest)
+        dist = np.sqrt(nearest) - radius
+        palm = points[list(PALM)]
+        edges = np.roll(palm, -1, axis=0) - palm
+        area = float(np.sum(palm[:, 0] * np.roll(palm[:, 1], -1) - np.roll(palm[:, 0], -1) * palm[:, 1]))
+        inside = np.full(xx.shape, -np.inf, np.float32)  # convex polygon: the largest edge distance
+        for (px, py), (ex, ey) in zip(palm.tolist(), edges.tolist()):
+            k = (1.0 if area > 0 else -1.0) / float(np.hypot(ex, ey))
+            np.maximum(inside, ((xx - px) * ey - (yy - py) * ex) * k, out=inside)
+        dist = np.minimum(dist, inside - radius * 0.6)
+        cover = _coverage(dist)
+        box = image[y0:y1, x0:x1]
+        shade = (1.0 - (yy - y0) * (0.12 / max(1, y1 - y0)))[..., None]
+        _blend(box, cover, np.array((236, 190, 160), np.float32) * shade)
+        depth[y0:y1, x0:x1] = np.where(cover > 0.5, 0.48 + 0.06 * (yy - y0) / max(1, y1 - y0), depth[y0:y1, x0:x1])
+    color = np.clip(image + 0.5, 0, 255).astype(np.uint8)
+    noise, holes = _sensor_noise(width, height)
+    shift = (i * 7919) % (width * height)  # a different part of the noise each frame
+    depth_mm = (depth * 1000.0 + np.roll(noise, shift)).astype(np.uint16)
+    depth_mm[np.roll(holes, shift)] = 0  # holes, as a real sensor has
     return color, depth_mm, points
 
 
@@ -195,14 +225,17 @@ class FakeEngine:
 
     # --- a background producer, like the engine's worker thread ---------------------------------
 
-    def start(self, *, fps: float = 30.0, width: int = 640, height: int = 480, frames: int | None = None) -> None:
-        """Publish synthetic snapshots from a thread at ``fps`` (``frames`` of them, or until stopped)."""
+    def start(self, *, fps: float = 30.0, width: int = 640, height: int = 480, frames: int | None = None,
+              first: int = 0) -> None:
+        """Publish synthetic snapshots from a thread at ``fps``, frames ``first`` .. ``frames`` (or until
+        stopped)."""
         def run() -> None:
-            i = 0
+            i, due = first, time.monotonic()
             while not self._stop.is_set() and (frames is None or i <= frames):
                 self.slot.put(synthetic_snapshot(i, width=width, height=height, fps=fps))
                 i += 1
-                self._stop.wait(1.0 / fps)
+                due = max(due + 1.0 / fps, time.monotonic() - 1.0 / fps)  # a fixed rate, no bursts
+                self._stop.wait(max(0.0, due - time.monotonic()))
 
         self._thread = threading.Thread(target=run, name="fake-engine")
         self._thread.start()
@@ -222,14 +255,17 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description="Show the window with the fake engine.")
     parser.add_argument("--screenshot", help="save a PNG of the window after --frames frames")
-    parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--frames", type=int, default=345, help="stop at this frame index")
+    parser.add_argument("--first", type=int, default=300, help="start at this frame index (a later scene)")
+    parser.add_argument("--window", default="1280x720", help="window size, WxH")
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
     args = parser.parse_args(argv)
     engine = FakeEngine()
-    engine.start(width=args.width, height=args.height)
+    engine.start(width=args.width, height=args.height, first=args.first)
+    size = tuple(int(v) for v in args.window.split("x"))
     try:
-        return run_window(engine, WindowConfig(), screenshot=args.screenshot, max_frames=args.frames)
+        return run_window(engine, WindowConfig(size=size), screenshot=args.screenshot, max_frames=args.frames)
     finally:
         engine.stop()
         engine.join(5)
