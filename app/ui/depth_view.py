@@ -7,8 +7,8 @@ range, so a frame costs one gather; frames larger than the view are subsampled f
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QLinearGradient, QPainter
+from PyQt6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QLinearGradient, QPainter, QPixmap
 from PyQt6.QtWidgets import QWidget
 
 from app.ui import theme
@@ -49,6 +49,8 @@ class DepthView(FrameView):
         self._range = range_m
         self._lut_key: tuple[float, float, float] | None = None
         self._lut: np.ndarray | None = None
+        self._legend: QPixmap | None = None
+        self._legend_key: tuple | None = None
         self.setMinimumSize(120, 90)
 
     def set_depth(self, depth: np.ndarray | None, depth_scale: float) -> None:
@@ -67,23 +69,37 @@ class DepthView(FrameView):
 
     def paint_overlay(self, painter: QPainter, rect: QRectF) -> None:
         font = theme.scaled_font(self.font(), 0.8)
+        height = QFontMetricsF(font).height()
+        width = min(rect.width() * 0.45, height * 9)
+        dpr = self.devicePixelRatioF()
+        key = (round(width), round(height), dpr, self._range)
+        if self._legend_key != key:  # drawn once per size, then blitted
+            self._legend, self._legend_key = self._draw_legend(font, width, height, dpr), key
+        painter.drawPixmap(QPointF(rect.left() + height * 0.2, rect.bottom() - height * 2.5), self._legend)
+
+    def _draw_legend(self, font: QFont, width: float, height: float, dpr: float) -> QPixmap:
+        size = QSizeF(width + height * 0.8, height * 2.1)
+        pixmap = QPixmap(int(size.width() * dpr) + 1, int(size.height() * dpr) + 1)
+        pixmap.setDevicePixelRatio(dpr)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(font)
-        height = painter.fontMetrics().height()
-        bar = QRectF(rect.left() + height * 0.6, rect.bottom() - height * 1.9, min(rect.width() * 0.45, height * 9), height * 0.45)
-        backing = bar.adjusted(-height * 0.4, -height * 0.35, height * 0.4, height * 1.25)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(10, 12, 16, 185))
-        painter.drawRoundedRect(backing, height * 0.3, height * 0.3)
+        painter.drawRoundedRect(QRectF(QPointF(0, 0), size), height * 0.3, height * 0.3)
+        bar = QRectF(height * 0.4, height * 0.35, width, height * 0.45)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         for stop in np.linspace(0.0, 1.0, 7):
             r, g, b = turbo(np.array([1.0 - stop]))[0]
             gradient.setColorAt(float(stop), QColor(int(r), int(g), int(b)))
-        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(gradient)
         painter.drawRoundedRect(bar, bar.height() / 2, bar.height() / 2)
         painter.setPen(QColor(theme.TEXT))
         near, far = self._range
-        painter.drawText(QPointF(bar.left(), bar.bottom() + height * 0.95), f"{near:g} m")
+        baseline = bar.bottom() + height * 0.95
+        painter.drawText(QPointF(bar.left(), baseline), f"{near:g} m")
         far_text = f"{far:g} m"
-        painter.drawText(QPointF(bar.right() - painter.fontMetrics().horizontalAdvance(far_text),
-                                 bar.bottom() + height * 0.95), far_text)
+        painter.drawText(QPointF(bar.right() - painter.fontMetrics().horizontalAdvance(far_text), baseline), far_text)
+        painter.end()
+        return pixmap

@@ -3,6 +3,8 @@ latency, skipped and dropped frames, device and backend."""
 
 from __future__ import annotations
 
+import time
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QWidget
 
@@ -33,14 +35,23 @@ def hud_lines(snapshot: Snapshot, *, view_fps: float | None = None) -> list[str]
 class Hud(QLabel):
     """A translucent, monospaced panel; the window lays it over the video's top-left corner."""
 
+    REFRESH_HZ = 4.0
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("hud")
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setText("waiting for the engine…")
+        self._last = -1e9
 
-    def update_from(self, snapshot: Snapshot, *, view_fps: float | None = None) -> None:
+    def update_from(self, snapshot: Snapshot, *, view_fps: float | None = None, force: bool = False) -> None:
+        """Show the snapshot's figures, at most ``REFRESH_HZ`` times a second (numbers that change
+        every frame cannot be read, and each change repaints the video under the HUD)."""
+        now = time.monotonic()
+        if not force and now - self._last < 1.0 / self.REFRESH_HZ:
+            return
+        self._last = now
         text = "\n".join(hud_lines(snapshot, view_fps=view_fps))
         if text != self.text():
             self.setText(text)

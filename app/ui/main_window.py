@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
 
     snapshot_shown = pyqtSignal(object)
     closed = pyqtSignal()
+    SIDE_VIEW_HZ = 15.0  # depth map, class bars and timeline repaint at most this often
 
     def __init__(self, controls: EngineControls, *, config: WindowConfig = WindowConfig()) -> None:
         super().__init__()
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         self._syncing = False  # True while widgets are set from a snapshot (no engine calls)
         self._shown_times: deque[float] = deque(maxlen=120)
         self._help_rows: list[tuple[str, str]] = []
+        self._pending: dict[str, Callable[[], None]] = {}
+        self._last_run: dict[str, float] = {}
         self.dialog: QWidget | None = None  # the file/record/input dialog open now, if any
 
         self.setWindowTitle(config.title)
@@ -315,6 +318,8 @@ class MainWindow(QMainWindow):
         snapshot = self.controls.slot.take_new()
         if snapshot is not None:
             self.show_snapshot(snapshot)
+        elif self._pending:
+            self._flush_later()
 
     def show_snapshot(self, s: Snapshot) -> None:
         """Update every view from one snapshot (GUI thread only)."""
@@ -328,14 +333,32 @@ class MainWindow(QMainWindow):
                                    theme.label_color(s.current.label))
         else:
             self.video.set_caption("")
+        # The video follows every snapshot; the side views at most SIDE_VIEW_HZ (a third of the
+        # GUI thread's work per snapshot otherwise, for changes the eye does not follow).
         if self.depth_card.isVisible():
-            self.depth.set_depth(s.depth, s.depth_scale)
-        self.predictions.update_from(s.labels, s.probs, s.current)
-        self.timeline.set_events(s.events, s.t)
+            self._later("depth", lambda: self.depth.set_depth(s.depth, s.depth_scale))
+        self.predictions.update_from(s.labels, s.probs, s.current, repaint_bars=False)
+        self._later("bars", self.predictions.bars.update)
+        self.timeline.set_events(s.events, s.t, repaint=False)
+        self._later("timeline", self.timeline.update)
         self.hud.update_from(s, view_fps=self.view_fps())
         self._show_state(s)
         self._show_error(s.error)
+        self._flush_later()
         self.snapshot_shown.emit(s)
+
+    def _later(self, name: str, work: Callable[[], None]) -> None:
+        """Run ``work`` now if ``name`` has not run in the last 1/SIDE_VIEW_HZ s, else on a later tick
+        (only the newest work per name is kept)."""
+        self._pending[name] = work
+
+    def _flush_later(self) -> None:
+        now = time.monotonic()
+        for name, work in list(self._pending.items()):
+            if now - self._last_run.get(name, -1e9) >= 1.0 / self.SIDE_VIEW_HZ:
+                del self._pending[name]
+                self._last_run[name] = now
+                work()
 
     def view_fps(self) -> float:
         """Snapshots shown per second over the last ones."""
@@ -506,7 +529,9 @@ class MainWindow(QMainWindow):
         self.depth_action.setChecked(visible)
         self.depth_card.setVisible(visible)
         if visible and self.last_snapshot is not None:
-            self.depth.set_depth(self.last_snapshot.depth, self.last_snapshot.depth_scale)
+            s = self.last_snapshot
+            self._later("depth", lambda: self.depth.set_depth(s.depth, s.depth_scale))
+            self._flush_later()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

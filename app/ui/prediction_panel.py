@@ -29,10 +29,13 @@ class TopKBars(QWidget):
         self._rows: list[tuple[str, float]] = []
         self._highlight = ""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
-    def set_rows(self, rows: list[tuple[str, float]], *, highlight: str = "") -> None:
+    def set_rows(self, rows: list[tuple[str, float]], *, highlight: str = "", repaint: bool = True) -> None:
+        """(label, probability) rows, most probable first; ``repaint=False`` leaves ``update()`` to the caller."""
         self._rows, self._highlight = rows, highlight
-        self.update()
+        if repaint:
+            self.update()
 
     def rows(self) -> list[tuple[str, float]]:
         return list(self._rows)
@@ -48,6 +51,7 @@ class TopKBars(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(theme.PANEL))  # opaque: the card behind is not repainted
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = self.fontMetrics()
         row_h = self._row_height()
@@ -113,7 +117,8 @@ class PredictionPanel(QWidget):
         outer.addWidget(bars_card)
         self._k = k
 
-    def update_from(self, labels: tuple[str, ...], probs: np.ndarray | None, current: EventMark | None) -> None:
+    def update_from(self, labels: tuple[str, ...], probs: np.ndarray | None, current: EventMark | None,
+                    *, repaint_bars: bool = True) -> None:
         """Show the current gesture (or none) and the top-k bars of ``probs``."""
         if current is not None:
             self.name_label.setText(theme.pretty_label(current.label))
@@ -127,7 +132,8 @@ class PredictionPanel(QWidget):
             self.name_label.setProperty("idle", idle)
             self.name_label.style().unpolish(self.name_label)
             self.name_label.style().polish(self.name_label)
-        self.bars.set_rows(top_k(labels, probs, self._k), highlight=current.label if current else "")
+        self.bars.set_rows(top_k(labels, probs, self._k), highlight=current.label if current else "",
+                           repaint=repaint_bars)
 
     def current_text(self) -> str:
         return f"{self.name_label.text()} — {self.score_label.text()}"

@@ -29,10 +29,13 @@ class Timeline(QWidget):
         self._events: tuple[EventMark, ...] = ()
         self._now = 0.0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
-    def set_events(self, events: tuple[EventMark, ...], now: float) -> None:
+    def set_events(self, events: tuple[EventMark, ...], now: float, *, repaint: bool = True) -> None:
+        """The events and the current time; ``repaint=False`` leaves the ``update()`` to the caller."""
         self._events, self._now = events, now
-        self.update()
+        if repaint:
+            self.update()
 
     def visible_events(self) -> list[EventMark]:
         """The events inside the window (now - seconds, now], oldest first."""
@@ -56,6 +59,7 @@ class Timeline(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(theme.PANEL))  # opaque: the card behind is not repainted
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = self.fontMetrics()
         line_h = metrics.height()

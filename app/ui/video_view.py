@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt
-from PyQt6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen
+from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from app.sources.base import Skeleton
@@ -172,6 +172,8 @@ class VideoView(FrameView):
         self._swap_handedness = swap_handedness
         self._caption = ""
         self._caption_color = QColor(theme.ACCENT)
+        self._sprites: list[QPixmap] = []
+        self._sprite_key: tuple | None = None
 
     def set_frame(self, color: np.ndarray | None, skeleton: Skeleton | None) -> None:
         """A new frame and the skeleton found in it (either may be None)."""
@@ -212,20 +214,43 @@ class VideoView(FrameView):
         if self._caption:
             self._paint_caption(painter, rect)
 
+    def _joint_sprites(self, radius: float, rim: float) -> list[QPixmap]:
+        """One pre-drawn joint per finger colour (blitting is far cheaper than stroking ellipses)."""
+        dpr = self.devicePixelRatioF()
+        key = (round(radius, 1), round(rim, 1), dpr)
+        if self._sprite_key != key:
+            size = int((radius + rim) * 2 + 2)
+            sprites = []
+            for color in (*theme.FINGER_COLORS, theme.PALM_COLOR):
+                pixmap = QPixmap(int(size * dpr), int(size * dpr))
+                pixmap.setDevicePixelRatio(dpr)
+                pixmap.fill(Qt.GlobalColor.transparent)
+                p = QPainter(pixmap)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                p.setPen(QPen(QColor(color), rim))
+                p.setBrush(QColor("#ffffff"))
+                p.drawEllipse(QPointF(size / 2, size / 2), radius, radius)
+                p.end()
+                sprites.append(pixmap)
+            self._sprites, self._sprite_key = sprites, key
+        return self._sprites
+
     def _paint_skeleton(self, painter: QPainter, rect: QRectF, points: list[QPointF]) -> None:
         width = max(1.5, rect.width() / 260.0)
-        if len(points) == HAND_JOINTS:
+        hand = len(points) == HAND_JOINTS
+        if hand:
+            paths = [QPainterPath() for _ in range(6)]  # one stroke per colour, not per bone
             for a, b, finger in HAND_CONNECTIONS:
+                paths[finger].moveTo(points[a])
+                paths[finger].lineTo(points[b])
+            for finger, path in enumerate(paths):
                 color = QColor(theme.PALM_COLOR if finger == 5 else theme.FINGER_COLORS[finger])
-                painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-                painter.drawLine(points[a], points[b])
-        radius = width * 1.25
+                painter.strokePath(path, QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                                              Qt.PenJoinStyle.RoundJoin))
+        sprites = self._joint_sprites(width * 1.25, width * 0.7)
+        half = sprites[0].width() / sprites[0].devicePixelRatio() / 2
         for i, point in enumerate(points):
-            finger = _JOINT_FINGER[i] if len(points) == HAND_JOINTS else 5
-            rim = QColor(theme.PALM_COLOR if finger == 5 else theme.FINGER_COLORS[finger])
-            painter.setPen(QPen(rim, width * 0.7))
-            painter.setBrush(QColor("#ffffff"))
-            painter.drawEllipse(point, radius, radius)
+            painter.drawPixmap(QPointF(point.x() - half, point.y() - half), sprites[_JOINT_FINGER[i] if hand else 5])
         self._paint_pill(painter, rect, self.handedness_text(), points[0], QColor(theme.PALM_COLOR), below=True)
 
     def _paint_caption(self, painter: QPainter, rect: QRectF) -> None:

@@ -160,3 +160,13 @@ def test_a_failing_control_becomes_a_message(qtbot, window, engine):
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert "worker is gone" in window.error_text()
     assert window.isVisible()
+
+
+def test_side_views_catch_up_with_the_newest_snapshot(qtbot, window, engine):
+    near, far = np.full((60, 80), 500, np.uint16), np.full((60, 80), 1900, np.uint16)
+    publish(qtbot, window, engine, Snapshot(frame_index=1, depth=near))
+    publish(qtbot, window, engine, Snapshot(frame_index=2, depth=far))  # within the throttle interval
+    lut = depth_lut(0.001, 0.2, 2.0)
+    # the depth map follows on a later timer tick, without a new snapshot
+    qtbot.waitUntil(lambda: tuple(window.depth.image().pixelColor(5, 5).getRgb()[:3]) == tuple(lut[1900]),
+                    timeout=2000)
