@@ -168,8 +168,14 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=200, help="frames painted in the paint benchmark")
     parser.add_argument("--seconds", type=float, default=6.0, help="seconds per latency scenario")
     parser.add_argument("--out", help="write the results as Markdown to this file")
+    parser.add_argument("--switch-interval-ms", type=float, default=None,
+                        help="sys.setswitchinterval for this run (default: what run_window sets)")
+    parser.add_argument("--only", help="comma-separated latency scenarios to run (default: all)")
     args = parser.parse_args()
 
+    interval_ms = args.switch_interval_ms if args.switch_interval_ms is not None else WindowConfig().gil_switch_interval_ms
+    if interval_ms is not None:
+        sys.setswitchinterval(interval_ms / 1000.0)  # as run_window does
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)
     where = machine()
@@ -177,7 +183,7 @@ def main() -> int:
     frames = [synthetic_snapshot(300 + i * 3, width=640, height=480) for i in range(24)]
     paint = bench_paint(app, frames, args.frames)
     latency = {kind: bench_latency(app, frames, kind, args.seconds)
-               for kind in ("baseline", "idle", "torch", "torch1", "numpy")}
+               for kind in (args.only.split(",") if args.only else ("baseline", "idle", "torch", "torch1", "numpy"))}
     print(file=sys.stderr)
 
     lines = [
@@ -185,10 +191,13 @@ def main() -> int:
         "",
         f"Machine: {where}. Qt {__import__('PyQt6.QtCore', fromlist=['QT_VERSION_STR']).QT_VERSION_STR}, "
         f"`QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM')}` (software raster, as on a real screen "
-        "without GPU compositing).",
+        f"without GPU compositing); GIL switch interval {sys.getswitchinterval() * 1000:g} ms "
+        "(`WindowConfig.gil_switch_interval_ms`).",
         "",
         "Command: `QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui.py "
-        f"--frames {args.frames} --seconds {args.seconds:g} --out docs/BENCHMARKS-ui.md`",
+        f"--frames {args.frames} --seconds {args.seconds:g}"
+        + (f" --switch-interval-ms {args.switch_interval_ms:g}" if args.switch_interval_ms is not None else "")
+        + (f" --only {args.only}" if args.only else "") + " --out docs/BENCHMARKS-ui.md`",
         "",
         "## Painting a frame (1280x720 window, 640x480 synthetic snapshots)",
         "",

@@ -51,6 +51,9 @@ class WindowConfig:
     recording_suffix: str = ""  # appended to the proposed recording name (the format's suffix)
     title: str = "mmtm-live"
     size: tuple[int, int] = (1280, 720)  # initial window size (F: full screen)
+    # if set, run_window sets sys.setswitchinterval to this while the window runs (the GUI thread
+    # then gets the GIL back sooner from Python-heavy engine threads); None: Python's default, 5 ms
+    gil_switch_interval_ms: float | None = None
 
 
 def _format_time(seconds: float) -> str:

@@ -79,10 +79,14 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
 
     window.snapshot_shown.connect(on_snapshot)
     window.closed.connect(on_closed)
+    switch_interval = sys.getswitchinterval()
+    if config.gil_switch_interval_ms is not None:
+        sys.setswitchinterval(config.gil_switch_interval_ms / 1000.0)
     window.show()
     try:
         code = loop.exec()
     finally:
+        sys.setswitchinterval(switch_interval)
         if not window.isHidden():
             window.close()
         window.deleteLater()
