@@ -355,13 +355,19 @@ class MainWindow(QMainWindow):
         (only the newest work per name is kept)."""
         self._pending[name] = work
 
-    def _flush_later(self) -> None:
+    def _flush_later(self, *, force: bool = False) -> None:
         now = time.monotonic()
         for name, work in list(self._pending.items()):
-            if now - self._last_run.get(name, -1e9) >= 1.0 / self.SIDE_VIEW_HZ:
+            if force or now - self._last_run.get(name, -1e9) >= 1.0 / self.SIDE_VIEW_HZ:
                 del self._pending[name]
                 self._last_run[name] = now
                 work()
+
+    def catch_up(self) -> None:
+        """Bring every view up to the newest snapshot now (before a screenshot)."""
+        self._flush_later(force=True)
+        if self.last_snapshot is not None:
+            self.hud.update_from(self.last_snapshot, view_fps=self.view_fps(), force=True)
 
     def view_fps(self) -> float:
         """Snapshots shown per second over the last ones."""

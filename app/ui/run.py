@@ -61,6 +61,7 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
     def save() -> None:
         if screenshot and not state["saved"]:
             state["saved"] = True
+            window.catch_up()
             try:
                 save_screenshot(window, screenshot)
             except BadInput as error:
@@ -69,7 +70,6 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
     def on_snapshot(snapshot: Snapshot) -> None:
         if max_frames is not None and (snapshot.frame_index >= max_frames or snapshot.finished):
             window.snapshot_shown.disconnect(on_snapshot)
-            window.repaint()  # the views as they are now, not at the next paint
             save()
             window.close()
 
