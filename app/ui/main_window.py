@@ -356,12 +356,16 @@ class MainWindow(QMainWindow):
         self._pending[name] = work
 
     def _flush_later(self, *, force: bool = False) -> None:
+        """Run the pending work that is due: all of it when forced, else only the most overdue
+        item, so the side views take turns instead of all landing on the same tick."""
         now = time.monotonic()
-        for name, work in list(self._pending.items()):
-            if force or now - self._last_run.get(name, -1e9) >= 1.0 / self.SIDE_VIEW_HZ:
-                del self._pending[name]
-                self._last_run[name] = now
-                work()
+        due = [name for name in self._pending  # in the order they were asked for
+               if force or now - self._last_run.get(name, -1e9) >= 1.0 / self.SIDE_VIEW_HZ]
+        due.sort(key=lambda name: self._last_run.get(name, -1e9))  # stable: ties keep that order
+        for name in due[: None if force else 1]:
+            work = self._pending.pop(name)
+            self._last_run[name] = now
+            work()
 
     def catch_up(self) -> None:
         """Bring every view up to the newest snapshot now (before a screenshot)."""

@@ -83,6 +83,7 @@ def test_depth_view_colour_maps_and_toggles(qtbot, window, engine):
     depth[:, 80:] = 500  # 0.5 m on the right half: warm; left half: no data, black
     publish(qtbot, window, engine, Snapshot(frame_index=1, color=halves(), depth=depth, depth_scale=0.001))
     view = window.depth
+    qtbot.waitUntil(lambda: view.image() is not None, timeout=2000)
     rect = view.image_rect()
     assert not rect.isEmpty()
     lut = depth_lut(0.001, 0.2, 2.0)
