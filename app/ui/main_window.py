@@ -336,8 +336,8 @@ class MainWindow(QMainWindow):
                                    theme.label_color(s.current.label))
         else:
             self.video.set_caption("")
-        # The video follows every snapshot; the side views at most SIDE_VIEW_HZ (a third of the
-        # GUI thread's work per snapshot otherwise, for changes the eye does not follow).
+        # The video follows every snapshot; the side views repaint at most SIDE_VIEW_HZ each, one
+        # per timer tick (their data is always the newest).
         if self.depth_card.isVisible():
             self._later("depth", lambda: self.depth.set_depth(s.depth, s.depth_scale))
         self.predictions.update_from(s.labels, s.probs, s.current, repaint_bars=False)
@@ -351,8 +351,8 @@ class MainWindow(QMainWindow):
         self.snapshot_shown.emit(s)
 
     def _later(self, name: str, work: Callable[[], None]) -> None:
-        """Run ``work`` now if ``name`` has not run in the last 1/SIDE_VIEW_HZ s, else on a later tick
-        (only the newest work per name is kept)."""
+        """Queue ``work`` under ``name``, replacing older work of that name; ``_flush_later`` runs it
+        when ``name`` has not run for 1/SIDE_VIEW_HZ s."""
         self._pending[name] = work
 
     def _flush_later(self, *, force: bool = False) -> None:

@@ -176,9 +176,10 @@ class VideoView(FrameView):
         self._sprite_key: tuple | None = None
 
     def set_frame(self, color: np.ndarray | None, skeleton: Skeleton | None) -> None:
-        """A new frame and the skeleton found in it (either may be None)."""
+        """A new frame and the skeleton found in it. Without a frame (``color`` None: a source that
+        failed or has not started) the last frame stays, so an error does not blank the view."""
         self._skeleton = skeleton
-        if color is not None or skeleton is None:
+        if color is not None:
             self.set_array(color)
         else:
             self.update()

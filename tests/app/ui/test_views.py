@@ -145,11 +145,13 @@ def test_error_in_a_snapshot_is_shown_and_the_window_keeps_running(qtbot, window
     assert window.isVisible()
     publish(qtbot, window, engine, Snapshot(frame_index=2, color=halves(), error="RealSense unplugged"))
     assert window.video.image() is not None and window.isVisible()
+    publish(qtbot, window, engine, Snapshot(frame_index=3, error="RealSense unplugged"))
+    assert window.video.image() is not None  # the last frame stays under the message
     window.dismiss_error()
     assert window.error_text() == ""
-    publish(qtbot, window, engine, Snapshot(frame_index=3, error="cannot read broken.bag"))
+    publish(qtbot, window, engine, Snapshot(frame_index=4, error="cannot read broken.bag"))
     assert "broken.bag" in window.error_text()
-    publish(qtbot, window, engine, Snapshot(frame_index=4))
+    publish(qtbot, window, engine, Snapshot(frame_index=5))
     assert window.error_text() == ""  # the engine cleared it
 
 
