@@ -44,8 +44,9 @@ def save_screenshot(window: QWidget, path: str | os.PathLike) -> Path:
 
 def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), *,
                screenshot: str | None = None, max_frames: int | None = None) -> int:
-    """Show the window until it is closed, or until a snapshot's ``frame_index`` reaches
-    ``max_frames`` (or the source ends) when that is given; then save ``screenshot`` if asked.
+    """Show the window until it is closed, or, when ``max_frames`` is given, until a snapshot of
+    the ``max_frames``-th frame (``frame_index`` counts from 0) or of the source's end is shown;
+    then save ``screenshot`` if asked (else when the window closes).
     Returns the exit code (0). ``controls.shutdown()`` is called once, when the window closes.
     """
     app = QApplication.instance()
@@ -68,7 +69,8 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
                 state["error"] = error
 
     def on_snapshot(snapshot: Snapshot) -> None:
-        if max_frames is not None and (snapshot.frame_index >= max_frames or snapshot.finished):
+        # frame_index counts from 0: frame max_frames - 1 is the max_frames-th frame
+        if max_frames is not None and (snapshot.frame_index + 1 >= max_frames or snapshot.finished):
             window.snapshot_shown.disconnect(on_snapshot)
             save()
             window.close()

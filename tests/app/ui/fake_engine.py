@@ -2,7 +2,7 @@
 and can publish synthetic snapshots (a drawn scene with a hand, its depth and skeleton, made-up
 predictions and events) from a background thread, as the real engine would.
 
-    python -m tests.app.ui.fake_engine --screenshot docs/images/ui_fake.png --frames 60
+    QT_QPA_PLATFORM=offscreen python -m tests.app.ui.fake_engine --screenshot docs/images/ui_fake.png
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.ui import WindowConfig, run_window
 
     parser = argparse.ArgumentParser(description="Show the window with the fake engine.")
-    parser.add_argument("--screenshot", help="save a PNG of the window after --frames frames")
+    parser.add_argument("--screenshot", help="save a PNG of the window at frame index --frames")
     parser.add_argument("--frames", type=int, default=345, help="stop at this frame index")
     parser.add_argument("--first", type=int, default=300, help="start at this frame index (a later scene)")
     parser.add_argument("--window", default="1280x720", help="window size, WxH")
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     engine.start(width=args.width, height=args.height, first=args.first)
     size = tuple(int(v) for v in args.window.split("x"))
     try:
-        return run_window(engine, WindowConfig(size=size), screenshot=args.screenshot, max_frames=args.frames)
+        return run_window(engine, WindowConfig(size=size), screenshot=args.screenshot, max_frames=args.frames + 1)
     finally:
         engine.stop()
         engine.join(5)
