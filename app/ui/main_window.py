@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.video = VideoView(mirrored=self.config.mirror, swap_handedness=self.config.swap_handedness)
         self.hud = Hud()
         self.video.set_corner_widget(self.hud)  # the HUD floats over the image's top-left corner
+        self.video.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click on the video ends typing elsewhere
         row.addWidget(self.video, 1)
 
         sidebar = QWidget()
@@ -295,6 +296,8 @@ class MainWindow(QMainWindow):
         self.threshold_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.threshold_spin.setToolTip("Minimum score for a gesture event (+ / -)")
         self.threshold_spin.valueChanged.connect(self._on_threshold)
+        # typing in the spin box takes the keys; Enter hands them back to the window's shortcuts
+        self.threshold_spin.editingFinished.connect(self.video.setFocus)
         toolbar.addWidget(self.threshold_spin)
         toolbar.addAction(self.actions_action)
         spacer = QWidget()

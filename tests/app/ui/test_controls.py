@@ -165,3 +165,15 @@ def test_q_quits_and_shuts_the_engine_down_once(qtbot, window, engine):
     assert not window.timer.isActive()
     window.close()
     assert engine.names().count("shutdown") == 1
+
+
+def test_shortcuts_come_back_after_typing_a_threshold(qtbot, window, engine):
+    window.threshold_spin.setFocus()
+    qtbot.waitUntil(window.threshold_spin.hasFocus, timeout=2000)
+    window.threshold_spin.selectAll()
+    qtbot.keyClicks(window.threshold_spin, "0.8")
+    qtbot.keyClick(window.threshold_spin, Key.Key_Return)
+    assert engine.calls[-1] == ("set_threshold", (pytest.approx(0.8),))
+    assert not window.threshold_spin.hasFocus()
+    qtbot.keyClick(window, Key.Key_Space)
+    assert engine.calls[-1] == ("set_paused", (True,))

@@ -103,3 +103,15 @@ def test_no_display_in_a_fresh_process_says_so_in_one_line():
     done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "BadInput: " + run.NO_DISPLAY
     assert "xcb" not in done.stderr
+
+
+def test_hidpi_screenshot_has_twice_the_pixels(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    shot = tmp_path / "hidpi.png"
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-m", "tests.app.ui.fake_engine", "--screenshot", str(shot),
+                           "--first", "0", "--frames", "2", "--width", "160", "--height", "120"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (2560, 1440)  # 1280x720 logical pixels at scale 2
