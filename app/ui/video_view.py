@@ -60,8 +60,9 @@ def fit_rect(image_size: QSize, bounds: QRectF, *, align_top: bool = False) -> Q
 
 
 def seen_handedness(reported: str, *, swap: bool) -> str:
-    """The hand as the user knows it. MediaPipe names hands assuming a mirrored (selfie) input;
-    on the camera's own unmirrored image its "Left" is the user's right hand, so ``swap`` it."""
+    """The hand as the user knows it. MediaPipe's documentation says it names hands as if the image
+    were mirrored, but on this project's unmirrored real footage (a right hand) it said "Right", as
+    the synthetic world assumes; ``swap`` is for a landmarker that follows the documentation."""
     if not swap:
         return reported
     return {"Left": "Right", "Right": "Left"}.get(reported, reported)
@@ -185,7 +186,7 @@ class FrameView(QWidget):
 class VideoView(FrameView):
     """The live colour image with the skeleton, the handedness and the current gesture."""
 
-    def __init__(self, *, mirrored: bool = True, swap_handedness: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, *, mirrored: bool = True, swap_handedness: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(mirrored=mirrored, parent=parent)
         self._skeleton: Skeleton | None = None
         self._swap_handedness = swap_handedness
