@@ -28,7 +28,7 @@ POSE_SIZE = len(POSE_FIELDS)
 
 # Joint limits in degrees, per POSE_FIELDS entry.
 LIMITS_LOW = np.array([-30, -15, 0, 0] * 4 + [-15, -15, -5, -15], dtype=np.float64)
-LIMITS_HIGH = np.array([30, 90, 125, 80] * 4 + [75, 70, 60, 80], dtype=np.float64)
+LIMITS_HIGH = np.array([30, 90, 125, 70] * 4 + [75, 70, 60, 80], dtype=np.float64)
 
 # Template (units of palm length = |wrist -> middle MCP|), medians of MediaPipe on real hands.
 CMC = np.array([0.258, 0.237, 0.181])                     # thumb joint 1

@@ -64,20 +64,15 @@ def tip_spreads(points: np.ndarray) -> np.ndarray:
 
 
 def normalised_pose(points: np.ndarray) -> np.ndarray:
-    """Translation-, scale- and in-plane-rotation-free 2D pose for comparing hand shapes.
+    """Translation- and scale-free 2D pose for comparing hand shapes, ``(..., 21, 2)``.
 
-    Takes image landmarks ``(..., 21, 3)`` (x, y used; pixels or normalised with square pixels),
-    centres them on the wrist, scales by the palm length and rotates so that the wrist->middle-MCP
-    axis points up; returns ``(..., 21, 2)``.
+    Takes image landmarks ``(..., 21, 3)`` in pixels (x right, y down; only x, y used), centres
+    them on the wrist and divides by the palm's image length. Orientation is kept: a thumbs-up
+    and a thumbs-down differ only by it.
     """
     p = points[..., :2] - points[..., :1, :2]
-    axis = p[..., 9, :]
-    length = np.linalg.norm(axis, axis=-1)[..., None] + 1e-9
-    c, s = (axis / length)[..., 0], (axis / length)[..., 1]
-    # rotate so that axis -> (0, -1): new = R p with R mapping (c, s) to (0, -1)
-    x = p[..., 0] * (-s) + p[..., 1] * c
-    y = p[..., 0] * (-c) + p[..., 1] * (-s)
-    return np.stack([x, y], axis=-1) / length[..., None]
+    length = np.linalg.norm(p[..., 9, :], axis=-1)[..., None, None] + 1e-9
+    return p / length
 
 
 def pose_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -50,12 +50,12 @@ def landmarks(rng: np.random.Generator, cam: Intrinsics, joints: np.ndarray, dra
     image[..., 1] = (uv[..., 1] + 0.5) / cam.height
     image[..., 2] = (joints[..., 2] - zw) * cam.fx / (zw * cam.width)
     world = joints - joints.mean(axis=1, keepdims=True)
-    # Jitter: ~1 % of the palm's image length in x, y; more in z; 2 mm in world.
+    # Jitter: ~1 % of the palm's image length in x, y; more in z; 1 mm in world.
     palm_px = np.linalg.norm(uv[:, 9] - uv[:, 0], axis=-1)          # (T,)
     scale = (0.012 * palm_px / cam.width)[:, None, None]
     image[..., :2] += _ar1(rng, (T, 21, 2)) * scale
     image[..., 2:] += _ar1(rng, (T, 21, 1)) * scale * 1.5
-    world += _ar1(rng, (T, 21, 3)) * 0.002
+    world += _ar1(rng, (T, 21, 3)) * 0.001
     # Presence: in view, big enough, not blurred away, not a random miss (misses come in bursts).
     inside = ((image[..., 0] > 0) & (image[..., 0] < 1) & (image[..., 1] > 0) & (image[..., 1] < 1)).mean(1)
     speed = np.r_[0.0, np.linalg.norm(np.diff(uv[:, 0], axis=0), axis=-1)]
