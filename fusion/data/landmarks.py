@@ -59,7 +59,7 @@ def landmarks(rng: np.random.Generator, cam: Intrinsics, joints: np.ndarray, dra
     # Presence: in view, big enough, not blurred away, not a random miss (misses come in bursts).
     inside = ((image[..., 0] > 0) & (image[..., 0] < 1) & (image[..., 1] > 0) & (image[..., 1] < 1)).mean(1)
     speed = np.r_[0.0, np.linalg.norm(np.diff(uv[:, 0], axis=0), axis=-1)]
-    present = drawn & (inside >= 0.6) & (palm_px >= 6.0) & (joints[:, 0, 2] > 0.2)
+    present = drawn & (inside >= 0.6) & (palm_px >= 0.035 * cam.width) & (joints[:, 0, 2] > 0.2)
     present &= ~((speed > 0.6 * cam.width / 8) & (rng.random(T) < 0.3))
     t = 0
     while t < T:
