@@ -1,31 +1,14 @@
 """Generated skeletons against what MediaPipe returns on the real footage in ../shared/data/real."""
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from fusion.data import camera, gestures, hand, hand_stats, landmarks
-from fusion.labels import DEFAULT_LABELS, STATIC_GESTURES
+from fusion.data import camera, gestures, hand, hand_stats, landmarks, realism
+from fusion.labels import DEFAULT_LABELS
 
-REFERENCE = json.loads((Path(__file__).resolve().parents[3] / "fusion" / "data" / "real_reference.json").read_text())
+REFERENCE = realism.reference()
 CAM = camera.Intrinsics.realsense(160, 120)
-
-
-def skeletons(label: str, count: int, frames: int = 24, seed: int = 11):
-    """World landmarks (N*T, 21, 3) and image landmarks in pixels of generated performances."""
-    worlds, images = [], []
-    for i in range(count):
-        rng = np.random.default_rng([seed, DEFAULT_LABELS.index(label), i])
-        subject = hand.random_subject(rng)
-        m = gestures.perform(label, rng, CAM, frames)
-        joints = np.stack([hand.to_camera(subject, hand.joints_local(subject, m.pose[t]), m.rotvec[t], m.roll[t], m.wrist[t])
-                           for t in range(m.start, m.end)])
-        image, world, present = landmarks.landmarks(rng, CAM, joints, np.ones(len(joints), bool), miss_rate=0.0)
-        worlds.append(world[present])
-        images.append(image[present] * [CAM.width, CAM.height, CAM.width])
-    return np.concatenate(worlds), np.concatenate(images)
+skeletons = realism.skeletons
 
 
 def _range(section: str, key: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -76,10 +59,7 @@ def test_thumbs_up_skeleton_is_what_mediapipe_returns_on_the_real_photo():
     # a nearest-neighbour over generated static poses puts the real photo in thumbs_up
     width, height = REFERENCE["photo"]["size"]
     photo = np.array(REFERENCE["photo"]["image_landmarks"]) * [width, height, width]
-    nearest = {}
-    for label in STATIC_GESTURES:
-        _, images = skeletons(label, 12, frames=16)
-        nearest[label] = float(hand_stats.pose_distance(photo, images).min())
+    nearest = realism.nearest_static_class(photo)
     assert min(nearest, key=nearest.get) == "thumbs_up", nearest
     others = sorted(v for k, v in nearest.items() if k != "thumbs_up")
     assert nearest["thumbs_up"] < 0.6 * others[0], nearest
@@ -88,7 +68,6 @@ def test_thumbs_up_skeleton_is_what_mediapipe_returns_on_the_real_photo():
 def test_generated_handedness_has_mediapipes_chirality():
     # MediaPipe on the real footage: "Right" <-> a right hand's chirality in the image as given
     assert REFERENCE["photo"]["handedness"] == "Right"
-    assert hand_stats  # the reference world landmarks of the photo are right-handed
     assert hand.chirality(np.array(REFERENCE["photo"]["world_landmarks"])) == 1
     for right in (True, False):
         rng = np.random.default_rng(5)
@@ -112,3 +91,10 @@ def test_mediapipe_on_the_real_photo_agrees_with_the_stored_reference(real_data)
     np.testing.assert_allclose(image[:, :2], np.array(REFERENCE["photo"]["image_landmarks"])[:, :2], atol=0.01)
     stored = np.array([v[1] for v in REFERENCE["photo"]["bone_ratios"].values()])
     np.testing.assert_allclose(hand_stats.bone_ratios(world), stored, atol=0.02)
+
+
+def test_rendered_depth_noise_follows_the_realsense_model():
+    for z in (0.4, 1.0):
+        expected = float(camera.depth_noise_std(np.array(z)))
+        # the rendered noise mixes white and correlated parts (1.0x) and is quantised to 1 mm
+        assert 0.6 * expected < realism.depth_noise_at(z, frames=10) < 1.6 * expected + 0.0005
