@@ -4,7 +4,8 @@
 
 Runs ``python main.py generate`` (the real command, writing to disk) for ``--clips`` clips of 32
 frames at 160x120, and prints one JSON line: the clips, seconds, clips per second, ms per frame
-and bytes written. Also times single clips in-process (median of ``--repeat``) to give the
+bytes written, the CPU seconds the command used (all processes) and the load average (other
+work on the machine slows the wall time; the CPU time shows the generator's own cost). Also times single clips in-process (median of ``--repeat``) to give the
 per-frame cost without pool and disk.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,13 +48,19 @@ def main() -> int:
         out = Path(args.out) if args.out else Path(tmp) / "synthetic"
         command = [sys.executable, str(ROOT / "main.py"), "generate", "--clips", str(args.clips), "--streams", "0",
                    "--seed", "0", "--out", str(out), "--workers", str(args.workers), "--json"]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        load = os.getloadavg()
         summary = json.loads(result.stdout.strip().splitlines()[-1])
     frames = args.clips * 32
     print(json.dumps({
-        "machine": f"{platform.machine()} CPU x{__import__('os').cpu_count()}, no GPU",
+        "machine": f"{platform.machine()} CPU x{os.cpu_count()}, no GPU",
+        "load_average_1_5_15_at_end": [round(v, 2) for v in load],
+        "cpu_seconds": round(cpu, 1), "cpu_ms_per_frame": round(1000 * cpu / frames, 3),
         "clips": args.clips, "workers": args.workers, "frames": frames,
         "generate_seconds": summary["seconds"], "command_wall_seconds": round(wall, 2),
         "clips_per_second": round(args.clips / summary["seconds"], 2),
