@@ -98,3 +98,14 @@ def test_rendered_depth_noise_follows_the_realsense_model():
         expected = float(camera.depth_noise_std(np.array(z)))
         # the rendered noise mixes white and correlated parts (1.0x) and is quantised to 1 mm
         assert 0.6 * expected < realism.depth_noise_at(z, frames=10) < 1.6 * expected + 0.0005
+
+
+def test_mediapipe_finds_the_rendered_hand_where_the_generator_put_it():
+    pytest.importorskip("mediapipe")
+    from app.hand_model import ensure_hand_model
+
+    r = realism.mediapipe_on_rendered(ensure_hand_model(), count=8)
+    assert r["frames"] >= 6
+    assert r["found"] >= 0.7 * r["frames"], r
+    assert r["handedness_agrees"] >= 0.7 * r["found"], r
+    assert r["median_error_over_palm"] < 0.15, r
