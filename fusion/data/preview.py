@@ -63,7 +63,7 @@ def contact_sheet(clips: list[Clip]) -> np.ndarray:
         rows.append(row)
     header = np.full((22, rows[0].shape[1], 3), 255, np.uint8)
     x = 112
-    for title in ("RGB: start / middle / end of the gesture", "depth (near red, far blue, black = no data)", "skeleton (zoomed, blue->red)"):
+    for title in ("RGB: start / middle / end of the gesture", "depth (near red, far blue, black = no data)", "skeleton motion"):
         cv2.putText(header, title, (x + 4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
         x += 3 * (W + 2)
     return np.vstack([header] + rows)

@@ -135,8 +135,12 @@ def rasterise(cam: Intrinsics, ends: np.ndarray, radii: np.ndarray, ids: np.ndar
     """Z-buffer of capsules: depth ``(H, W)`` (inf where empty), normals ``(H, W, 3)``, ids ``(H, W)`` (-1 empty)."""
     H, W = cam.height, cam.width
     zbuf = np.full((H, W), np.inf, np.float32)
-    nbuf = np.zeros((H, W, 3), np.float32)
+    nx = np.zeros((H, W), np.float32)
+    ny = np.zeros((H, W), np.float32)
+    nz = np.zeros((H, W), np.float32)
     ibuf = np.full((H, W), -1, np.int8)
+    xs = np.arange(W, dtype=np.float32)
+    ys = np.arange(H, dtype=np.float32)
     z = np.maximum(ends[..., 2], 0.05)
     uv = cam.project(ends)                                    # (P, 2, 2)
     rpx = radii * cam.fx / z                                  # (P, 2)
@@ -148,8 +152,8 @@ def rasterise(cam: Intrinsics, ends: np.ndarray, radii: np.ndarray, ids: np.ndar
         if x0 >= x1 or y0 >= y1 or ends[p, :, 2].max() < 0.05:
             continue
         (ax, ay), (bx, by) = uv[p]
-        px = np.arange(x0, x1, dtype=np.float32)[None, :] - ax
-        py = np.arange(y0, y1, dtype=np.float32)[:, None] - ay
+        px = (xs[x0:x1] - ax)[None, :]
+        py = (ys[y0:y1] - ay)[:, None]
         abx, aby = bx - ax, by - ay
         t = np.minimum(np.maximum((px * abx + py * aby) * (1.0 / (abx * abx + aby * aby + 1e-6)), 0.0), 1.0)
         dx, dy = px - t * abx, py - t * aby
@@ -164,13 +168,12 @@ def rasterise(cam: Intrinsics, ends: np.ndarray, radii: np.ndarray, ids: np.ndar
         region = zbuf[y0:y1, x0:x1]
         win = inside & (depth < region)
         region[...] = np.where(win, depth, region)
-        nb = nbuf[y0:y1, x0:x1]
-        nb[..., 0] = np.where(win, dx, nb[..., 0])
-        nb[..., 1] = np.where(win, dy, nb[..., 1])
-        nb[..., 2] = np.where(win, -h, nb[..., 2])
+        for buf, value in ((nx, dx), (ny, dy), (nz, -h)):
+            b = buf[y0:y1, x0:x1]
+            b[...] = np.where(win, value, b)
         ib = ibuf[y0:y1, x0:x1]
         ib[...] = np.where(win, ids[p], ib)
-    return zbuf, nbuf, ibuf
+    return zbuf, np.stack([nx, ny, nz], axis=-1), ibuf
 
 
 def _line_kernel(dx: float, dy: float) -> np.ndarray:
