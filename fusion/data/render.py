@@ -143,7 +143,7 @@ def rasterise(cam: Intrinsics, ends: np.ndarray, radii: np.ndarray, ids: np.ndar
     ys = np.arange(H, dtype=np.float32)
     z = np.maximum(ends[..., 2], 0.05)
     uv = cam.project(ends)                                    # (P, 2, 2)
-    rpx = radii * cam.fx / z                                  # (P, 2)
+    rpx = np.maximum(radii * cam.fx / z, 0.6)                 # (P, 2); thin fingers stay >= 1 px wide at low res
     lo = np.floor(np.minimum(uv[:, 0] - rpx[:, :1], uv[:, 1] - rpx[:, 1:])).astype(int)
     hi = np.ceil(np.maximum(uv[:, 0] + rpx[:, :1], uv[:, 1] + rpx[:, 1:])).astype(int) + 1
     for p in range(len(ends)):
