@@ -79,39 +79,41 @@ def clamp_pose(pose: np.ndarray) -> np.ndarray:
     return np.clip(pose, LIMITS_LOW, LIMITS_HIGH)
 
 
-def _rotate(v: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
-    axis = axis / (np.linalg.norm(axis) + 1e-12)
-    c, s = np.cos(angle), np.sin(angle)
-    return v * c + np.cross(axis, v) * s + axis * np.dot(axis, v) * (1 - c)
+def _rotate(v: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rodrigues rotation of vectors ``(..., 3)`` about axes ``(..., 3)`` by angles ``(...)``."""
+    axis = axis / (np.linalg.norm(axis, axis=-1, keepdims=True) + 1e-12)
+    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    return v * c + np.cross(axis, v) * s + axis * (axis * v).sum(-1, keepdims=True) * (1 - c)
 
 
 def joints_local(subject: Subject, pose: np.ndarray) -> np.ndarray:
-    """The 21 joints ``(21, 3)`` in metres, in the right-hand local frame (wrist at 0)."""
+    """The 21 joints in metres in the right-hand local frame (wrist at 0): pose ``(20,)`` -> ``(21, 3)``,
+    or poses ``(T, 20)`` -> ``(T, 21, 3)``."""
     p = np.radians(clamp_pose(np.asarray(pose, dtype=np.float64)))
-    out = np.zeros((21, 3))
+    single = p.ndim == 1
+    p = np.atleast_2d(p)                                          # (T, 20)
+    T = len(p)
+    out = np.zeros((T, 21, 3))
     L = subject.palm
-    z = np.array([0.0, 0.0, 1.0])
-    for f in range(4):
-        abd, mcp, pip, dip = p[4 * f: 4 * f + 4]
-        base = subject.mcps[f] * L
-        out[5 + 4 * f] = base
-        d0 = np.array([np.sin(abd), np.cos(abd), 0.0])
-        theta = 0.0
-        for k, flex in enumerate((mcp, pip, dip)):
-            theta += flex
-            d = d0 * np.cos(theta) + z * np.sin(theta)
-            base = base + d * subject.bones[f, k] * L
-            out[6 + 4 * f + k] = base
-    opp, elev, t_mcp, t_ip = p[16:20]
-    base = CMC * L
-    out[1] = base
-    d = np.array([np.sin(opp) * np.cos(elev), np.cos(opp) * np.cos(elev), np.sin(elev)])
+    fingers = p[:, :16].reshape(T, 4, 4)                          # (T, finger, [abd, mcp, pip, dip])
+    abd = fingers[..., 0]
+    theta = np.cumsum(fingers[..., 1:], axis=-1)                  # (T, 4, 3) cumulative flexion
+    d = np.stack([np.sin(abd)[..., None] * np.cos(theta), np.cos(abd)[..., None] * np.cos(theta), np.sin(theta)], axis=-1)
+    steps = d * (subject.bones * L)[None, :, :, None]             # (T, 4, 3 bones, 3)
+    chain = subject.mcps[None, :, None, :] * L + np.cumsum(steps, axis=2)
+    out[:, 5::4] = subject.mcps * L
+    for k in range(3):
+        out[:, 6 + k::4][:, :4] = chain[:, :, k]
+    opp, elev, t_mcp, t_ip = p[:, 16], p[:, 17], p[:, 18], p[:, 19]
+    out[:, 1] = CMC * L
+    d = np.stack([np.sin(opp) * np.cos(elev), np.cos(opp) * np.cos(elev), np.sin(elev)], axis=-1)   # (T, 3)
     axis = np.cross(d, THUMB_BEND)
-    for k, flex in enumerate((0.0, t_mcp, t_ip)):
+    base = out[:, 1]
+    for k, flex in enumerate((np.zeros(T), t_mcp, t_ip)):
         d = _rotate(d, axis, flex)
         base = base + d * subject.thumb[k] * L
-        out[2 + k] = base
-    return out
+        out[:, 2 + k] = base
+    return out[0] if single else out
 
 
 def rotation(rotvec: np.ndarray) -> np.ndarray:
@@ -123,6 +125,18 @@ def rotation(rotvec: np.ndarray) -> np.ndarray:
     k = rotvec / angle
     K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
     return np.eye(3) + np.sin(angle) * K + (1 - np.cos(angle)) * K @ K
+
+
+def rotations(rotvecs: np.ndarray) -> np.ndarray:
+    """Rodrigues for many rotation vectors: ``(T, 3)`` -> ``(T, 3, 3)``."""
+    rotvecs = np.asarray(rotvecs, dtype=np.float64)
+    angle = np.linalg.norm(rotvecs, axis=-1)                         # (T,)
+    k = rotvecs / np.maximum(angle, 1e-12)[:, None]
+    K = np.zeros((len(k), 3, 3))
+    K[:, 0, 1], K[:, 0, 2], K[:, 1, 0] = -k[:, 2], k[:, 1], k[:, 2]
+    K[:, 1, 2], K[:, 2, 0], K[:, 2, 1] = -k[:, 0], -k[:, 1], k[:, 0]
+    s, c = np.sin(angle)[:, None, None], np.cos(angle)[:, None, None]
+    return np.eye(3)[None] + s * K + (1 - c) * K @ K
 
 
 def rotvec_of(R: np.ndarray) -> np.ndarray:
@@ -159,6 +173,19 @@ def to_camera(subject: Subject, local: np.ndarray, rotvec: np.ndarray, roll: flo
         c, s = np.cos(roll), np.sin(roll)
         pts = pts @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]).T
     return pts + wrist
+
+
+def to_camera_batch(subject: Subject, local: np.ndarray, rotvec: np.ndarray, roll: np.ndarray,
+                    wrist: np.ndarray) -> np.ndarray:
+    """``to_camera`` for T frames at once: local ``(T, N, 3)``, rotvec ``(T, 3)``, roll ``(T,)``,
+    wrist ``(T, 3)`` -> ``(T, N, 3)``."""
+    R = rotations(rotvec) @ R_FACING                                  # (T, 3, 3)
+    pts = np.einsum("tij,tnj->tni", R, local)
+    if not subject.right:
+        pts = pts * np.array([-1.0, 1.0, 1.0])
+    c, s = np.cos(roll)[:, None], np.sin(roll)[:, None]
+    x, y = pts[..., 0] * c - pts[..., 1] * s, pts[..., 0] * s + pts[..., 1] * c
+    return np.stack([x, y, pts[..., 2]], axis=-1) + wrist[:, None, :]
 
 
 def chirality(points: np.ndarray) -> np.ndarray:

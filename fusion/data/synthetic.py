@@ -47,10 +47,8 @@ def render_motion(rng: np.random.Generator, cam: Intrinsics, subject: hand.Subje
                   miss_rate: float):
     """Render a motion: rgb (T,H,W,3) uint8, depth (T,H,W) uint16, image and world landmarks, presence."""
     T = len(motion)
-    joints = np.stack([
-        hand.to_camera(subject, hand.joints_local(subject, motion.pose[t]), motion.rotvec[t], motion.roll[t], motion.wrist[t])
-        for t in range(T)
-    ])                                                            # (T, 21, 3) metres
+    joints = hand.to_camera_batch(subject, hand.joints_local(subject, motion.pose), motion.rotvec, motion.roll,
+                                  motion.wrist)                   # (T, 21, 3) metres
     drawn_z = motion.wrist[motion.drawn, 2]
     scene = render.Scene.random(rng, cam, float(np.median(drawn_z)) if len(drawn_z) else 0.7, subject.skin)
     centre = cam.project(joints[:, 9])                           # (T, 2) pixels
