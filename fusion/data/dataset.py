@@ -126,6 +126,11 @@ def write_dataset(out: Path, *, clips: int, streams: int, seed: int, config: Syn
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()},
     }
     (out / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
+    # Shards of an earlier, larger run in the same folder are no longer part of the dataset.
+    keep = {s["file"] for s in shards} | {s["file"] for s in stream_files}
+    for stale in [*out.glob("clips-*.npz"), *out.glob("stream-*.npz")]:
+        if stale.name not in keep:
+            stale.unlink()
     return index
 
 
