@@ -95,11 +95,12 @@ def _sway(rng: np.random.Generator, n: int, amp: float) -> np.ndarray:
     return out * np.array([1, 1, 0.6])
 
 
-def _timing(rng: np.random.Generator, n: int, dur: tuple[int, int]) -> tuple[int, int, np.ndarray]:
-    """Stroke start, end and the warped minimum-jerk phase (n,) with human timing variation."""
+def _timing(rng: np.random.Generator, n: int, dur: tuple[int, int], min_start: int) -> tuple[int, int, np.ndarray]:
+    """Stroke start, end and the warped minimum-jerk phase (n,) with human timing variation;
+    the stroke starts at frame ``min_start`` or later."""
     d = int(rng.integers(dur[0], dur[1] + 1))
-    d = min(d, n - 2)
-    s = int(rng.integers(1, max(2, n - d)))
+    d = max(2, min(d, n - min_start - 1))
+    s = int(rng.integers(min_start, max(min_start + 1, n - d)))
     u = (np.arange(n) - s) / d
     gamma = rng.uniform(0.8, 1.25)
     return s, s + d, minimum_jerk(np.clip(u, 0, 1) ** gamma)
@@ -130,11 +131,12 @@ def perform(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start
     """The hand performing ``label`` over ``n`` frames (the label holds in ``[start, end)``)."""
     if z is None:
         z = float(rng.uniform(*{"push": (0.6, 1.1), "pull": (0.35, 0.8)}.get(label, (0.4, 0.95))))
+    fresh = start is None          # an isolated clip: the hand starts close to where the gesture begins
     start = start or Start.random(rng, cam, z)
     if label in STATIC_GESTURES:
-        return _static(label, rng, cam, n, start)
+        return _static(label, rng, cam, n, start, fresh)
     if label in DYNAMIC_GESTURES:
-        return _dynamic(label, rng, cam, n, start)
+        return _dynamic(label, rng, cam, n, start, fresh)
     if label == NO_GESTURE:
         return idle(rng, cam, n, start)
     raise ValueError(f"unknown label {label!r}")
@@ -146,14 +148,22 @@ def _approach(rng, n, start: Start, pose, rotvec, wrist, reach: int):
     return (_blend(start.pose, pose, w), _blend(start.rotvec, rotvec, w), _blend(start.wrist, wrist, w))
 
 
-def _static(label, rng, cam, n, start: Start) -> Motion:
+def _near(rng, cam: Intrinsics, wrist: np.ndarray, spread: float, u=(0.25, 0.75), v=(0.45, 0.85)) -> np.ndarray:
+    """A wrist position a few centimetres from ``wrist``, kept inside the given part of the image."""
+    z = float(np.clip(wrist[2] + rng.normal(0, 0.04), 0.35, 1.05))
+    target = np.array([wrist[0], wrist[1], z]) + rng.normal(0, spread, 3) * np.array([1, 1, 0])
+    px = cam.project(target)
+    px = np.clip(px, [u[0] * cam.width, v[0] * cam.height], [u[1] * cam.width, v[1] * cam.height])
+    return cam.unproject(px[0], px[1], z)
+
+
+def _static(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
     pose = draw_pose(rng, STATIC_POSE[label])
     base = {"thumbs_up": ORIENT_THUMBS_UP, "thumbs_down": ORIENT_THUMBS_DOWN}.get(label, np.zeros(3))
     spread = 0.35 if label == "fist" else 0.22
     rotvec = _orient(rng, base, spread)
-    z = float(np.clip(start.wrist[2] + rng.normal(0, 0.05), 0.35, 1.05))
-    wrist = _place(rng, cam, z, u=(0.3, 0.7), v=(0.5, 0.8))
-    reach = int(rng.integers(3, max(4, n // 3)))
+    wrist = _near(rng, cam, start.wrist, 0.03, u=(0.3, 0.7), v=(0.5, 0.8))
+    reach = int(rng.integers(5, max(6, n // 3)))
     poses, rots, wrists = _approach(rng, n, start, pose, rotvec, wrist, reach)
     wrists = wrists + _sway(rng, n, 0.004)
     poses = poses + np.sin(np.arange(n)[:, None] / 30 * 2 * np.pi * rng.uniform(0.3, 1.0)) * rng.normal(0, 2, hand.POSE_SIZE)
@@ -161,8 +171,8 @@ def _static(label, rng, cam, n, start: Start) -> Motion:
     return Motion(hand.clamp_pose(poses), rots, np.zeros(n), wrists, np.ones(n, bool), s, n)
 
 
-def _dynamic(label, rng, cam, n, start: Start) -> Motion:
-    s, e, u = _timing(rng, n, (max(8, n // 3), max(10, (3 * n) // 4)))
+def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
+    s, e, u = _timing(rng, n, (max(8, n // 3), max(10, (3 * n) // 4)), 2 if fresh else min(10, n // 3))
     z = float(start.wrist[2])
     roll = np.zeros(n)
     pose_a = pose_b = draw_pose(rng, "open")
@@ -210,10 +220,11 @@ def _dynamic(label, rng, cam, n, start: Start) -> Motion:
         here = _place(rng, cam, z, u=(0.35, 0.65), v=(0.55, 0.75))
         path = _blend(here, here + rng.normal(0, 0.01, 3), u)
     path = path + _sway(rng, n, 0.003)
+    if fresh:  # an isolated clip begins with the hand near the stroke's first state
+        start = Start(draw_pose(rng, "relaxed", 10), _orient(rng, rot, 0.15), path[0] + rng.normal(0, 0.02, 3) * [1, 1, 0.5])
     # Lead-in: from the start state to the stroke's first state before the stroke begins.
     lead = minimum_jerk(np.arange(n) / max(s, 1))
-    first = Start(pose_a, rot, path[0])
-    poses = _blend(start.pose, first.pose, lead)
+    poses = _blend(start.pose, pose_a, lead)
     poses = np.where((np.arange(n) >= s)[:, None], _blend(pose_a, pose_b, u), poses)
     rots = _blend(start.rotvec, rot, lead)
     wrists = np.where((np.arange(n) >= s)[:, None], path, _blend(start.wrist, path[0], lead))

@@ -141,7 +141,7 @@ def test_stream_segments_and_frame_labels_agree():
     # continuous motion: the hand never jumps between consecutive present frames
     both = stream.presence[1:] & stream.presence[:-1]
     jumps = np.linalg.norm(np.diff(stream.skeleton[:, 0, :2], axis=0), axis=-1)[both]
-    assert jumps.max() < 0.25
+    assert jumps.max() < 0.1
 
 
 def test_pool_and_single_process_agree():
