@@ -50,8 +50,10 @@ def test_same_seed_gives_byte_identical_files(written, tmp_path):
         assert (written / name).read_bytes() == (tmp_path / name).read_bytes(), name
 
 
-def test_rewriting_a_folder_drops_the_old_shards(tmp_path):
-    write_dataset(tmp_path, clips=dataset.SHARD_SIZE + 1, streams=1, seed=1, config=TINY, workers=1)
+def test_rewriting_a_folder_drops_the_old_shards(tmp_path, monkeypatch):
+    monkeypatch.setattr(dataset, "SHARD_SIZE", 2)
+    write_dataset(tmp_path, clips=5, streams=1, seed=1, config=TINY, workers=1)
+    assert len(list(tmp_path.glob("clips-*.npz"))) == 3
     write_dataset(tmp_path, clips=2, streams=0, seed=1, config=TINY, workers=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clips-00000.npz", "index.json"]
     assert len(SyntheticDataset(tmp_path)) == 2
