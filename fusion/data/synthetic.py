@@ -17,6 +17,7 @@ import numpy as np
 from fusion.data import gestures, hand, landmarks, render
 from fusion.data.camera import Intrinsics
 from fusion.data.clip import Clip, Stream
+from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS, NO_GESTURE
 
 
@@ -31,6 +32,15 @@ class SynthConfig:
     stream_gestures: int = 8            # gestures per continuous stream
     labels: tuple[str, ...] = field(default=DEFAULT_LABELS)
     miss_rate: float = 0.02             # chance per frame that the landmarker misses a visible hand
+
+    def __post_init__(self) -> None:
+        if not (32 <= self.width <= 4096 and 24 <= self.height <= 4096):
+            raise BadInput(f"frame size {self.width}x{self.height} is outside 32x24 .. 4096x4096")
+        if self.frames < 8 or self.stream_gestures < 1 or self.fps <= 0:
+            raise BadInput("clips need at least 8 frames, streams at least 1 gesture, fps > 0")
+        unknown = [label for label in self.labels if label not in DEFAULT_LABELS]
+        if unknown or not self.labels:
+            raise BadInput(f"labels must be a non-empty subset of {DEFAULT_LABELS}, got unknown {unknown}")
 
     def camera(self) -> Intrinsics:
         return Intrinsics.realsense(self.width, self.height)

@@ -103,6 +103,9 @@ def test_generate_command_json_and_errors(tmp_path, capsys):
     assert main.main(["generate", "--out", str(tmp_path / "e"), "--size", "big"]) == 2
     assert "WxH" in capsys.readouterr().err
     assert main.main(["generate", "--clips", "1"]) == 2
+    assert main.main(["generate", "--out", str(tmp_path / "f"), "--size", "8x8"]) == 2
+    assert "outside" in capsys.readouterr().err
+    assert main.main(["generate", "--clips", "-1", "--out", str(tmp_path / "g")]) == 2
 
 
 def test_preview_writes_a_contact_sheet(tmp_path):
