@@ -95,6 +95,8 @@ def make_stream(seed: int, index: int, config: SynthConfig = SynthConfig()) -> S
     cam = config.camera()
     subject = hand.random_subject(rng)
     gestures_only = [label for label in config.labels if label != NO_GESTURE]
+    if not gestures_only:
+        raise BadInput("a stream needs at least one gesture label besides no_gesture")
     start = gestures.Start.random(rng, cam, float(rng.uniform(0.45, 0.9)))
     parts: list[gestures.Motion] = []
     segments: list[tuple[str, int, int]] = []
