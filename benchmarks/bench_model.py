@@ -43,13 +43,14 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def _time_per_call(fn, calls: int) -> float:
-    start = time.perf_counter()
+def _call_times(fn, calls: int) -> list[float]:
+    """Seconds of each of ``calls`` calls, timed one by one (a call that was preempted shows as an outlier)."""
+    out = []
     for _ in range(calls):
+        start = time.perf_counter()
         fn()
-    return (time.perf_counter() - start) / calls
-
-
+        out.append(time.perf_counter() - start)
+    return out
 
 
 def eager_step(model):
@@ -79,11 +80,12 @@ def torchscript_step(model):
 
 
 def ort_step(model, threads: int, folder: str):
+    """A step through ONNX Runtime with ``threads`` intra-op threads."""
     import onnxruntime as ort
 
     names, inputs = example_inputs(model)
     m = len(model.modalities)
-    path = os.path.join(folder, f"{model.config.fusion}.onnx")
+    path = os.path.join(folder, f"{model.config.fusion}-{threads}.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(StepExport(model).eval(), tuple(inputs), path, input_names=names,
@@ -119,16 +121,16 @@ def window_forward(model, batch: int):
     return fn
 
 
-def measure(variants: dict, rounds: int, calls: dict) -> dict[str, float]:
-    """Median seconds per call of each variant; variants alternate within every round."""
+def measure(variants: dict, rounds: int, calls: dict) -> dict[str, tuple[float, float]]:
+    """(median, min) seconds per call of each variant over all rounds; variants alternate within every round."""
     for name, fn in variants.items():  # warm-up
-        _time_per_call(fn, max(3, calls[name] // 2))
+        _call_times(fn, max(1, calls[name] // 2))
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for r in range(rounds):
         _progress(f"round {r + 1}/{rounds}")
         for name, fn in variants.items():
-            samples[name].append(_time_per_call(fn, calls[name]))
-    return {name: statistics.median(v) for name, v in samples.items()}
+            samples[name] += _call_times(fn, calls[name])
+    return {name: (statistics.median(v), min(v)) for name, v in samples.items()}
 
 
 def main(argv=None) -> int:
@@ -139,6 +141,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    load_before = os.getloadavg()[0]
 
     config = ModelConfig()
     mmtm = build_model(config).eval()
@@ -153,43 +156,51 @@ def main(argv=None) -> int:
             "eager mmtm": eager_step(mmtm), "eager late": eager_step(late),
             "torchscript mmtm": torchscript_step(mmtm), "torchscript late": torchscript_step(late),
             "ort mmtm": ort_step(mmtm, args.threads, folder), "ort late": ort_step(late, args.threads, folder),
+            "ort1 mmtm": ort_step(mmtm, 1, folder), "ort1 late": ort_step(late, 1, folder),
             "window recompute (streaming, eager)": window_forward(mmtm, 1),
             "windowed b1": window_forward(windowed, 1),
             "windowed b8": window_forward(windowed, 8),
         }
-        calls = {name: 40 for name in variants}
+        calls = {name: 20 for name in variants}
         calls["window recompute (streaming, eager)"] = 3
         calls["windowed b1"] = 1
         calls["windowed b8"] = 1
         times = measure(variants, args.rounds, calls)
 
-    ms = {k: v * 1e3 for k, v in times.items()}
+    load_after = os.getloadavg()[0]
+    ms = {k: v[0] * 1e3 for k, v in times.items()}  # medians
+    ms_min = {k: v[1] * 1e3 for k, v in times.items()}
     fl = {k: v["flops"]["total"] / 1e6 for k, v in info.items()}
-    best = min(("eager", "torchscript", "ort"), key=lambda r: ms[f"{r} mmtm"])
+    best = min(("eager", "torchscript", "ort", "ort1"), key=lambda r: ms[f"{r} mmtm"])
     machine = f"2-core x86-64 CPU, no GPU ({_cpu_name()}, {os.cpu_count()} logical CPUs)"
     lines = [
         "# Model benchmark (issue 2)",
         "",
-        f"Machine: {machine}; torch {torch.__version__}, {args.threads} threads; other processes may share the CPU.",
+        f"Machine: {machine}; torch {torch.__version__}, {args.threads} threads; other processes may share the CPU "
+        f"(1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end).",
         f"Command: `python benchmarks/bench_model.py --rounds {args.rounds} --threads {args.threads}`; "
-        "medians over rounds, the compared variants alternate within each round, so ratios come from one run.",
+        "each call timed alone, medians over all calls (minima beside them: the least disturbed call); "
+        "the compared variants alternate within each round, so ratios come from one run.",
         "",
         f"Default streaming model: rgb+depth+skeleton, MMTM (paper variant, ratio {config.mmtm_ratio}) after stages "
         f"{list(config.mmtm_stages)}, input {config.input.width}x{config.input.height}, T={config.input.window}, "
         f"{info['mmtm']['params']['total']:,} parameters.",
         "",
-        "| what | MMTM | late fusion | MMTM / late |",
-        "| --- | ---: | ---: | ---: |",
-        f"| FLOPs per step (one frame) | {fl['mmtm']:.2f} M | {fl['late']:.2f} M | {fl['mmtm'] / fl['late']:.4f} |",
+        "| what | MMTM | late fusion | MMTM / late | MMTM min | late min | min ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| FLOPs per step (one frame) | {fl['mmtm']:.2f} M | {fl['late']:.2f} M | {fl['mmtm'] / fl['late']:.4f} "
+        "| | | |",
     ]
     for runtime, label in (("eager", "eager PyTorch"), ("torchscript", "TorchScript (traced, frozen)"),
-                           ("ort", "ONNX Runtime")):
+                           ("ort", f"ONNX Runtime, {args.threads} threads"), ("ort1", "ONNX Runtime, 1 thread")):
         a, b = ms[f"{runtime} mmtm"], ms[f"{runtime} late"]
-        lines.append(f"| step time, {label} | {a:.2f} ms | {b:.2f} ms | {a / b:.3f} |")
+        c, d = ms_min[f"{runtime} mmtm"], ms_min[f"{runtime} late"]
+        lines.append(f"| step time, {label} | {a:.2f} ms | {b:.2f} ms | {a / b:.3f} "
+                     f"| {c:.2f} ms | {d:.2f} ms | {c / d:.3f} |")
     recompute = ms["window recompute (streaming, eager)"]
     lines += [
         "",
-        f"Fastest runtime for the MMTM step: **{best}**, {ms[best + ' mmtm']:.2f} ms per step (target ≤ 5 ms).",
+        f"Fastest runtime for the MMTM step: **{best}** (ort1 = ONNX Runtime with 1 thread), {ms[best + ' mmtm']:.2f} ms per step (target ≤ 5 ms).",
         f"MMTM adds {100 * (fl['mmtm'] / fl['late'] - 1):.2f}% FLOPs (target ≤ 5%) and "
         f"{100 * (ms[best + ' mmtm'] / ms[best + ' late'] - 1):+.1f}% step time in {best} (target < 15%).",
         "",

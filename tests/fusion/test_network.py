@@ -5,6 +5,7 @@ import torch
 
 from fusion.fusion_net import FusionOutput
 from fusion.model_config import MODALITIES, ModelConfig, build_model
+from fusion.preprocess import InputSpec
 from fusion.streaming import StreamingFusionNet
 from fusion.windowed import WindowedFusionNet
 from tests.fusion.tiny import randomise, tiny_config, tiny_inputs
@@ -93,7 +94,7 @@ def test_no_modality_at_all_is_an_error():
 
 
 def test_any_joint_count():
-    config = tiny_config(input=tiny_config().input.__class__(width=32, height=24, window=12, joints=33))
+    config = tiny_config(input=InputSpec(width=32, height=24, window=12, joints=33))
     for shape in ("streaming", "windowed"):
         model = build_model(config.replace(shape=shape)).eval()
         assert model(tiny_inputs(config.replace(shape=shape), batch=1)).logits.shape == (1, 5)
