@@ -7,6 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+import main
 from fusion.checkpoint import save_checkpoint
 from fusion.export import ExportConfig, example_inputs, export_model, output_names
 from fusion.model_config import build_model
@@ -42,7 +43,9 @@ def test_streaming_step_export_matches_pytorch(tmp_path, fmt):
         extra = {"metadata.json": ""}
         loaded = torch.jit.load(report.path, _extra_files=extra)
         meta = json.loads(extra["metadata.json"])
-        run = lambda *a: loaded(*a)
+        def run(*a):
+            with torch.jit.optimized_execution(False):
+                return loaded(*a)
     assert meta["labels"] == list(LABELS)
     state = inputs[m + 1:]
     model.reset()
@@ -62,12 +65,16 @@ def test_windowed_export_matches_pytorch(tmp_path, fmt):
     assert report.ok and report.kind == "window"
 
 
-def test_export_command_says_it_matches(tmp_path):
+def test_export_command_says_it_matches(tmp_path, capsys):
     path, _ = _checkpoint(tmp_path)
-    result = subprocess.run([sys.executable, "main.py", "export", "--model", str(path), "--format", "onnx",
-                             "--out", str(tmp_path / "cli.onnx")], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "matches PyTorch" in result.stdout and (tmp_path / "cli.onnx").is_file()
-    bad = subprocess.run([sys.executable, "main.py", "export", "--model", str(tmp_path / "none.pt"), "--format",
-                          "onnx", "--out", str(tmp_path / "x.onnx")], cwd=ROOT, capture_output=True, text=True)
-    assert bad.returncode == 2 and "checkpoint not found" in bad.stderr and "Traceback" not in bad.stderr
+    assert main.main(["export", "--model", str(path), "--format", "onnx", "--out", str(tmp_path / "cli.onnx")]) == 0
+    assert "matches PyTorch" in capsys.readouterr().out and (tmp_path / "cli.onnx").is_file()
+    code = main.main(["export", "--model", str(tmp_path / "none.pt"), "--format", "onnx",
+                      "--out", str(tmp_path / "x.onnx")])
+    assert code == 2 and "checkpoint not found" in capsys.readouterr().err
+
+
+def test_export_command_exit_code_from_a_fresh_process(tmp_path):
+    result = subprocess.run([sys.executable, "main.py", "export", "--model", str(tmp_path / "none.pt"), "--format",
+                             "onnx", "--out", str(tmp_path / "x.onnx")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "checkpoint not found" in result.stderr and "Traceback" not in result.stderr
