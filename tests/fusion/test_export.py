@@ -78,3 +78,32 @@ def test_export_command_exit_code_from_a_fresh_process(tmp_path):
     result = subprocess.run([sys.executable, "main.py", "export", "--model", str(tmp_path / "none.pt"), "--format",
                              "onnx", "--out", str(tmp_path / "x.onnx")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "checkpoint not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_onnx_stepper_keeps_state_and_follows_the_missing_modality_rule(tmp_path):
+    from fusion.export import OnnxStepper
+    from fusion.errors import BadInput
+
+    path, model = _checkpoint(tmp_path)
+    export_model(ExportConfig(out=str(tmp_path / "s.onnx"), format="onnx", model=str(path)))
+    stepper = OnnxStepper(tmp_path / "s.onnx")
+    assert stepper.labels == LABELS and stepper.modalities == model.modalities
+    g = torch.Generator().manual_seed(3)
+    spec = model.config.input
+    model.reset()
+    with torch.inference_mode():
+        for t in range(model.window + 2):
+            frames = {"rgb": torch.randn(1, 3, spec.height, spec.width, generator=g),
+                      "skeleton": torch.randn(1, spec.skeleton_channels, spec.joints, generator=g)}
+            logits, streams = stepper.step({k: v.numpy() for k, v in frames.items()})
+            ref = model.step(frames)  # no depth: zeros, left out of the average
+        assert set(streams) == {"rgb", "skeleton"}
+        assert torch.allclose(torch.from_numpy(logits), ref.logits, atol=1e-4, rtol=0)
+    assert stepper.frames_seen == model.window + 2
+    stepper.reset()
+    assert stepper.frames_seen == 0
+    with pytest.raises(BadInput, match="not found"):
+        OnnxStepper(tmp_path / "missing.onnx")
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    with pytest.raises(BadInput, match="not a readable ONNX model"):
+        OnnxStepper(tmp_path / "junk.onnx")
