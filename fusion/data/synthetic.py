@@ -147,8 +147,10 @@ def _run(job, items: list, workers: int) -> Iterator:
         for item in items:
             yield job(item)
         return
+    # Not "fork": forking a process that runs other threads (Qt, torch, a capture thread) can hang
+    # or break the pool's own bookkeeping. A fork server starts clean workers once, cheaply.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     with context.Pool(workers, initializer=_init_worker) as pool:
         yield from pool.imap(job, items, chunksize=1)
 
