@@ -1,6 +1,6 @@
 """Cost per call of the latency statistics and the action dispatcher (the engine's bookkeeping).
 
-    python scripts/bench_actions_latency.py [--repeats 15] [--out docs/BENCHMARKS-actions.md]
+    python benchmarks/bench_actions.py [--repeats 15] [--out docs/BENCHMARKS-actions.md]
 
 Each figure is the median over ``--repeats`` runs of the mean time of one call in a batch.
 """
@@ -98,7 +98,7 @@ actions = [{{ kind = "osc", address = "/x" }}]
     lines = [
         "# Benchmarks: latency statistics and gesture actions",
         "",
-        f"`python scripts/bench_actions_latency.py --repeats {args.repeats}`; machine: 2-core x86-64 CPU, "
+        f"`python benchmarks/bench_actions.py --repeats {args.repeats}`; machine: 2-core x86-64 CPU, "
         f"no GPU ({machine}). Median over {args.repeats} runs of the mean cost of one call.",
         "",
         "| call | µs per call |",

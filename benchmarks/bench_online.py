@@ -1,6 +1,6 @@
 """Benchmark: cost of one OnlineRecognizer.update() with the default labels.
 
-    python scripts/bench_online.py [--steps 3000] [--repeats 5]
+    python benchmarks/bench_online.py [--steps 3000] [--repeats 5]
 
 Prints the median over repeats of the mean time per update (random Dirichlet scores at 30 Hz).
 """
