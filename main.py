@@ -175,7 +175,27 @@ def _run_export(args: argparse.Namespace) -> int:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models")
-    p.set_defaults(run=_not_built("bench", 6))
+    p.add_argument("--source", help="what to run (default: the bundled sample, else a synthetic recording)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default: 20)")
+    p.add_argument("--model", help="checkpoint (default: the bundled model; 'untrained': the default architecture)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default="eager", choices=("eager", "torchscript", "onnxruntime"))
+    p.add_argument("--out", default="bench", metavar="DIR", help="folder for bench.json and the plots")
+    p.add_argument("--fast", action="store_true", help="read file sources as fast as possible (not real time)")
+    p.add_argument("--model-only", action="store_true", help="compare models, backends and batch sizes")
+    p.add_argument("--rounds", type=int, default=15, help="--model-only: timed calls per variant")
+    p.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from app.bench import BenchConfig, run_bench
+
+    if args.seconds <= 0 or args.rounds <= 0:
+        raise BadInput("--seconds and --rounds must be positive")
+    run_bench(BenchConfig(source=args.source, seconds=args.seconds, model=args.model, device=args.device,
+                          backend=args.backend, out=args.out, realtime=not args.fast, model_only=args.model_only,
+                          rounds=args.rounds))
+    return 0
 
 
 # --- model-info ----------------------------------------------------------------------------------
