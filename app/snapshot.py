@@ -55,6 +55,8 @@ class Snapshot:
     duration: float = 0.0  # replay length in seconds (0 when live)
     error: str | None = None  # the last error, shown in the window; the app keeps running
     finished: bool = False  # the source ended
+    threshold: float | None = None  # the current score threshold (None: unknown; the window keeps its own)
+    actions_enabled: bool | None = None  # whether gesture actions fire (None: unknown)
 
 
 class LatestSlot:

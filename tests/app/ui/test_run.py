@@ -1,0 +1,117 @@
+"""run_window with a fake engine, screenshots, and the no-display message."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PyQt6.QtGui import QImage
+
+import app.ui.run as run
+from app.ui import WindowConfig, run_window, save_screenshot
+from fusion.errors import BadInput
+from tests.app.ui.fake_engine import FakeEngine
+
+
+def test_run_window_saves_a_screenshot_after_n_frames(qapp, tmp_path):
+    engine = FakeEngine()
+    engine.start(fps=60.0, width=160, height=120)
+    shot = tmp_path / "shots" / "window.png"
+    shown = []
+    try:
+        code = run_window(engine, WindowConfig(refresh_ms=5), screenshot=str(shot), max_frames=6)
+        shown = engine.names()
+    finally:
+        engine.stop()
+        engine.join(5)
+    assert code == 0
+    assert shot.stat().st_size > 1000
+    image = QImage(str(shot))
+    assert not image.isNull() and image.width() >= 640 and image.height() >= 360
+    assert shown.count("shutdown") == 1
+    # the window showed a real frame: the screenshot is not one flat colour
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 29)}
+    assert len(colours) > 20
+
+
+def test_run_window_stops_when_the_source_ends(qapp, tmp_path):
+    engine = FakeEngine()
+    engine.start(fps=60.0, width=160, height=120, frames=3)  # ends long before max_frames
+    try:
+        from app.snapshot import Snapshot
+
+        engine.join(5)
+        engine.slot.put(Snapshot(frame_index=4, finished=True))
+        code = run_window(engine, WindowConfig(refresh_ms=5), screenshot=str(tmp_path / "end.png"), max_frames=1000)
+    finally:
+        engine.stop()
+    assert code == 0 and (tmp_path / "end.png").stat().st_size > 0
+
+
+def test_save_screenshot_to_an_unwritable_place_is_bad_input(qtbot, tmp_path):
+    from PyQt6.QtWidgets import QLabel
+
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(BadInput, match="cannot"):
+        save_screenshot(label, blocker / "sub" / "x.png")
+
+
+@pytest.mark.parametrize("platform", [None, "xcb", "wayland"])
+def test_no_display_is_a_clear_bad_input(monkeypatch, platform):
+    monkeypatch.setattr(run.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    if platform is None:
+        monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    else:
+        monkeypatch.setenv("QT_QPA_PLATFORM", platform)
+    created = []
+    monkeypatch.setattr(run, "QApplication", type("NoApp", (), {"instance": staticmethod(lambda: None),
+                                                                "__init__": lambda self, *a: created.append(a)}))
+    with pytest.raises(BadInput) as caught:
+        run_window(FakeEngine(), WindowConfig(), screenshot=None, max_frames=1)
+    assert str(caught.value) == "no display found; run with --headless (or set QT_QPA_PLATFORM=offscreen)"
+    assert created == []  # failed before Qt could print its xcb message
+
+
+def test_a_display_or_offscreen_passes_the_check(monkeypatch):
+    monkeypatch.setattr(run.sys, "platform", "linux")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    run.check_display()
+    monkeypatch.delenv("DISPLAY")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    run.check_display()
+    monkeypatch.setattr(run.sys, "platform", "darwin")
+    monkeypatch.delenv("QT_QPA_PLATFORM")
+    run.check_display()
+
+
+def test_no_display_in_a_fresh_process_says_so_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    code = ("from app.ui import run_window, WindowConfig\n"
+            "from tests.app.ui.fake_engine import FakeEngine\n"
+            "from fusion.errors import BadInput\n"
+            "try:\n    run_window(FakeEngine(), WindowConfig(), screenshot=None, max_frames=1)\n"
+            "except BadInput as e:\n    print('BadInput:', e)\n")
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "BadInput: " + run.NO_DISPLAY
+    assert "xcb" not in done.stderr
+
+
+def test_hidpi_screenshot_has_twice_the_pixels(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    shot = tmp_path / "hidpi.png"
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-m", "tests.app.ui.fake_engine", "--screenshot", str(shot),
+                           "--first", "0", "--frames", "2", "--width", "160", "--height", "120"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (2560, 1440)  # 1280x720 logical pixels at scale 2
