@@ -123,7 +123,16 @@ def _run_record(args: argparse.Namespace) -> int:
 
 def _add_sources(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sources", help="list cameras, RealSense devices and audio inputs")
-    p.set_defaults(run=_not_built("sources", 5))
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--max-cameras", type=int, default=10, metavar="N",
+                   help="camera indices to probe where /dev/video* cannot be listed (default: 10)")
+    p.set_defaults(run=_run_sources)
+
+
+def _run_sources(args: argparse.Namespace) -> int:
+    from app.sources.listing import ListingConfig, run
+
+    return run(ListingConfig(json=args.json, max_cameras=args.max_cameras))
 
 
 # --- generate ------------------------------------------------------------------------------------
