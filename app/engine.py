@@ -42,7 +42,7 @@ from app.latency import LatencyStats, StageTimes
 from app.model_runner import ModelRunner, RunnerConfig, default_model_for
 from app.ring_buffer import RingBuffer
 from app.snapshot import EventMark, LatestSlot, Snapshot
-from app.sources.base import Sample, Sink, SourceThread, now_ns
+from app.sources.base import Sample, Sink, SourceThread, StreamInfo, now_ns
 from app.sync import FrameSet, SyncConfig, Synchronizer
 from fusion.errors import BadInput
 from fusion.labels import NO_GESTURE
@@ -254,33 +254,52 @@ class Engine:
                     old.source.join(timeout=5)
                 except Exception as error:  # the old source's failure: shown, not fatal to the new one
                     self._error = f"{old.name}: {error}"
-
             feed = _Feed(self, name, start_s=start_s, paused=paused)
-            model = model if model is not None else getattr(self, "_model_override", None)
-            runner = self._runner
-            wanted = model or self.config.runner.model
-            if runner is None or (old is not None and wanted is None
-                                  and runner.name != str(default_model_for(list(feed.source.stream_info)))):
+            # a camera or video file tells its streams once opened: start it now; its first sample
+            # waits in the sink (a few hundred ms) until the model is loaded and the feed attached
+            feed.source.start()
+            try:
+                model = model if model is not None else getattr(self, "_model_override", None)
+                wanted = model or self.config.runner.model
                 chosen = wanted or str(default_model_for(list(feed.source.stream_info)))
-                runner = ModelRunner.load(replace(self.config.runner, model=chosen))
-                self._runner = runner
-            feed.attach(runner)
-            if old_worker is None or old_worker.runner is not runner:
-                if old_worker is not None:
-                    old_worker.stop()
-                    old_worker.join(timeout=10)
-                worker_config = self.config.worker
-                if self.config.deterministic:
-                    worker_config = replace(worker_config, deterministic=True)
-                self._worker = InferenceWorker(worker_config, runner=runner, on_result=self._on_result)
-                self._worker.start()
-            self._worker.add_source(feed.key)
-            if old is not None:
-                self._worker.remove_source(old.key)
+                runner = self._runner
+                if runner is None or (old is not None and runner.name != chosen):
+                    runner = ModelRunner.load(replace(self.config.runner, model=chosen))
+                    self._runner = runner
+                feed.attach(runner)
+                if old_worker is None or old_worker.runner is not runner:
+                    if old_worker is not None:
+                        old_worker.stop()
+                        old_worker.join(timeout=10)
+                    worker_config = self.config.worker
+                    if self.config.deterministic:
+                        worker_config = replace(worker_config, deterministic=True)
+                    self._worker = InferenceWorker(worker_config, runner=runner, on_result=self._on_result)
+                    self._worker.start()
+                self._worker.add_source(feed.key)
+                if old is not None:
+                    self._worker.remove_source(old.key)
+            except BaseException:
+                feed.stop()
+                feed.ready.set()
+                feed.source.join(timeout=5)
+                raise
             self._feed = feed
             if self.config.headless:
                 self._print(feed.start_line())
-            feed.source.start()
+            feed.ready.set()
+            if self.config.snapshots:
+                threading.Thread(target=self._watch_end, args=(feed,), name="engine-watch", daemon=True).start()
+
+    def _watch_end(self, feed: "_Feed") -> None:
+        """Publish a final snapshot when a source ends by itself (the window shows 'finished')."""
+        feed.source.finished.wait()
+        worker = self._worker
+        deadline = time.monotonic() + 2.0
+        while worker is not None and worker.backlog() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self._feed is feed and not self._stopped.is_set():
+            self._publish(feed, finished=True)
 
     # --- the inference thread ----------------------------------------------------------------------
 
@@ -324,7 +343,7 @@ class Engine:
         summary = self._latency()
         info = feed.source.stream_info
         self.slot.put(Snapshot(
-            t=feed.last_t or 0.0, frame_index=feed.sets,
+            t=feed.last_t or 0.0, frame_index=max(feed.sets - 1, 0),
             color=None if color is None else color.data, depth=None if depth is None else depth.data,
             depth_scale=info["depth"].depth_scale if "depth" in info and info["depth"].depth_scale else 0.001,
             skeleton=None if skeleton is None else skeleton.data,
@@ -338,7 +357,7 @@ class Engine:
             device=str(feed.runner.device), backend=feed.runner.config.backend, source=feed.name,
             model=feed.runner.name, recording=self._recording_text(), paused=feed.pacer.paused,
             seekable=feed.seekable, position=feed.last_t or 0.0, duration=feed.duration, error=self._error,
-            finished=finished or feed.source.finished.is_set()))
+            finished=finished, threshold=self._min_score, actions_enabled=self._actions_enabled))
 
     def _latency(self) -> dict:
         """The stats summary, recomputed at most every 15 decisions (percentiles cost ~1 ms)."""
@@ -466,6 +485,10 @@ class _Pacer:
             self._stopping = True
             self._cond.notify_all()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def admit(self, sample: Sample, reference: bool) -> Sample | None:
         """The sample to pass on (re-stamped), or None to drop it."""
         if not self.blocking:
@@ -479,7 +502,7 @@ class _Pacer:
         t_ms = sample.device_ms if sample.device_ms is not None else sample.host_ns / 1e6
         with self._cond:
             # paused: a stepped reference frame opens the gate for the partners that follow it
-            while self.paused and not self._stopping and (self._budget <= 0 if reference else not self._open):
+            while self.paused and not self._stopping and self._budget <= 0 and (reference or not self._open):
                 self._open = False
                 self._cond.wait(0.2)
             if self._stopping:
@@ -514,14 +537,8 @@ class _Feed:
         # .mmtm replays: read as fast as possible, paced (and paused) by the engine; others pace themselves
         self.source = engine.make_source(name, self._sink, realtime and not self.seekable)
         self.pacer = _Pacer(realtime=realtime, blocking=self.seekable, start_s=start_s, paused=paused)
-        info = self.source.stream_info
-        self.streams = [s for s in ("depth", "color", "skeleton") if s in info]
-        if not self.streams:
-            raise BadInput(f"{name}: no video or skeleton stream to recognise gestures from "
-                           f"(it has {', '.join(info) or 'nothing'})")
-        self.fps = max([info[s].fps for s in self.streams if info[s].fps] or [30.0])
-        self.duration = self._duration()
-        self.frames = {s: 0 for s in info}
+        self.ready = threading.Event()  # set once attached: the sink waits for it
+        self.frames: dict[str, int] = {}
         self.latest: dict[str, Sample] = {}
         self.sets = 0
         self.decisions = 0
@@ -529,16 +546,32 @@ class _Feed:
         self.t0: float | None = None  # ms on the reference clock of the stream's first frame
         self.clock_device = False
         self.started = time.monotonic()
-        self._arrival: dict[str, deque] = {s: deque(maxlen=16) for s in self.streams}
         self._since_window = 0
         self.limit_reached = False
+        self.tracker = None  # MediaPipe on color, for a source without skeletons (RealSense)
 
     # --- set-up ---------------------------------------------------------------------------------
 
     def attach(self, runner: ModelRunner) -> None:
+        """Called once the source is open: its streams are known; builds sync, buffers, recogniser."""
         self.runner = runner
         spec = runner.spec
-        info = self.source.stream_info
+        info = dict(self.source.stream_info)
+        if "skeleton" not in info and "color" in info and "skeleton" in runner.modalities:
+            from app.hand_tracker import HandTracker
+
+            self.tracker = HandTracker()  # on the source thread, after each color frame
+            c = info["color"]
+            info["skeleton"] = StreamInfo("skeleton", c.width, c.height, c.fps)
+        self.info = info
+        self.streams = [s for s in ("depth", "color", "skeleton") if s in info]
+        if not self.streams:
+            raise BadInput(f"{self.name}: no video or skeleton stream to recognise gestures from "
+                           f"(it has {', '.join(info) or 'nothing'})")
+        self.fps = max([info[s].fps for s in self.streams if info[s].fps] or [30.0])
+        self.duration = self._duration()
+        self.frames = {s: 0 for s in info}
+        self._arrival: dict[str, deque] = {s: deque(maxlen=16) for s in self.streams}
         color = info.get("color")
         aspect = color.width / color.height if color is not None and color.width and color.height else None
         depth_scale = info["depth"].depth_scale if "depth" in info and info["depth"].depth_scale else 0.001
@@ -551,12 +584,13 @@ class _Feed:
         shapes = {"color": (3, spec.height, spec.width), "depth": (1, spec.height, spec.width),
                   "skeleton": (spec.skeleton_channels, spec.joints)}
         window = max(runner.window_frames, 2)
+        used = [s for s in self.streams if STREAM_MODALITY[s] in runner.modalities]  # what the model reads
         self.buffers = {s: RingBuffer(capacity=max(self.engine.config.capacity, window + 2), shape=shapes[s],
-                                      dtype=np.float32, max_window=window) for s in self.streams}
-        self.to_array = {s: self._stamped(s, convert[s]) for s in self.streams}
+                                      dtype=np.float32, max_window=window) for s in used}
+        self.to_array = {s: self._stamped(s, convert[s]) for s in used}
         self.sync = Synchronizer(self.engine.config.sync, streams=list(info), on_set=self._on_set,
                                  buffers=self.buffers, to_array=self.to_array)
-        self.present = np.array([1.0 if m in {STREAM_MODALITY[s] for s in self.streams} else 0.0
+        self.present = np.array([1.0 if m in {STREAM_MODALITY[s] for s in used} else 0.0
                                  for m in runner.modalities], np.float32)  # (M,)
         self.recognizer = OnlineRecognizer(self.engine.config.online, runner.labels)
         self.windowed = not runner.streaming or self.engine.config.worker.mode == "windowed"
@@ -579,7 +613,7 @@ class _Feed:
         return float(stamps.max() - stamps.min()) / 1e9
 
     def start_line(self) -> dict:
-        info = self.source.stream_info
+        info = self.info
         return {"type": "start", "source": self.name, "kind": type(self.source).__name__,
                 "streams": {s: {k: v for k, v in vars(i).items() if v and k != "stream"} for s, i in info.items()},
                 "reference": self.sync.reference, "deterministic": self.engine.config.deterministic,
@@ -589,10 +623,17 @@ class _Feed:
     def stop(self) -> None:
         self.pacer.stop()
         self.source.stop()
+        if self.tracker is not None and self.source.finished.wait(5):
+            self.tracker.close()
+            self.tracker = None
 
     # --- the source thread ----------------------------------------------------------------------
 
     def _sink(self, sample: Sample) -> None:
+        if not self.ready.is_set():
+            self.ready.wait()  # only before the first frame: the model is loading
+        if self.pacer.stopping:
+            return
         if self.t0 is None and sample.stream in self.streams:
             self.clock_device = sample.device_ms is not None
             self.t0 = sample.device_ms if self.clock_device else sample.host_ns / 1e6
@@ -610,6 +651,16 @@ class _Feed:
             self.latest[sample.stream] = sample
             self.engine.stats.add_frame(sample.stream, sample.host_ns, index=sample.index)
         self.sync.push(sample)  # audio: counted there (drops), not buffered
+        if self.tracker is not None and sample.stream == "color":
+            t_ms = sample.device_ms if sample.device_ms is not None else sample.host_ns / 1e6
+            hand = self.tracker.choose(self.tracker.track(sample.data, t_ms))
+            self._sink_tracked(Sample("skeleton", hand, sample.index, sample.host_ns, sample.device_ms))
+
+    def _sink_tracked(self, sample: Sample) -> None:
+        self.frames["skeleton"] += sample.data is not None
+        self.latest["skeleton"] = sample
+        self.engine.stats.add_frame("skeleton", sample.host_ns, index=sample.index)
+        self.sync.push(sample)
 
     def _time_s(self, sample: Sample) -> float:
         ms = sample.device_ms if self.clock_device and sample.device_ms is not None else sample.host_ns / 1e6
@@ -638,12 +689,12 @@ class _Feed:
                 return
             self._since_window = 0
         else:
-            inputs = {STREAM_MODALITY[s]: self._row(s, frame_set.samples.get(s)) for s in self.streams}
+            inputs = {STREAM_MODALITY[s]: self._row(s, frame_set.samples.get(s)) for s in self.buffers}
         job = Job(self.key, inputs, self.present, times.at("window"), t, self.sets - 1)
         self.engine._worker.submit(job)
 
     def _arrival_of(self, ref: Sample) -> int | None:
-        arrivals = self._arrival[ref.stream]
+        arrivals = self._arrival.get(ref.stream)
         return arrivals[-1] if arrivals else None
 
     def _row(self, stream: str, sample: Sample | None) -> np.ndarray:
@@ -683,7 +734,31 @@ class _Feed:
                 "called": len(called)}
 
 
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
+
+
 def _open(name: str, sink: Sink, realtime: bool) -> SourceThread:
+    """A source for what the user typed: realsense[:SERIAL], a .bag/.db3, webcam[:N], a video file,
+    or anything ``open_source`` knows (sample, .mmtm, ...). Not started."""
+    lowered = name.lower()
+    if lowered == "realsense" or lowered.startswith("realsense:") or lowered.endswith((".bag", ".db3")):
+        from app.sources.realsense import RealSenseConfig, RealSenseSource
+
+        if lowered.startswith("realsense"):
+            serial = name.split(":", 1)[1] if ":" in name else None
+            return RealSenseSource(RealSenseConfig(serial=serial), sink=sink)
+        return RealSenseSource(RealSenseConfig(path=name, real_time=realtime), sink=sink)
+    if lowered == "webcam" or lowered.startswith("webcam:"):
+        from app.sources.video import VideoConfig, VideoSource
+
+        index = name.split(":", 1)[1] if ":" in name else "0"
+        if not index.isdigit():
+            raise BadInput(f"webcam index must be a number: {name!r}")
+        return VideoSource(VideoConfig(camera=int(index)), sink=sink)
+    if lowered.endswith(VIDEO_SUFFIXES):
+        from app.sources.video import VideoConfig, VideoSource
+
+        return VideoSource(VideoConfig(path=name, real_time=realtime), sink=sink)
     from app.sources.open import open_source
 
     return open_source(name, sink=sink, realtime=realtime)
@@ -691,17 +766,17 @@ def _open(name: str, sink: Sink, realtime: bool) -> SourceThread:
 
 def resolve_source(name: str) -> str:
     """``auto``: a RealSense if one is plugged in, else a webcam, else the bundled sample; other
-    names pass through (open_source checks them)."""
+    names pass through (``_open`` checks them)."""
     if name != "auto":
         return name
-    for probe, found in (("app.sources.realsense", "realsense"), ("app.sources.video", "webcam")):
-        try:
-            module = __import__(probe, fromlist=["available"])
-        except ImportError:
-            continue  # that source is not built into this checkout
-        available = getattr(module, "available", None)
-        if available is not None and available():
-            return found
+    try:
+        from app.sources.listing import list_cameras, list_realsense
+    except ImportError:
+        return "sample"
+    if list_realsense()["available"]:
+        return "realsense"
+    if list_cameras(max_cameras=2)["available"]:
+        return "webcam"
     return "sample"
 
 
