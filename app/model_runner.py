@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = ROOT / "assets" / "model_default.pt"  # rgb + depth + skeleton (RealSense, recordings)
 SKELETON_MODEL = ROOT / "assets" / "model_skeleton.pt"  # for sources without depth (webcam, video)
 UNTRAINED = "untrained"  # model name: the default architecture, untrained (seed 0), for benchmarks
+UNTRAINED_SKELETON = "untrained-skeleton"  # the skeleton-only stream of the default architecture, untrained
 BACKENDS = ("eager", "torchscript", "onnxruntime")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "fp16", "bf16")
@@ -82,7 +83,7 @@ def pick_device(name: str = "auto") -> torch.device:
 
 @dataclass(frozen=True)
 class RunnerConfig:
-    model: str | None = None  # checkpoint path; "untrained": default architecture, seed 0; None: DEFAULT_MODEL
+    model: str | None = None  # checkpoint path; "untrained"/"untrained-skeleton" (seed 0, for timing); None: DEFAULT_MODEL
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     backend: str = "eager"  # eager | torchscript | onnxruntime
     precision: str = "fp32"  # fp16 / bf16 need a GPU
@@ -130,12 +131,13 @@ class ModelRunner:
     @classmethod
     def load(cls, config: RunnerConfig) -> "ModelRunner":
         """Load ``config.model`` (see ``RunnerConfig.model``); BadInput for a missing or bad file."""
-        if config.model == UNTRAINED:
+        if config.model in (UNTRAINED, UNTRAINED_SKELETON):
             torch.manual_seed(0)
-            model_config = ModelConfig()
+            model_config = ModelConfig() if config.model == UNTRAINED else ModelConfig(
+                modalities=("skeleton",), fusion="none")
             model = build_model(model_config).eval()
             meta = CheckpointMeta(config=model_config, training={"note": "untrained default model (seed 0)"})
-            return cls(config, model=model, meta=meta, name=UNTRAINED)
+            return cls(config, model=model, meta=meta, name=config.model)
         path = Path(config.model) if config.model else DEFAULT_MODEL
         if not path.is_file():
             if config.model is None:

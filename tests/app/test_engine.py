@@ -212,3 +212,27 @@ def test_bad_model_or_source_is_bad_input(tmp_path):
     with pytest.raises(BadInput):
         Engine(EngineConfig(source=str(tmp_path / "none.mmtm"), runner=RunnerConfig(model="untrained")),
                out=io.StringIO()).run()
+
+
+def test_replay_in_the_window_saves_a_screenshot(tmp_path, capsys):
+    pytest.importorskip("PyQt6")
+    import main
+
+    ckpt = tiny_checkpoint(tmp_path / "m.pt")
+    rec = write_moving(tmp_path / "r.mmtm", n=30)
+    png = tmp_path / "shot.png"
+    code = main.main(["replay", str(rec), "--model", str(ckpt), "--screenshot", str(png), "--max-frames", "10"])
+    assert code == 0, capsys.readouterr().err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_display_without_headless_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    import main
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    rec = write_moving(tmp_path / "r.mmtm", n=5)
+    assert main.main(["replay", str(rec), "--model", "untrained"]) == 2
+    err = capsys.readouterr().err
+    assert "--headless" in err and err.count("\n") == 1
