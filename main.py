@@ -33,7 +33,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", default="auto", help="auto|realsense|webcam|sample|PATH (default: auto)")
     p.add_argument("--model", help="checkpoint to run (default: the bundled model for the source)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--backend", default="eager", choices=("eager", "torchscript", "onnxruntime"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
@@ -61,7 +62,8 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="a recording, a video file, or 'sample'")
     p.add_argument("--model", help="checkpoint to run")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--backend", default="eager", choices=("eager", "torchscript", "onnxruntime"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--deterministic", action="store_true", help="process every frame, in order")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
@@ -188,7 +190,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default: 20)")
     p.add_argument("--model", help="checkpoint (default: the bundled model; 'untrained': the default architecture)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--backend", default="eager", choices=("eager", "torchscript", "onnxruntime"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--out", default="bench", metavar="DIR", help="folder for bench.json and the plots")
     p.add_argument("--fast", action="store_true", help="read file sources as fast as possible (not real time)")
     p.add_argument("--model-only", action="store_true", help="compare models, backends and batch sizes")

@@ -46,7 +46,7 @@ class BenchConfig:
     seconds: float = 20.0  # how long to run (the source may end sooner)
     model: str | None = None  # None: the default checkpoint for the source; "untrained": the default architecture
     device: str = "auto"
-    backend: str = "eager"
+    backend: str = "auto"
     out: str = "bench"  # folder for bench.json and the PNGs
     realtime: bool = True  # pace file sources at their recorded rate
     model_only: bool = False

@@ -84,6 +84,7 @@ class Engine:
         self.make_source = make_source or _open
         self.on_decision = on_decision
         self._runner = runner
+        self._pinned = runner is not None  # a runner handed in is kept for every source
         self._lock = threading.RLock()  # the feed, the worker, the recorder: swapped by the controls
         self._out_lock = threading.Lock()
         self._feed: _Feed | None = None
@@ -174,6 +175,7 @@ class Engine:
             with self._lock:
                 feed = self._feed
                 self._runner = None
+                self._pinned = False
                 self._model_override = path
                 if feed is not None:
                     self._open(feed.name, model=path)
@@ -254,6 +256,9 @@ class Engine:
                     old.source.join(timeout=5)
                 except Exception as error:  # the old source's failure: shown, not fatal to the new one
                     self._error = f"{old.name}: {error}"
+                if old_worker is not None:
+                    old_worker.remove_source(old.key)
+                old.release()
             feed = _Feed(self, name, start_s=start_s, paused=paused)
             # a camera or video file tells its streams once opened: start it now; its first sample
             # waits in the sink (a few hundred ms) until the model is loaded and the feed attached
@@ -263,7 +268,7 @@ class Engine:
                 wanted = model or self.config.runner.model
                 chosen = wanted or str(default_model_for(list(feed.source.stream_info)))
                 runner = self._runner
-                if runner is None or (old is not None and runner.name != chosen):
+                if runner is None or (old is not None and not self._pinned and runner.name != chosen):
                     runner = ModelRunner.load(replace(self.config.runner, model=chosen))
                     self._runner = runner
                 feed.attach(runner)
@@ -354,7 +359,7 @@ class Engine:
             latency_ms={k: v for k, v in summary.get("latency_ms", {}).items() if k != "n" and v is not None},
             skipped=sum(self._worker.skipped.values()) if self._worker else 0,
             dropped={s: st["dropped"] for s, st in feed.sync.stats().items()},
-            device=str(feed.runner.device), backend=feed.runner.config.backend, source=feed.name,
+            device=str(feed.runner.device), backend=feed.runner.backend, source=feed.name,
             model=feed.runner.name, recording=self._recording_text(), paused=feed.pacer.paused,
             seekable=feed.seekable, position=feed.last_t or 0.0, duration=feed.duration, error=self._error,
             finished=finished, threshold=self._min_score, actions_enabled=self._actions_enabled))
@@ -627,6 +632,20 @@ class _Feed:
             self.tracker.close()
             self.tracker = None
 
+    def release(self) -> None:
+        """Drop the buffers and frames of a feed that was replaced (the source thread has ended):
+        feed, source and sync refer to each other, so without this their megabytes of frames would
+        wait for a full garbage collection."""
+        self.ready.set()
+        for buffer in getattr(self, "buffers", {}).values():
+            buffer.close()
+        self.buffers = {}
+        self.latest = {}
+        if hasattr(self, "sync"):
+            self.sync.buffers = {}
+            self.sync.on_set = None
+        self.source._sink = _drop
+
     # --- the source thread ----------------------------------------------------------------------
 
     def _sink(self, sample: Sample) -> None:
@@ -732,6 +751,10 @@ class _Feed:
         called = [e.label for e in sorted(events, key=lambda e: e.t)]
         return {"levenshtein": round(levenshtein_accuracy(truth, called), 4), "true": len(truth),
                 "called": len(called)}
+
+
+def _drop(sample: Sample) -> None:
+    """The sink of a source whose feed was released."""
 
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")

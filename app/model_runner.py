@@ -10,7 +10,8 @@ mask, state in; logits, per-stream logits, new state out), so the same call serv
 
 * ``eager``: the PyTorch module under ``torch.inference_mode()``;
 * ``torchscript``: ``torch.jit.trace`` of the step, traced once per batch size;
-* ``onnxruntime``: the step exported to ONNX in memory (dynamic batch), run by ONNX Runtime.
+* ``onnxruntime``: the step exported to ONNX in memory (dynamic batch), run by ONNX Runtime;
+* ``auto`` (default): ONNX Runtime on CPU when installed, else eager.
 
 Inputs are numpy float32: rgb (B,3,H,W), depth (B,1,H,W), skeleton (B,C,J) per frame, or with a
 time axis for windows: rgb (B,3,T,H,W), depth (B,1,T,H,W), skeleton (B,C,T,J); ``present`` (B,M)
@@ -46,7 +47,7 @@ DEFAULT_MODEL = ROOT / "assets" / "model_default.pt"  # rgb + depth + skeleton (
 SKELETON_MODEL = ROOT / "assets" / "model_skeleton.pt"  # for sources without depth (webcam, video)
 UNTRAINED = "untrained"  # model name: the default architecture, untrained (seed 0), for benchmarks
 UNTRAINED_SKELETON = "untrained-skeleton"  # the skeleton-only stream of the default architecture, untrained
-BACKENDS = ("eager", "torchscript", "onnxruntime")
+BACKENDS = ("auto", "eager", "torchscript", "onnxruntime")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "fp16", "bf16")
 
@@ -85,7 +86,7 @@ def pick_device(name: str = "auto") -> torch.device:
 class RunnerConfig:
     model: str | None = None  # checkpoint path; "untrained"/"untrained-skeleton" (seed 0, for timing); None: DEFAULT_MODEL
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    backend: str = "eager"  # eager | torchscript | onnxruntime
+    backend: str = "auto"  # auto (ONNX Runtime on CPU when installed, else eager) | eager | torchscript | onnxruntime
     precision: str = "fp32"  # fp16 / bf16 need a GPU
     cuda_graphs: bool = False  # eager streaming step on CUDA: replay a captured graph per batch size
     warmup: int = 3  # steps (or windows) run on zeros before the first frame
@@ -106,7 +107,8 @@ class ModelRunner:
         self.device = pick_device(config.device)
         if config.precision != "fp32" and self.device.type != "cuda":
             raise BadInput(f"--precision {config.precision} needs a CUDA GPU (this run is on {self.device.type})")
-        if config.backend == "onnxruntime" and config.precision != "fp32":
+        self.backend = config.backend if config.backend != "auto" else _auto_backend(self.device)
+        if self.backend == "onnxruntime" and config.precision != "fp32":
             raise BadInput("the onnxruntime backend runs fp32 only")
         self.threads = config.threads or max(1, (os.cpu_count() or 2) // 2)
         if self.device.type == "cpu" and torch.get_num_threads() != self.threads:
@@ -124,7 +126,7 @@ class ModelRunner:
         self._graphs: dict[int, _Graph] = {}
         self._ort = None
         self._pinned: dict[tuple, torch.Tensor] = {}
-        if config.backend == "onnxruntime":
+        if self.backend == "onnxruntime":
             self._ort = _OrtStep(self._module, self._example(1), self._names(), self._output_names(), self.threads)
         self.warmup_ms = self._warm_up(config.warmup)
 
@@ -185,7 +187,7 @@ class ModelRunner:
             return out[0], out[1 + m:]
         with torch.inference_mode():
             args = [self._to_device(x) for x in xs] + list(state)
-            if self.config.cuda_graphs and self.device.type == "cuda" and self.config.backend == "eager":
+            if self.config.cuda_graphs and self.device.type == "cuda" and self.backend == "eager":
                 graph = self._graphs.get(batch) or self._graphs.setdefault(batch, _Graph(self._module, args))
                 out = graph.run(args)
             else:
@@ -213,7 +215,7 @@ class ModelRunner:
     def describe(self) -> dict:
         return {"model": self.name, "shape": "streaming" if self.streaming else "windowed",
                 "fusion": self.meta.config.fusion, "modalities": list(self.modalities),
-                "device": str(self.device), "backend": self.config.backend, "precision": self.config.precision,
+                "device": str(self.device), "backend": self.backend, "precision": self.config.precision,
                 "warmup_ms": round(self.warmup_ms, 1)}
 
     # --- internals -------------------------------------------------------------------------------
@@ -248,7 +250,7 @@ class ModelRunner:
         return pinned.to(self.device, non_blocking=True).to(self.dtype)
 
     def _callable(self, batch: int, args: list[torch.Tensor]):
-        if self.config.backend == "eager":
+        if self.backend == "eager":
             return self._module
         traced = self._traced.get(batch)
         if traced is None:
@@ -305,6 +307,18 @@ class ModelRunner:
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return (time.perf_counter() - start) * 1e3
+
+
+def _auto_backend(device: torch.device) -> str:
+    """ONNX Runtime on CPU when it is installed (measured 2-5x faster per step than eager on a
+    2-core CPU, docs/BENCHMARKS-engine.md), else eager PyTorch (GPUs: eager, with fp16 and graphs)."""
+    if device.type == "cpu":
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return "eager"
+        return "onnxruntime"
+    return "eager"
 
 
 class _OrtStep:

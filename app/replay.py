@@ -34,7 +34,7 @@ class ReplayConfig:
     max_frames: int | None = None  # stop after this many frame sets (reference frames)
     model: str | None = None  # checkpoint; None: the default model for the source's streams
     device: str = "auto"
-    backend: str = "eager"
+    backend: str = "auto"
     actions: str | None = None
     capacity: int = 64  # frames kept per stream
     sync: SyncConfig = field(default_factory=SyncConfig)

@@ -78,6 +78,8 @@ def main() -> int:
             if elapsed >= args.minutes * 60:
                 break
             engine.open_source(source)
+            if engine._feed is feed:
+                raise RuntimeError(f"re-opening the replay failed: {engine._error}")
     finally:
         engine.finish()
     print(file=sys.stderr)

@@ -26,6 +26,7 @@ class FakeRunner:
     name = "fake"
     device = type("D", (), {"type": "cpu"})()
     config = RunnerConfig(backend="eager")
+    backend = "eager"
 
     def __init__(self, delay=0.0, fail_at=None):
         self.delay, self.fail_at, self.calls = delay, fail_at, 0
