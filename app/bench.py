@@ -37,7 +37,6 @@ from app.model_runner import UNTRAINED, ModelRunner, RunnerConfig
 from app.sources.open import SAMPLE
 from fusion.errors import BadInput
 
-TARGETS = {"no_skipped_frame": 0, "total_p95_ms": 20.0, "overhead_p95_ms": 3.0}
 
 
 @dataclass(frozen=True)
@@ -106,11 +105,7 @@ def bench_pipeline(config: BenchConfig, *, log) -> dict:
         "skipped": summary["skipped"], "dropped": summary["dropped"], "fps": summary.get("fps"),
         "wall_s": summary.get("wall_s"),
         "latency_ms": total, "stages_ms": summary["stages_ms"],
-        "targets": {
-            "no_skipped_frame": {"value": summary["skipped"], "met": summary["skipped"] == 0},
-            "total_p95_ms<=20": {"value": total.get("p95"), "met": _le(total.get("p95"), 20.0)},
-            "overhead_p95_ms<=3": {"value": overhead.get("p95"), "met": _le(overhead.get("p95"), 3.0)},
-        },
+        "targets": _targets(summary, total, overhead),
     }
     out = Path(config.out)
     if records:
@@ -122,6 +117,18 @@ def bench_pipeline(config: BenchConfig, *, log) -> dict:
         timeline_png(out / "timeline.png", records)
         report["plots"] = ["latency_cdf.png", "timeline.png"]
     return report
+
+
+def _targets(summary: dict, total: dict, overhead: dict) -> dict:
+    """The issue's targets: RGB-D(-skeleton) sources: no skip, p95 <= 20 ms, overhead p95 <= 3 ms;
+    the webcam path (no depth: video + MediaPipe on the source thread): p95 <= 60 ms."""
+    targets = {"no_skipped_frame": {"value": summary["skipped"], "met": summary["skipped"] == 0}}
+    if "depth" in summary["frames"]:
+        targets["total_p95_ms<=20"] = {"value": total.get("p95"), "met": _le(total.get("p95"), 20.0)}
+        targets["overhead_p95_ms<=3"] = {"value": overhead.get("p95"), "met": _le(overhead.get("p95"), 3.0)}
+    else:
+        targets["total_p95_ms<=60"] = {"value": total.get("p95"), "met": _le(total.get("p95"), 60.0)}
+    return targets
 
 
 def _source(config: BenchConfig, log):
