@@ -260,9 +260,7 @@ class Engine:
                     old_worker.remove_source(old.key)
                 old.release()
             feed = _Feed(self, name, start_s=start_s, paused=paused)
-            # a camera or video file tells its streams once opened: start it now; its first sample
-            # waits in the sink (a few hundred ms) until the model is loaded and the feed attached
-            feed.source.start()
+            feed.source.open()  # BadInput here; fills stream_info (a camera or video tells it once open)
             try:
                 model = model if model is not None else getattr(self, "_model_override", None)
                 wanted = model or self.config.runner.model
@@ -285,14 +283,12 @@ class Engine:
                 if old is not None:
                     self._worker.remove_source(old.key)
             except BaseException:
-                feed.stop()
-                feed.ready.set()
-                feed.source.join(timeout=5)
+                feed.release()
                 raise
             self._feed = feed
             if self.config.headless:
                 self._print(feed.start_line())
-            feed.ready.set()
+            feed.source.start()
             if self.config.snapshots:
                 threading.Thread(target=self._watch_end, args=(feed,), name="engine-watch", daemon=True).start()
 
@@ -542,7 +538,6 @@ class _Feed:
         # .mmtm replays: read as fast as possible, paced (and paused) by the engine; others pace themselves
         self.source = engine.make_source(name, self._sink, realtime and not self.seekable)
         self.pacer = _Pacer(realtime=realtime, blocking=self.seekable, start_s=start_s, paused=paused)
-        self.ready = threading.Event()  # set once attached: the sink waits for it
         self.frames: dict[str, int] = {}
         self.latest: dict[str, Sample] = {}
         self.sets = 0
@@ -558,7 +553,7 @@ class _Feed:
     # --- set-up ---------------------------------------------------------------------------------
 
     def attach(self, runner: ModelRunner) -> None:
-        """Called once the source is open: its streams are known; builds sync, buffers, recogniser."""
+        """Called once the source is open (its streams known), before it starts: sync, buffers, recogniser."""
         self.runner = runner
         spec = runner.spec
         info = dict(self.source.stream_info)
@@ -636,7 +631,6 @@ class _Feed:
         """Drop the buffers and frames of a feed that was replaced (the source thread has ended):
         feed, source and sync refer to each other, so without this their megabytes of frames would
         wait for a full garbage collection."""
-        self.ready.set()
         for buffer in getattr(self, "buffers", {}).values():
             buffer.close()
         self.buffers = {}
@@ -649,8 +643,6 @@ class _Feed:
     # --- the source thread ----------------------------------------------------------------------
 
     def _sink(self, sample: Sample) -> None:
-        if not self.ready.is_set():
-            self.ready.wait()  # only before the first frame: the model is loading
         if self.pacer.stopping:
             return
         if self.t0 is None and sample.stream in self.streams:
@@ -757,31 +749,7 @@ def _drop(sample: Sample) -> None:
     """The sink of a source whose feed was released."""
 
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
-
-
 def _open(name: str, sink: Sink, realtime: bool) -> SourceThread:
-    """A source for what the user typed: realsense[:SERIAL], a .bag/.db3, webcam[:N], a video file,
-    or anything ``open_source`` knows (sample, .mmtm, ...). Not started."""
-    lowered = name.lower()
-    if lowered == "realsense" or lowered.startswith("realsense:") or lowered.endswith((".bag", ".db3")):
-        from app.sources.realsense import RealSenseConfig, RealSenseSource
-
-        if lowered.startswith("realsense"):
-            serial = name.split(":", 1)[1] if ":" in name else None
-            return RealSenseSource(RealSenseConfig(serial=serial), sink=sink)
-        return RealSenseSource(RealSenseConfig(path=name, real_time=realtime), sink=sink)
-    if lowered == "webcam" or lowered.startswith("webcam:"):
-        from app.sources.video import VideoConfig, VideoSource
-
-        index = name.split(":", 1)[1] if ":" in name else "0"
-        if not index.isdigit():
-            raise BadInput(f"webcam index must be a number: {name!r}")
-        return VideoSource(VideoConfig(camera=int(index)), sink=sink)
-    if lowered.endswith(VIDEO_SUFFIXES):
-        from app.sources.video import VideoConfig, VideoSource
-
-        return VideoSource(VideoConfig(path=name, real_time=realtime), sink=sink)
     from app.sources.open import open_source
 
     return open_source(name, sink=sink, realtime=realtime)

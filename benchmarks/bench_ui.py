@@ -57,7 +57,9 @@ def stats(ms: list[float]) -> dict[str, float]:
 
 
 def bench_paint(app: QApplication, frames: list, repeats: int) -> dict[str, dict]:
-    """Wall and GUI-thread CPU time of (a) the video view alone, (b) a whole snapshot update."""
+    """Wall and CPU time of (a) the video view alone, (b) a whole snapshot update. CPU time is the
+    process's (every thread: Qt scales and converts images on helper threads too); nothing else of
+    ours runs meanwhile."""
     engine = FakeEngine()
     window = MainWindow(engine, config=WindowConfig(size=(1280, 720)))
     window.timer.stop()  # we drive it
@@ -66,13 +68,13 @@ def bench_paint(app: QApplication, frames: list, repeats: int) -> dict[str, dict
     times: dict[str, list[float]] = {"view_wall": [], "view_cpu": [], "all_wall": [], "all_cpu": []}
     for i in range(repeats):
         s = frames[i % len(frames)]
-        w0, c0 = time.perf_counter(), time.thread_time()
+        w0, c0 = time.perf_counter(), time.process_time()
         window.video.set_frame(s.color, s.skeleton)
         window.video.repaint()  # synchronous paint into the backing store
-        w1, c1 = time.perf_counter(), time.thread_time()
+        w1, c1 = time.perf_counter(), time.process_time()
         window.show_snapshot(s)
         app.processEvents()  # paints every view the snapshot changed, flushes the window
-        w2, c2 = time.perf_counter(), time.thread_time()
+        w2, c2 = time.perf_counter(), time.process_time()
         if i >= 10:  # warm-up
             times["view_wall"].append((w1 - w0) * 1000)
             times["view_cpu"].append((c1 - c0) * 1000)
@@ -223,7 +225,7 @@ def main() -> int:
     rows = {"view": "video view: frame + skeleton + caption (`set_frame` + `repaint`)",
             "all": "a whole snapshot: every view, HUD, bars, timeline, depth map (`show_snapshot` + paint)"}
     for key, what in rows.items():
-        for clock, label in (("cpu", "GUI-thread CPU"), ("wall", "wall")):
+        for clock, label in (("cpu", "CPU (process)"), ("wall", "wall")):
             r = paint[f"{key}_{clock}"]
             lines.append(f"| {what} | {label} | {r['median']:.2f} | {r['p95']:.2f} | {r['max']:.2f} | {r['n']} |")
     view_cpu = paint["view_cpu"]["median"]
@@ -231,7 +233,7 @@ def main() -> int:
     lines += [
         "",
         f"Target: painting a frame <= 5 ms: **{'met' if view_cpu <= 5 else 'NOT met'}** by the median "
-        f"GUI-thread CPU time of the video view ({view_cpu:.2f} ms); its median wall time is "
+        f"CPU time of the video view ({view_cpu:.2f} ms, every thread of the process); its median wall time is "
         f"{view_wall:.2f} ms ({'within' if view_wall <= 5 else 'over'} the target), which adds the waiting "
         "for a core on this shared machine. A whole snapshot paints the video every time and one of the "
         "side views (depth, bars, timeline, at most 15 Hz each, taking turns) on some of them.",

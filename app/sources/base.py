@@ -3,7 +3,8 @@
 A source is one thread that reads a device or a file and hands each sample to a sink::
 
     source = SomeSource(config, sink=buffers.push)   # sink(sample) is called on the source's thread
-    source.start()
+    source.open()          # optional: opens the device or file (BadInput here), fills stream_info
+    source.start()         # opens if not yet open, then starts the thread
     ...
     source.stop()          # cooperative; wakes blocked reads
     source.join(timeout=2) # re-raises the error that ended the thread, if any
@@ -80,7 +81,10 @@ class SourceThread:
     """Base class of the sources: one thread, cooperative stop, errors reach ``join``.
 
     Subclasses implement ``_run()``, a loop that reads until ``self.stopping`` is set or the input
-    ends, and passes each sample to ``self.emit``. ``stream_info`` describes the streams.
+    ends, and passes each sample to ``self.emit``; and, where opening can fail or tells the streams,
+    ``_open()``, which opens the device or file, raises BadInput on bad input and fills
+    ``stream_info``. ``open()`` runs it once; ``start()`` opens first if needed, so a caller that
+    needs ``stream_info`` before the first sample calls ``open()``, reads it, then ``start()``.
     """
 
     name = "source"
@@ -92,14 +96,22 @@ class SourceThread:
         self._error: BaseException | None = None
         self.stream_info: dict[str, StreamInfo] = {}
         self.finished = threading.Event()  # set when the thread ends, for whatever reason
+        self._opened = False
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def open(self) -> None:
+        """Open the device or file now (BadInput on bad input) and fill ``stream_info``; once."""
+        if not self._opened:
+            self._open()
+            self._opened = True
+
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError(f"{self.name} was already started")
+        self.open()
         self._thread = threading.Thread(target=self._main, name=self.name)
         self._thread.start()
 
@@ -130,6 +142,9 @@ class SourceThread:
             self._error = error
         finally:
             self.finished.set()
+
+    def _open(self) -> None:
+        """Open the input; the default has nothing to open."""
 
     def _run(self) -> None:
         raise NotImplementedError

@@ -1,8 +1,10 @@
 """Opens a source from what the user typed: a file path or a name.
 
 One branch per kind of source, in order; each constructs that source's own config. Names:
-``sample`` (the bundled recording), ``mic`` / ``microphone`` / ``mic:DEVICE``. Files by suffix:
-``.mmtm`` (the project's recordings), ``.wav``.
+``sample`` (the bundled recording), ``realsense`` / ``realsense:SERIAL`` (live), ``webcam`` /
+``webcam:INDEX``, ``mic`` / ``microphone`` / ``mic:DEVICE``. Files by suffix: ``.mmtm`` (the
+project's recordings), ``.bag`` / ``.db3`` (RealSense recordings), video files (``.mp4``, ``.avi``, …,
+with a MediaPipe hand skeleton), ``.wav``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from fusion.errors import BadInput
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "assets" / "sample.mmtm"
 MIC_NAMES = ("mic", "microphone")
+REALSENSE_SUFFIXES = (".bag", ".db3")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
 def open_source(name: str, *, sink: Sink, realtime: bool = True) -> SourceThread:
@@ -31,8 +35,28 @@ def open_source(name: str, *, sink: Sink, realtime: bool = True) -> SourceThread
         device = name.split(":", 1)[1] if ":" in name else None
         return MicrophoneSource(MicrophoneConfig(device=int(device) if device and device.isdigit() else device),
                                 sink=sink)
+    if lowered == "realsense" or lowered.startswith("realsense:"):
+        from app.sources.realsense import RealSenseConfig, RealSenseSource
+
+        serial = name.split(":", 1)[1] if ":" in name else None
+        return RealSenseSource(RealSenseConfig(serial=serial or None), sink=sink)
+    if lowered == "webcam" or lowered.startswith("webcam:"):
+        from app.sources.video import VideoConfig, VideoSource
+
+        index = name.split(":", 1)[1] if ":" in name else "0"
+        if not index.isdigit():
+            raise BadInput(f"webcam index must be a number, got {index!r} (e.g. webcam:0)")
+        return VideoSource(VideoConfig(camera=int(index)), sink=sink)
     path = Path(name)
     suffix = path.suffix.lower()
+    if suffix in REALSENSE_SUFFIXES:
+        from app.sources.realsense import RealSenseConfig, RealSenseSource
+
+        return RealSenseSource(RealSenseConfig(path=str(path), real_time=realtime), sink=sink)
+    if suffix in VIDEO_SUFFIXES:
+        from app.sources.video import VideoConfig, VideoSource
+
+        return VideoSource(VideoConfig(path=str(path), real_time=realtime), sink=sink)
     if suffix == ".mmtm":
         from app.sources.recording import RecordingConfig, RecordingSource
 
@@ -42,5 +66,5 @@ def open_source(name: str, *, sink: Sink, realtime: bool = True) -> SourceThread
 
         return AudioFileSource(AudioFileConfig(path=str(path), realtime=realtime), sink=sink)
     if not path.exists():
-        raise BadInput(f"unknown source {name!r}: no such file, and not a source name (sample, mic)")
-    raise BadInput(f"unsupported source {name!r}: expected a .mmtm recording or a .wav file")
+        raise BadInput(f"unknown source {name!r}: no such file, and not a source name (sample, realsense, webcam, mic)")
+    raise BadInput(f"unsupported source {name!r}: expected a .mmtm, .bag, .db3, video or .wav file")

@@ -146,8 +146,8 @@ class RealSenseSource(SourceThread):
         self.stats = {"drops": {"color": 0, "depth": 0}, "repeats": {"color": 0, "depth": 0},
                       "disconnects": 0, "reconnects": 0, "convert_s": 0.0}
 
-    def start(self) -> None:
-        """Open the device or recording now (errors raise here), then start the thread."""
+    def _open(self) -> None:
+        """Open the device or recording (errors raise here) and read its stream infos."""
         try:
             self._session = self._open_session(self.config)
         except DeviceLost as error:
@@ -156,7 +156,6 @@ class RealSenseSource(SourceThread):
             self._on_status(f"{error}; waiting for it")
         if self._session is not None:
             self.stream_info = dict(self._session.stream_info)
-        super().start()
 
     def _run(self) -> None:
         try:

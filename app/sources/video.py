@@ -109,8 +109,8 @@ class VideoSource(SourceThread):
     def describe(self) -> str:
         return str(self.config.path) if self.is_file else f"camera {self.config.camera}"
 
-    def start(self) -> None:
-        """Open the file or camera and read its first frame now (errors raise here), then start."""
+    def _open(self) -> None:
+        """Open the file or camera and read its first frame (errors raise here)."""
         import cv2
 
         capture = self._open_capture(self.config)
@@ -138,7 +138,6 @@ class VideoSource(SourceThread):
                 except BaseException:
                     capture.release()
                     raise
-        super().start()
 
     def _run(self) -> None:
         import cv2

@@ -46,7 +46,7 @@ class WindowConfig:
     top_k: int = 5  # class bars shown
     timeline_seconds: float = 10.0  # how much history the timeline shows
     depth_range_m: tuple[float, float] = (0.2, 2.0)  # near and far ends of the depth colour map
-    swap_handedness: bool = True  # MediaPipe's handedness assumes mirrored input; frames are not
+    swap_handedness: bool = False  # True if the landmarker names hands as if the image were mirrored
     recordings_dir: str = "recordings"  # where the record dialog proposes to write
     recording_suffix: str = ""  # appended to the proposed recording name (the format's suffix)
     title: str = "mmtm-live"

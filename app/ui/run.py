@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from PyQt6.QtCore import QEventLoop
+from PyQt6.QtCore import QEventLoop, QtMsgType, qInstallMessageHandler
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from app.snapshot import EngineControls, Snapshot
@@ -18,6 +18,15 @@ from fusion.errors import BadInput
 NO_DISPLAY = "no display found; run with --headless (or set QT_QPA_PLATFORM=offscreen)"
 # Qt platform plugins that need a display server (on Linux the default is xcb or wayland).
 _NEEDS_DISPLAY = ("", "xcb", "wayland", "wayland-egl")
+
+
+# Qt messages that say nothing to a user (the offscreen plugin's, on every window).
+_QUIET = ("propagateSizeHints",)
+
+
+def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
+    if not any(text in message for text in _QUIET):
+        print(message, file=sys.stderr)
 
 
 def check_display() -> None:
@@ -51,47 +60,52 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
     """
     app = QApplication.instance()
     if app is None:
-        check_display()
-        app = QApplication(sys.argv[:1])
-        app.setApplicationName("mmtm-live")
-    apply_theme(app)
-    window = MainWindow(controls, config=config)
-    loop = QEventLoop()
-    state = {"saved": False, "error": None}
-
-    def save() -> None:
-        if screenshot and not state["saved"]:
-            state["saved"] = True
-            window.catch_up()
-            try:
-                save_screenshot(window, screenshot)
-            except BadInput as error:
-                state["error"] = error
-
-    def on_snapshot(snapshot: Snapshot) -> None:
-        # frame_index counts from 0: frame max_frames - 1 is the max_frames-th frame
-        if max_frames is not None and (snapshot.frame_index + 1 >= max_frames or snapshot.finished):
-            window.snapshot_shown.disconnect(on_snapshot)
-            save()
-            window.close()
-
-    def on_closed() -> None:
-        save()  # a screenshot without max_frames: the window as it was closed
-        loop.exit(0)
-
-    window.snapshot_shown.connect(on_snapshot)
-    window.closed.connect(on_closed)
+        check_display()  # before Qt, which would fail with a misleading xcb message
+    previous_handler = qInstallMessageHandler(_qt_message)
     switch_interval = sys.getswitchinterval()
-    if config.gil_switch_interval_ms is not None:
-        sys.setswitchinterval(config.gil_switch_interval_ms / 1000.0)
-    window.show()
+    state: dict = {"saved": False, "error": None}
     try:
-        code = loop.exec()
+        if app is None:
+            app = QApplication(sys.argv[:1])
+            app.setApplicationName("mmtm-live")
+        apply_theme(app)
+        window = MainWindow(controls, config=config)
+        loop = QEventLoop()
+
+        def save() -> None:
+            if screenshot and not state["saved"]:
+                state["saved"] = True
+                window.catch_up()
+                try:
+                    save_screenshot(window, screenshot)
+                except BadInput as error:
+                    state["error"] = error
+
+        def on_snapshot(snapshot: Snapshot) -> None:
+            # frame_index counts from 0: frame max_frames - 1 is the max_frames-th frame
+            if max_frames is not None and (snapshot.frame_index + 1 >= max_frames or snapshot.finished):
+                window.snapshot_shown.disconnect(on_snapshot)
+                save()
+                window.close()
+
+        def on_closed() -> None:
+            save()  # a screenshot without max_frames: the window as it was closed
+            loop.exit(0)
+
+        window.snapshot_shown.connect(on_snapshot)
+        window.closed.connect(on_closed)
+        if config.gil_switch_interval_ms is not None:
+            sys.setswitchinterval(config.gil_switch_interval_ms / 1000.0)
+        window.show()
+        try:
+            code = loop.exec()
+        finally:
+            if not window.isHidden():
+                window.close()
+            window.deleteLater()
     finally:
+        qInstallMessageHandler(previous_handler)
         sys.setswitchinterval(switch_interval)
-        if not window.isHidden():
-            window.close()
-        window.deleteLater()
     if state["error"] is not None:
         raise state["error"]
     return code

@@ -8,6 +8,7 @@ from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from app.snapshot import EventMark
 from app.ui import theme
+from app.ui.pill import PillCache
 
 _TICK_STEPS = (0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 
@@ -28,6 +29,7 @@ class Timeline(QWidget):
         self._seconds = seconds
         self._events: tuple[EventMark, ...] = ()
         self._now = 0.0
+        self._pills = PillCache()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
@@ -82,8 +84,7 @@ class Timeline(QWidget):
             painter.drawText(QPointF(x - width / 2, axis_y + line_h * 1.15), text)
             k += 1
         # events, newest drawn last; labels take the first of two rows where they fit
-        painter.setFont(theme.scaled_font(self.font(), 0.9, bold=True))
-        label_metrics = painter.fontMetrics()
+        label_font = theme.scaled_font(self.font(), 0.9, bold=True)
         row_right = [-1e9, -1e9]
         for mark in self.visible_events():
             x = self.x_of(mark.t)
@@ -95,19 +96,16 @@ class Timeline(QWidget):
             radius = line_h * 0.28
             painter.drawEllipse(QPointF(x, axis_y), radius, radius)
             text = f"{theme.pretty_label(mark.label)} {mark.score:.0%}"
-            width = label_metrics.horizontalAdvance(text) + line_h * 0.8
+            fill = QColor(color)
+            fill.setAlpha(45)
+            pill = self._pills.get(text, font=label_font, border=color, fill=fill, dpr=self.devicePixelRatioF(),
+                                   height_lines=1.4, pad_lines=0.45)
+            width = pill.deviceIndependentSize().width()
             box_left = min(max(x - width / 2, 0.0), self.width() - width)
             for row in (0, 1):
                 if box_left > row_right[row] + 4:
                     row_right[row] = box_left + width
-                    box = QRectF(box_left, axis_y - line_h * (2.3 + 1.35 * row), width, line_h * 1.25)
-                    fill = QColor(color)
-                    fill.setAlpha(45)
-                    painter.setBrush(fill)
-                    painter.setPen(QPen(color, 1.0))
-                    painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
-                    painter.setPen(QColor(theme.TEXT))
-                    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+                    painter.drawPixmap(QPointF(box_left, axis_y - line_h * (2.3 + 1.35 * row)), pill)
                     break
         if not self._events:
             painter.setPen(QColor(theme.TEXT_MUTED))

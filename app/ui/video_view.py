@@ -2,7 +2,7 @@
 
 Frames arrive as numpy RGB arrays and are wrapped in a ``QImage`` without copying (the view keeps
 the array alive while the image lives); painting scales the image to the view with its aspect
-ratio kept. Mirroring is a paint transform (no copy of the frame); the skeleton's x is flipped with
+ratio kept (from one RGB32 conversion made by Qt, cheaper than scaling RGB888 directly). Mirroring is a paint transform (no copy of the frame); the skeleton's x is flipped with
 it, while text stays readable and names the hand as the user sees it.
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, QSize, Qt
-from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
+from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from app.sources.base import Skeleton
 from app.ui import theme
+from app.ui.pill import PillCache
 
 # MediaPipe's hand topology (HAND_CONNECTIONS): (joint, joint, finger) with finger 0..4 for
 # thumb..pinky and 5 for the palm.
@@ -59,8 +60,9 @@ def fit_rect(image_size: QSize, bounds: QRectF, *, align_top: bool = False) -> Q
 
 
 def seen_handedness(reported: str, *, swap: bool) -> str:
-    """The hand as the user knows it. MediaPipe names hands assuming a mirrored (selfie) input;
-    on the camera's own unmirrored image its "Left" is the user's right hand, so ``swap`` it."""
+    """The hand as the user knows it. MediaPipe's documentation says it names hands as if the image
+    were mirrored, but on this project's unmirrored real footage (a right hand) it said "Right", as
+    the synthetic world assumes; ``swap`` is for a landmarker that follows the documentation."""
     if not swap:
         return reported
     return {"Left": "Right", "Right": "Left"}.get(reported, reported)
@@ -78,6 +80,7 @@ class FrameView(QWidget):
         self._align_top = align_top
         self._image: QImage | None = None
         self._array: np.ndarray | None = None  # keeps the image's memory alive
+        self._scalable: QImage | None = None
         self._mirrored = mirrored
         self._corner: QWidget | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -99,6 +102,7 @@ class FrameView(QWidget):
             self._image, self._array = None, None
         else:
             self._image, self._array = numpy_to_qimage(array)
+        self._scalable = None  # the same image in the raster engine's own format, made when needed
         if self._corner is not None and (self._image.size() if self._image is not None else None) != old_size:
             self._place_corner()
         self.update()
@@ -138,23 +142,39 @@ class FrameView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), self._background)
         rect = self.image_rect()
         if self._image is None or rect.isEmpty():
+            painter.fillRect(self.rect(), self._background)
             painter.setPen(QColor(theme.TEXT_MUTED))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             painter.end()
             return
-        # Scaling up is smooth; 1:1 or down is left to the fast path.
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, rect.width() > self._image.width())
+        # only the bands beside the image: the image covers the rest
+        whole = QRectF(self.rect())
+        for band in (QRectF(whole.left(), whole.top(), rect.left() - whole.left(), whole.height()),
+                     QRectF(rect.right(), whole.top(), whole.right() - rect.right(), whole.height()),
+                     QRectF(rect.left(), whole.top(), rect.width(), rect.top() - whole.top()),
+                     QRectF(rect.left(), rect.bottom(), rect.width(), whole.bottom() - rect.bottom())):
+            if band.width() > 0 and band.height() > 0:
+                painter.fillRect(band.toAlignedRect(), self._background)
+        image = self._image
+        if abs(rect.width() - image.width()) >= 1 or abs(rect.height() - image.height()) >= 1:
+            # Scaling straight from RGB888 costs about 2.5x more than converting once to RGB32
+            # (the backing store's format) and scaling that (benchmarks/bench_ui.py).
+            if self._scalable is None:
+                self._scalable = image.convertToFormat(QImage.Format.Format_RGB32)
+            image = self._scalable
+        # Smooth (bilinear) scaling costs about twice the fast path; it only shows when enlarging
+        # by more than a few per cent, so a near 1:1 or shrinking view takes the fast path.
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, rect.width() > image.width() * 1.15)
         if self._mirrored:
             painter.save()
             painter.translate(rect.left() + rect.right(), 0.0)  # x -> left + right - x
             painter.scale(-1.0, 1.0)
-            painter.drawImage(rect, self._image)
+            painter.drawImage(rect, image)
             painter.restore()
         else:
-            painter.drawImage(rect, self._image)
+            painter.drawImage(rect, image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint_overlay(painter, rect)
         painter.end()
@@ -166,13 +186,14 @@ class FrameView(QWidget):
 class VideoView(FrameView):
     """The live colour image with the skeleton, the handedness and the current gesture."""
 
-    def __init__(self, *, mirrored: bool = True, swap_handedness: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, *, mirrored: bool = True, swap_handedness: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(mirrored=mirrored, parent=parent)
         self._skeleton: Skeleton | None = None
         self._swap_handedness = swap_handedness
         self._caption = ""
         self._caption_color = QColor(theme.ACCENT)
         self._sprites: list[QPixmap] = []
+        self._pills = PillCache()
         self._sprite_key: tuple | None = None
 
     def set_frame(self, color: np.ndarray | None, skeleton: Skeleton | None) -> None:
@@ -260,17 +281,14 @@ class VideoView(FrameView):
 
     def _paint_pill(self, painter: QPainter, rect: QRectF, text: str, anchor: QPointF, color: QColor,
                     *, below: bool, scale: float = 1.0) -> None:
-        painter.setFont(theme.scaled_font(self.font(), scale, bold=True))
-        metrics = painter.fontMetrics()
-        pad = metrics.height() * 0.35
-        box = QRectF(metrics.boundingRect(text).toRectF()).adjusted(-pad * 1.6, -pad, pad * 1.6, pad)
-        top = anchor.y() + metrics.height() * 0.8 if below else anchor.y() - box.height()
-        box.moveTopLeft(QPointF(anchor.x() - box.width() / 2, top))
+        font = theme.scaled_font(self.font(), scale, bold=True)
+        pixmap = self._pills.get(text, font=font, border=color, fill=QColor(10, 12, 16, 190),
+                                 dpr=self.devicePixelRatioF())
+        size = pixmap.deviceIndependentSize()
+        line = QFontMetricsF(font).height()
+        top = anchor.y() + line * 0.8 if below else anchor.y() - size.height()
+        left = anchor.x() - size.width() / 2
         # keep it inside the image
-        box.moveLeft(min(max(box.left(), rect.left() + 4), rect.right() - box.width() - 4))
-        box.moveTop(min(max(box.top(), rect.top() + 4), rect.bottom() - box.height() - 4))
-        painter.setPen(QPen(color, max(1.0, metrics.height() / 12)))
-        painter.setBrush(QColor(10, 12, 16, 190))
-        painter.drawRoundedRect(box, box.height() / 2, box.height() / 2)
-        painter.setPen(QColor(theme.TEXT))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        left = min(max(left, rect.left() + 4), rect.right() - size.width() - 4)
+        top = min(max(top, rect.top() + 4), rect.bottom() - size.height() - 4)
+        painter.drawPixmap(QPointF(left, top), pixmap)

@@ -72,3 +72,25 @@ def test_open_source_dispatch_and_errors(tmp_path):
     (tmp_path / "notes.txt").write_text("hi")
     with pytest.raises(BadInput, match="unsupported source"):
         open_source(str(tmp_path / "notes.txt"), sink=lambda s: None)
+
+
+def test_open_source_dispatches_every_kind(tmp_path):
+    from app.sources.realsense import RealSenseSource
+    from app.sources.video import VideoSource
+
+    sink = lambda s: None  # noqa: E731
+    for name in ("a.db3", "a.BAG", "clip.mp4"):
+        (tmp_path / name).write_bytes(b"")  # opened on start(), not here
+    assert isinstance(open_source(str(tmp_path / "a.db3"), sink=sink), RealSenseSource)
+    assert isinstance(open_source(str(tmp_path / "a.BAG"), sink=sink), RealSenseSource)
+    assert isinstance(open_source(str(tmp_path / "clip.mp4"), sink=sink), VideoSource)
+    assert isinstance(open_source("webcam:1", sink=sink), VideoSource)
+    assert isinstance(open_source("realsense:012345", sink=sink), RealSenseSource)
+    with pytest.raises(BadInput, match="webcam index"):
+        open_source("webcam:front", sink=sink)
+
+
+def test_missing_video_and_realsense_files_are_bad_input(tmp_path):
+    for name in ("gone.mp4", "gone.db3"):
+        with pytest.raises(BadInput, match="not found"):
+            open_source(str(tmp_path / name), sink=lambda s: None)

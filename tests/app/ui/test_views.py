@@ -70,12 +70,13 @@ def test_skeleton_overlay_is_drawn_where_the_joints_are(qtbot, window, engine):
     assert drawn != QColor(40, 40, 40)  # a joint was painted on the frame
     far_away = pixel(window.video, rect.left() + 0.5 * rect.width(), rect.top() + 0.8 * rect.height())
     assert far_away == QColor(40, 40, 40)
-    # the user's hand: MediaPipe's "Left" on an unmirrored frame is the user's right hand
-    assert window.video.handedness_text() == "Right hand 90%"
+    # MediaPipe names the hand the user's own on unmirrored frames (measured on the real footage)
+    assert window.video.handedness_text() == "Left hand 90%"
     assert seen_handedness("Left", swap=False) == "Left"
+    assert seen_handedness("Left", swap=True) == "Right"
     qtbot.keyClick(window, Qt.Key.Key_M)
     assert window.video.skeleton_points()[0].x() == pytest.approx(rect.left() + 0.2 * rect.width(), abs=0.5)
-    assert window.video.handedness_text() == "Right hand 90%"  # mirroring does not change whose hand it is
+    assert window.video.handedness_text() == "Left hand 90%"  # mirroring does not change whose hand it is
 
 
 def test_depth_view_colour_maps_and_toggles(qtbot, window, engine):
