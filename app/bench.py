@@ -312,7 +312,8 @@ def text_summary(report: dict) -> str:
              f"p99 {_f(lat.get('p99'))}  max {_f(lat.get('max'))}",
              f"{'stage':10} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"]
     for name, s in report["stages_ms"].items():
-        lines.append(f"{name:10} {_f(s.get('p50')):>8} {_f(s.get('p95')):>8} {_f(s.get('p99')):>8} {_f(s.get('max')):>8}")
+        cells = " ".join(f"{_f(s.get(q)):>8}" for q in ("p50", "p95", "p99", "max"))
+        lines.append(f"{name:10} {cells}")
     for name, t in report["targets"].items():
         lines.append(f"target {name}: {t['value']} -> {'met' if t['met'] else 'NOT met'}")
     return "\n".join(lines)

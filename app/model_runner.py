@@ -84,7 +84,7 @@ def pick_device(name: str = "auto") -> torch.device:
 
 @dataclass(frozen=True)
 class RunnerConfig:
-    model: str | None = None  # checkpoint path; "untrained"/"untrained-skeleton" (seed 0, for timing); None: DEFAULT_MODEL
+    model: str | None = None  # checkpoint; "untrained" / "untrained-skeleton" (seed 0, timing); None: DEFAULT_MODEL
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     backend: str = "auto"  # auto (ONNX Runtime on CPU when installed, else eager) | eager | torchscript | onnxruntime
     precision: str = "fp32"  # fp16 / bf16 need a GPU

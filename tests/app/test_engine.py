@@ -121,7 +121,7 @@ def test_two_deterministic_replays_give_identical_events(tmp_path):
         decisions = []
         out = io.StringIO()
         engine = Engine(EngineConfig(source=str(rec), runner=RunnerConfig(model=str(ckpt), device="cpu", threads=1,
-                                                                          warmup=1),
+                                                                          backend="auto", warmup=1),  # CLI default
                                      deterministic=True,
                                      online=OnlineConfig(from_logits=True, start_threshold=0.3, end_threshold=0.2,
                                                          static_hold_s=0.1, ema_tau_s=0.0)),
@@ -162,7 +162,7 @@ def test_windowed_mode_runs_a_window_every_stride(tmp_path):
     rec = write_moving(tmp_path / "r.mmtm", n=40)
     out = io.StringIO()
     summary = Engine(EngineConfig(source=str(rec), runner=RunnerConfig(model=str(ckpt), device="cpu", threads=1,
-                                                                       warmup=0),
+                                                                       backend="eager", warmup=0),
                                   worker=WorkerConfig(stride=4), deterministic=True), out=out).run()
     assert summary["mode"] == "windowed"
     assert summary["decisions"] == (40 - 8) // 4 + 1  # the first full window at frame 8, then every 4
@@ -172,7 +172,7 @@ def test_controls_pause_step_seek_and_record(tmp_path):
     ckpt = tiny_checkpoint(tmp_path / "m.pt")
     rec = write_moving(tmp_path / "r.mmtm", n=90)
     engine = Engine(EngineConfig(source=str(rec), runner=RunnerConfig(model=str(ckpt), device="cpu", threads=1,
-                                                                      warmup=0),
+                                                                       backend="eager", warmup=0),
                                  snapshots=True, headless=False), out=io.StringIO())
     engine.start()
     try:
@@ -222,7 +222,8 @@ def test_replay_in_the_window_saves_a_screenshot(tmp_path, capsys):
     ckpt = tiny_checkpoint(tmp_path / "m.pt")
     rec = write_moving(tmp_path / "r.mmtm", n=30)
     png = tmp_path / "shot.png"
-    code = main.main(["replay", str(rec), "--model", str(ckpt), "--screenshot", str(png), "--max-frames", "10"])
+    code = main.main(["replay", str(rec), "--model", str(ckpt), "--backend", "eager", "--screenshot", str(png),
+                      "--max-frames", "10"])
     assert code == 0, capsys.readouterr().err
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
