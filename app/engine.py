@@ -661,6 +661,8 @@ class _Feed:
         if sample.stream in self.streams:
             self.latest[sample.stream] = sample
             self.engine.stats.add_frame(sample.stream, sample.host_ns, index=sample.index)
+            if sample.stream not in self.buffers:  # not read by the model: "arrival" is now
+                self._arrival[sample.stream].append(now_ns())
         self.sync.push(sample)  # audio: counted there (drops), not buffered
         if self.tracker is not None and sample.stream == "color":
             t_ms = sample.device_ms if sample.device_ms is not None else sample.host_ns / 1e6
