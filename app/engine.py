@@ -69,6 +69,10 @@ class EngineConfig:
     capacity: int = 64  # frames kept per stream
     snapshots: bool = False  # publish a Snapshot per decision (the window reads them)
     headless: bool = True  # print JSON lines (start, gestures, summary) on ``out``
+    # Python's GIL switch interval while the engine runs (default 5 ms): a thread that needs the GIL
+    # (the inference thread after a step, the source thread after a decode) waits up to this long
+    # for the other to let go; 1 ms cuts those waits from the latency tail. None: leave it.
+    gil_switch_ms: float | None = 1.0
 
 
 class Engine:
@@ -102,6 +106,7 @@ class Engine:
         self._stopped = threading.Event()
         self._latency_cache: tuple[int, dict] = (-1, {})
         self.summary: dict | None = None
+        self._switch_interval: float | None = None  # the interval to restore at the end
 
     # --- headless ----------------------------------------------------------------------------------
 
@@ -118,6 +123,9 @@ class Engine:
 
     def start(self) -> None:
         """Open ``config.source``, load the model, start the threads."""
+        if self.config.gil_switch_ms is not None and self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(self.config.gil_switch_ms / 1000.0)
         if self.config.actions:
             from app.actions import ActionDispatcher, load_actions
 
@@ -153,6 +161,9 @@ class Engine:
             self._actions.stop()
             self._actions.join(timeout=5)
         self._stopped.set()
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
         if error is not None:
             raise error  # no summary line for a run that failed (exit 2 or 1, one line on stderr)
         self.summary = self._summary(feed, worker)
@@ -290,7 +301,7 @@ class Engine:
                 self._print(feed.start_line())
             feed.source.start()
             if self.config.snapshots:
-                threading.Thread(target=self._watch_end, args=(feed,), name="engine-watch", daemon=True).start()
+                threading.Thread(target=self._watch_end, args=(feed,), name="engine-watch").start()
 
     def _watch_end(self, feed: "_Feed") -> None:
         """Publish a final snapshot when a source ends by itself (the window shows 'finished')."""
