@@ -142,7 +142,7 @@ class ModelRunner:
             return cls(config, model=model, meta=meta, name=config.model)
         path = Path(config.model) if config.model else DEFAULT_MODEL
         if not path.is_file():
-            if config.model is None:
+            if config.model is None or path.resolve() in (DEFAULT_MODEL, SKELETON_MODEL):
                 raise BadInput(f"no model given and the default checkpoint is missing ({path}); pass "
                                f"--model PATH (a checkpoint from 'train'), or --model untrained to time the "
                                f"untrained architecture")
