@@ -799,8 +799,12 @@ def run_engine(config: EngineConfig, *, screenshot: str | None = None) -> int:
     if config.headless:
         Engine(config).run()
         return 0
-    if screenshot is None and not has_display():
-        raise BadInput("no display found for the window; run with --headless for JSON lines on stdout")
+    if not has_display():
+        if screenshot is None:
+            raise BadInput("no display found for the window; run with --headless for JSON lines on stdout")
+        import os
+
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     try:
         from app.ui import WindowConfig, run_window
     except ImportError:
