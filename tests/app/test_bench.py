@@ -41,3 +41,18 @@ def test_model_only_compares_variants_backends_and_batches(tmp_path, model):
 def test_bench_bad_values_exit_2(capsys):
     assert main.main(["bench", "--seconds", "0"]) == 2
     assert "--seconds" in capsys.readouterr().err
+
+
+def test_gpu_script_skips_cleanly_without_cuda():
+    import subprocess
+    import sys
+
+    import torch
+
+    from tests.conftest import ROOT
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present: the script would run the benchmark")
+    done = subprocess.run([sys.executable, "benchmarks/bench_gpu.py"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "no CUDA GPU" in done.stdout

@@ -238,3 +238,18 @@ def test_no_display_without_headless_is_one_line_exit_2(tmp_path, capsys, monkey
     assert main.main(["replay", str(rec), "--model", "untrained"]) == 2
     err = capsys.readouterr().err
     assert "--headless" in err and err.count("\n") == 1
+
+
+def test_auto_source_prefers_realsense_then_webcam_then_sample(monkeypatch):
+    from app.engine import resolve_source
+    from app.sources import listing
+
+    found = {"realsense": False, "cameras": False}
+    monkeypatch.setattr(listing, "list_realsense", lambda: {"available": found["realsense"]})
+    monkeypatch.setattr(listing, "list_cameras", lambda **kw: {"available": found["cameras"]})
+    assert resolve_source("auto") == "sample"
+    found["cameras"] = True
+    assert resolve_source("auto") == "webcam"
+    found["realsense"] = True
+    assert resolve_source("auto") == "realsense"
+    assert resolve_source("clip.mp4") == "clip.mp4"
