@@ -186,7 +186,7 @@ class ModelRunner:
             m = len(self.modalities)
             return out[0], out[1 + m:]
         with torch.inference_mode():
-            args = [self._to_device(x) for x in xs] + list(state)
+            args = [self._to_device(x, k) for k, x in enumerate(xs)] + list(state)
             if self.config.cuda_graphs and self.device.type == "cuda" and self.backend == "eager":
                 graph = self._graphs.get(batch) or self._graphs.setdefault(batch, _Graph(self._module, args))
                 out = graph.run(args)
@@ -202,14 +202,14 @@ class ModelRunner:
         xs = self._inputs(windows, present, windowed=True)
         if self.streaming:
             with torch.inference_mode():
-                inputs = {m: self._to_device(x) for m, x in zip(self.modalities, xs)}
-                mask = self._to_device(xs[-1])
+                inputs = {m: self._to_device(x, k) for k, (m, x) in enumerate(zip(self.modalities, xs))}
+                mask = self._to_device(xs[-1], len(xs) - 1)
                 out = self.model(inputs, {m: mask[:, i] for i, m in enumerate(self.modalities)})
                 return out.logits.float().cpu().numpy()
         if self._ort is not None:
             return self._ort.run([x.numpy() for x in xs])[0]
         with torch.inference_mode():
-            args = [self._to_device(x) for x in xs]
+            args = [self._to_device(x, k) for k, x in enumerate(xs)]
             return self._callable(xs[0].shape[0], args)(*args)[0].float().cpu().numpy()
 
     def describe(self) -> dict:
@@ -239,10 +239,12 @@ class ModelRunner:
         xs.append(torch.from_numpy(np.ascontiguousarray(present, np.float32)).reshape(batch, len(self.modalities)))
         return xs
 
-    def _to_device(self, x: torch.Tensor) -> torch.Tensor:
+    def _to_device(self, x: torch.Tensor, slot: int = 0) -> torch.Tensor:
+        """Host → device. CUDA: through a pinned staging buffer per (input slot, shape), copied
+        non-blocking; the buffer is reused next call, after ``step`` has synchronised on the logits."""
         if self.device.type != "cuda":
             return x.to(self.device, self.dtype) if (self.device.type != "cpu" or x.dtype != self.dtype) else x
-        key = (tuple(x.shape), x.dtype)
+        key = (slot, tuple(x.shape), x.dtype)
         pinned = self._pinned.get(key)
         if pinned is None:
             pinned = self._pinned[key] = torch.empty(x.shape, dtype=x.dtype).pin_memory()
@@ -257,8 +259,6 @@ class ModelRunner:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # TracerWarning: shape checks frozen; trace's deprecation
                 traced = torch.jit.trace(self._module, tuple(args), check_trace=False)
-                traced = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval())) \
-                    if self.device.type != "cpu" else traced
             self._traced[batch] = traced
         return traced
 
