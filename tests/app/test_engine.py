@@ -253,3 +253,38 @@ def test_auto_source_prefers_realsense_then_webcam_then_sample(monkeypatch):
     found["realsense"] = True
     assert resolve_source("auto") == "realsense"
     assert resolve_source("clip.mp4") == "clip.mp4"
+
+
+class FakeRGBDSource(SourceThread):
+    """A RealSense-like source: color + depth, no skeleton (the engine runs MediaPipe on color)."""
+
+    name = "fake-rgbd"
+
+    def __init__(self, sink, image, n=4):
+        super().__init__(sink=sink)
+        self.image, self.n = image, n
+        h, w = image.shape[:2]
+        self.stream_info = {"color": StreamInfo("color", w, h, 30.0),
+                            "depth": StreamInfo("depth", w, h, 30.0, depth_scale=0.001)}
+
+    def _run(self):
+        h, w = self.image.shape[:2]
+        for i in range(self.n):
+            t = now_ns()
+            self.emit(Sample("depth", np.full((h, w), 600, np.uint16), i, t, device_ms=i * 33.3))
+            self.emit(Sample("color", self.image, i, t, device_ms=i * 33.3))
+
+
+def test_rgbd_source_without_skeleton_gets_mediapipe_hands(tmp_path, real_data):
+    import cv2
+
+    image = cv2.cvtColor(cv2.imread(str(real_data / "hand_test_image.jpg")), cv2.COLOR_BGR2RGB)
+    ckpt = tiny_checkpoint(tmp_path / "m.pt")
+    out = io.StringIO()
+    engine = Engine(EngineConfig(source="rgbd", runner=RunnerConfig(model=str(ckpt), device="cpu", threads=1,
+                                                                    backend="eager", warmup=0),
+                                 deterministic=True), out=out,
+                    make_source=lambda name, sink, realtime: FakeRGBDSource(sink, image))
+    summary = engine.run()
+    assert summary["frames"] == {"color": 4, "depth": 4, "skeleton": 4}  # a hand in every frame
+    assert summary["decisions"] == 4 and summary["missing"]["skeleton"] == 0
