@@ -33,10 +33,26 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", default="auto", help="auto|realsense|webcam|sample|PATH (default: auto)")
     p.add_argument("--model", help="checkpoint to run (default: the bundled model for the source)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    p.set_defaults(run=_not_built("demo", 6))
+    p.add_argument("--actions", metavar="TOML", help="gesture -> action file (see assets/actions.example.toml)")
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from app.engine import EngineConfig, resolve_source, run_engine
+    from app.model_runner import RunnerConfig
+
+    if args.max_frames is not None and args.max_frames <= 0:
+        raise BadInput("--max-frames must be positive")
+    config = EngineConfig(source=resolve_source(args.source),
+                          runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          max_frames=args.max_frames, actions=args.actions, headless=args.headless,
+                          snapshots=not args.headless)
+    return run_engine(config, screenshot=args.screenshot)
 
 
 # --- replay --------------------------------------------------------------------------------------
@@ -45,23 +61,32 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')")
     p.add_argument("path", help="a recording, a video file, or 'sample'")
     p.add_argument("--model", help="checkpoint to run")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--deterministic", action="store_true", help="process every frame, in order")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--actions", metavar="TOML", help="gesture -> action file")
+    p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
     p.set_defaults(run=_run_replay)
 
 
 def _run_replay(args: argparse.Namespace) -> int:
+    from app.engine import EngineConfig, run_engine
+    from app.model_runner import RunnerConfig
     from app.replay import ReplayConfig, replay
 
-    if not args.headless:
-        raise BadInput("replay without --headless needs the window (issue #6); use --headless")
-    if args.model:
-        raise BadInput("--model needs the inference engine (issue #6), which is not built yet")
     if args.max_frames is not None and args.max_frames <= 0:
         raise BadInput("--max-frames must be positive")
-    replay(ReplayConfig(path=args.path, deterministic=args.deterministic, max_frames=args.max_frames))
-    return 0
+    if args.headless:
+        replay(ReplayConfig(path=args.path, deterministic=args.deterministic, max_frames=args.max_frames,
+                            model=args.model, device=args.device, backend=args.backend, actions=args.actions))
+        return 0
+    config = EngineConfig(source=args.path, deterministic=args.deterministic,
+                          runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          max_frames=args.max_frames, actions=args.actions, headless=False, snapshots=True)
+    return run_engine(config, screenshot=args.screenshot)
 
 
 # --- record --------------------------------------------------------------------------------------
@@ -197,7 +222,28 @@ def _run_export(args: argparse.Namespace) -> int:
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models")
-    p.set_defaults(run=_not_built("bench", 6))
+    p.add_argument("--source", help="what to run (default: the bundled sample, else a synthetic recording)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default: 20)")
+    p.add_argument("--model", help="checkpoint (default: the bundled model; 'untrained': the default architecture)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
+    p.add_argument("--out", default="bench", metavar="DIR", help="folder for bench.json and the plots")
+    p.add_argument("--fast", action="store_true", help="read file sources as fast as possible (not real time)")
+    p.add_argument("--model-only", action="store_true", help="compare models, backends and batch sizes")
+    p.add_argument("--rounds", type=int, default=15, help="--model-only: timed calls per variant")
+    p.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from app.bench import BenchConfig, run_bench
+
+    if args.seconds <= 0 or args.rounds <= 0:
+        raise BadInput("--seconds and --rounds must be positive")
+    run_bench(BenchConfig(source=args.source, seconds=args.seconds, model=args.model, device=args.device,
+                          backend=args.backend, out=args.out, realtime=not args.fast, model_only=args.model_only,
+                          rounds=args.rounds))
+    return 0
 
 
 # --- model-info ----------------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+import json
+
+import pytest
+
+import main
+from app.bench import BenchConfig, run_bench, text_summary
+from tests.app.engine_fixtures import tiny_checkpoint, write_moving
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return str(tiny_checkpoint(tmp_path_factory.mktemp("m") / "tiny.pt"))
+
+
+def test_pipeline_bench_writes_report_plots_and_summary(tmp_path, model, capsys):
+    rec = write_moving(tmp_path / "r.mmtm", n=30)
+    code = main.main(["bench", "--source", str(rec), "--model", model, "--seconds", "5", "--out",
+                      str(tmp_path / "out"), "--fast"])
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "bench.json").read_text())
+    assert report["kind"] == "pipeline" and report["frame_sets"] == 30
+    assert report["decisions"] + report["skipped"] == 30
+    assert report["latency_ms"]["p50"] > 0 and "inference" in report["stages_ms"]
+    assert set(report["targets"]) == {"no_skipped_frame", "total_p95_ms<=20", "overhead_p95_ms<=3"}
+    for png in ("latency_cdf.png", "timeline.png"):
+        assert (tmp_path / "out" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = capsys.readouterr().out
+    assert "capture → decision ms" in out and out.strip() == text_summary(report)
+
+
+def test_model_only_compares_variants_backends_and_batches(tmp_path, model):
+    report = run_bench(BenchConfig(model=model, model_only=True, rounds=2, out=str(tmp_path), device="cpu"))
+    rows = {(r["model"], r["backend"], r["batch"]): r for r in report["rows"]}
+    assert rows[("streaming mmtm", "eager", 1)]["per_frame_ratio"] == 1.0
+    for key in [("windowed mmtm", "eager", 1), ("streaming late", "eager", 1), ("streaming skeleton only", "eager", 1),
+                ("streaming mmtm", "torchscript", 1), ("streaming mmtm", "onnxruntime", 1),
+                ("streaming mmtm", "eager", 4)]:
+        assert rows[key]["call_ms"] > 0 and rows[key]["per_frame_ratio"] > 0
+
+
+def test_bench_bad_values_exit_2(capsys):
+    assert main.main(["bench", "--seconds", "0"]) == 2
+    assert "--seconds" in capsys.readouterr().err
+
+
+def test_gpu_script_skips_cleanly_without_cuda():
+    import subprocess
+    import sys
+
+    import torch
+
+    from tests.conftest import ROOT
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present: the script would run the benchmark")
+    done = subprocess.run([sys.executable, "benchmarks/bench_gpu.py"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and "no CUDA GPU" in done.stdout
