@@ -91,7 +91,24 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a checkpoint to TorchScript or ONNX")
-    p.set_defaults(run=_not_built("export", 2))
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", metavar="PATH", help="the checkpoint to export")
+    which.add_argument("--default", action="store_true", help="export the default (untrained) model")
+    p.add_argument("--shape", default="streaming", choices=("streaming", "windowed"),
+                   help="shape of the default model (default: streaming)")
+    p.add_argument("--format", required=True, choices=("torchscript", "onnx"))
+    p.add_argument("--out", required=True, metavar="PATH", help="the file to write")
+    p.set_defaults(run=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from fusion.export import TOLERANCE, ExportConfig, export_model
+
+    report = export_model(ExportConfig(out=args.out, format=args.format, model=args.model, shape=args.shape))
+    verdict = "matches" if report.ok else "DOES NOT match"
+    print(f"wrote {report.path} ({report.format}, {report.kind}); {verdict} PyTorch: "
+          f"max |difference| {report.max_abs_error:.2e} (tolerance {TOLERANCE:.0e})")
+    return 0 if report.ok else 1
 
 
 # --- bench ---------------------------------------------------------------------------------------
@@ -105,7 +122,20 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 def _add_model_info(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("model-info", help="parameters and FLOPs per stream, per MMTM and in total")
-    p.set_defaults(run=_not_built("model-info", 2))
+    p.add_argument("--model", metavar="PATH", help="a checkpoint (default: a model built from the options below)")
+    p.add_argument("--shape", default="streaming", choices=("streaming", "windowed"))
+    p.add_argument("--fusion", default="mmtm", choices=("none", "late", "mmtm"))
+    p.add_argument("--modalities", default="rgb,depth,skeleton", help="comma-separated (default: rgb,depth,skeleton)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_run_model_info)
+
+
+def _run_model_info(args: argparse.Namespace) -> int:
+    from fusion.model_info import ModelInfoConfig, run_model_info
+
+    print(run_model_info(ModelInfoConfig(model=args.model, shape=args.shape, fusion=args.fusion,
+                                         modalities=tuple(args.modalities.split(",")), json=args.json)))
+    return 0
 
 
 # --- fetch-models --------------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""Checkpoints (contract 4): ONE file holding the weights and JSON metadata.
+
+The file is ``torch.save`` of a plain dict::
+
+    {"format": "mmtm-live-checkpoint/1",
+     "metadata": "<JSON text>",           # labels, modalities, input spec, model config, training
+     "state_dict": {name: tensor, ...}}
+
+and is read back with ``torch.load(weights_only=True)``, which unpickles tensors and plain
+containers only: a file that tries to run code is refused, and any missing, truncated, foreign or
+inconsistent file raises ``fusion.errors.BadInput`` with one clear line.
+
+Metadata JSON::
+
+    {"format": ..., "labels": [...], "modalities": [...], "input_spec": {...InputSpec...},
+     "model": {...ModelConfig...}, "training": {...free: command, data, epochs, metrics...}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import torch
+
+from fusion.errors import BadInput
+from fusion.labels import DEFAULT_LABELS
+from fusion.model_config import ModelConfig, build_model
+
+FORMAT = "mmtm-live-checkpoint/1"
+
+
+@dataclass(frozen=True)
+class CheckpointMeta:
+    """What a checkpoint says about its model."""
+
+    config: ModelConfig
+    labels: tuple[str, ...] = DEFAULT_LABELS
+    training: dict = field(default_factory=dict)  # free: the command and data that trained it, metrics, …
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "format": FORMAT,
+            "labels": list(self.labels),
+            "modalities": list(self.config.modalities),
+            "input_spec": self.config.input.to_dict(),
+            "model": self.config.to_dict(),
+            "training": self.training,
+        }, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str = "checkpoint") -> "CheckpointMeta":
+        try:
+            data = json.loads(text)
+            config = ModelConfig.from_dict(data["model"])
+            labels = tuple(str(label) for label in data["labels"])
+            training = dict(data.get("training") or {})
+        except (ValueError, KeyError, TypeError) as error:
+            raise BadInput(f"{source}: bad checkpoint metadata ({error})") from None
+        if len(labels) != config.num_classes:
+            raise BadInput(f"{source}: {len(labels)} labels for a model with {config.num_classes} classes")
+        return cls(config=config, labels=labels, training=training)
+
+
+def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, *, labels: Sequence[str] = DEFAULT_LABELS,
+                    training: Mapping | None = None) -> None:
+    """Write ``model`` (built by ``build_model``) with its metadata to ``path`` (atomically)."""
+    meta = CheckpointMeta(config=model.config, labels=tuple(labels), training=dict(training or {}))
+    if len(meta.labels) != model.config.num_classes:
+        raise ValueError(f"{len(meta.labels)} labels for a model with {model.config.num_classes} classes")
+    payload = {
+        "format": FORMAT,
+        "metadata": meta.to_json(),
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:
+    """The metadata and state dict of a checkpoint file, never executing code from it."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # truncated zip, foreign or malicious pickle, …
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise BadInput(f"{path}: not a readable mmtm-live checkpoint ({first[:160]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise BadInput(f"{path}: not an mmtm-live checkpoint (expected format {FORMAT!r})")
+    state = payload.get("state_dict")
+    text = payload.get("metadata")
+    if not isinstance(text, str) or not isinstance(state, dict) or not all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise BadInput(f"{path}: damaged mmtm-live checkpoint (metadata or weights missing)")
+    return CheckpointMeta.from_json(text, source=str(path)), state
+
+
+def load_checkpoint(path: str | os.PathLike, *, device: str | torch.device = "cpu"
+                    ) -> tuple[torch.nn.Module, CheckpointMeta]:
+    """The model of a checkpoint (in eval mode on ``device``) and its metadata."""
+    meta, state = read_checkpoint(path)
+    model = build_model(meta.config)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise BadInput(f"{path}: weights do not fit the model its metadata describes "
+                       f"({str(error).splitlines()[0][:160]})") from None
+    return model.to(device).eval(), meta
+
+
+def load_unimodal_checkpoints(model: torch.nn.Module, paths: Mapping[str, str | os.PathLike]) -> None:
+    """Load unimodal checkpoints (fusion "none") into the matching streams of a fusion network.
+
+    The paper's recipe: pretrain each stream alone, then build the MMTM network, load the streams
+    and fine-tune. Each checkpoint's architecture must match ``model``'s for its modality.
+    """
+    for modality, path in paths.items():
+        meta, state = read_checkpoint(path)
+        cfg = meta.config
+        if cfg.fusion != "none" or cfg.modalities != (modality,):
+            raise BadInput(f"{path}: not a unimodal {modality!r} checkpoint "
+                           f"(fusion {cfg.fusion!r}, modalities {list(cfg.modalities)})")
+        expected = model.config.replace(modalities=(modality,), fusion="none")
+        mismatched = [k for k, v in expected.to_dict().items()
+                      if k not in ("mmtm_stages", "mmtm_ratio", "mmtm_variant", "dropout")
+                      and cfg.to_dict()[k] != v]
+        if mismatched:
+            raise BadInput(f"{path}: its {modality} stream differs from the network's in {mismatched}")
+        try:
+            model.load_stream(modality, state)
+        except (ValueError, RuntimeError) as error:
+            raise BadInput(f"{path}: {str(error).splitlines()[0][:160]}") from None

@@ -1,0 +1,111 @@
+"""What both model shapes share: streams run stage by stage, MMTM between chosen stages, logits averaged.
+
+::
+
+    rgb   ─▶ stage 0 ─▶ stage 1 ─┐     ┌─▶ stage 2 ─┐     ┌─▶ stage 3 ─┐     ┌─▶ head ─▶ logits_rgb   ─┐
+    depth ─▶ stage 0 ─▶ stage 1 ─┼MMTM─┼─▶ stage 2 ─┼MMTM─┼─▶ stage 3 ─┼MMTM─┼─▶ head ─▶ logits_depth ─┼─▶ mean ─▶ logits
+    skel  ─▶ stage 0 ─▶ stage 1 ─┘     └─▶ stage 2 ─┘     └─▶ stage 3 ─┘     └─▶ head ─▶ logits_skel  ─┘
+
+Missing modality rule: a modality the model was built for but that is absent from the inputs (a
+webcam gives no depth) is fed zeros in the model's input space, which is what modality dropout
+trains for, and its logits are left out of the average; with late fusion (no MMTM) its stream is
+not run at all. A per-sample ``present`` mask (B,) does the same for some samples of a batch: their
+input is multiplied by the mask (zeroed) and their logits get weight 0 in the average.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple
+
+import torch
+from torch import nn
+
+from fusion.mmtm import MMTM
+
+
+class FusionOutput(NamedTuple):
+    """``logits`` (B, K): the average of the present streams' logits; ``streams``: modality → (B, K)."""
+
+    logits: torch.Tensor
+    streams: dict[str, torch.Tensor]
+
+
+class FusionNet(nn.Module):
+    """Base of ``StreamingFusionNet`` and ``WindowedFusionNet``: streams, MMTMs, the averaging rule."""
+
+    def __init__(self, *, config, streams: Mapping[str, nn.Module]) -> None:
+        super().__init__()
+        self.config = config
+        self.modalities = tuple(config.modalities)
+        self.streams = nn.ModuleDict(streams)
+        self.num_stages = len(config.video_widths)
+        self.mmtm = nn.ModuleDict()
+        if config.fusion == "mmtm":
+            for stage in config.mmtm_stages:
+                widths = [self.streams[m].widths[stage] for m in self.modalities]
+                self.mmtm[str(stage)] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
+
+    # --- inputs ---------------------------------------------------------------------------------
+
+    def _zeros_like_input(self, modality: str, batch: int, frames: int | None, ref: torch.Tensor) -> torch.Tensor:
+        """Zeros of ``modality``'s input shape; ``frames`` None for one frame (step)."""
+        spec = self.config.input
+        if modality == "skeleton":
+            tail = (spec.skeleton_channels, spec.joints)
+        else:
+            tail = (3 if modality == "rgb" else 1, spec.height, spec.width)
+        shape = (batch, tail[0]) + ((frames,) if frames is not None else ()) + tail[1:]
+        return torch.zeros(shape, dtype=ref.dtype, device=ref.device)
+
+    def _gather(self, inputs: Mapping[str, torch.Tensor], present: Mapping[str, torch.Tensor] | None,
+                windowed: bool) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor | None], int]:
+        """The tensors to run per modality (zeros where missing and MMTM needs them) and their weights."""
+        given = [m for m in self.modalities if m in inputs]
+        if not given:
+            raise ValueError(f"none of the model's modalities {self.modalities} is in the inputs {sorted(inputs)}")
+        ref = inputs[given[0]]
+        batch = ref.shape[0]
+        frames = ref.shape[2] if windowed else None
+        xs: dict[str, torch.Tensor] = {}
+        weights: dict[str, torch.Tensor | None] = {}
+        for m in self.modalities:
+            if m in inputs:
+                x = inputs[m]
+                mask = None if present is None or m not in present else present[m].to(x.dtype)
+                if mask is not None:
+                    x = x * mask.reshape((batch,) + (1,) * (x.ndim - 1))
+                xs[m], weights[m] = x, mask
+            elif self.mmtm:
+                xs[m] = self._zeros_like_input(m, batch, frames, ref)
+        return xs, weights, batch
+
+    def _run_stages(self, xs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Every stream's stages, with MMTM after the chosen stages."""
+        for i in range(self.num_stages):
+            xs = {m: self.streams[m].stages[i](x) for m, x in xs.items()}
+            if str(i) in self.mmtm:
+                fused = self.mmtm[str(i)](*(xs[m] for m in self.modalities))
+                xs = dict(zip(self.modalities, fused))
+        return xs
+
+    @staticmethod
+    def _average(logits: dict[str, torch.Tensor], weights: Mapping[str, torch.Tensor | None]) -> torch.Tensor:
+        """Mean of the present streams' logits; per-sample weights where a present mask was given."""
+        if all(weights[m] is None for m in logits):
+            return torch.stack(list(logits.values())).mean(dim=0)
+        total = sum(l * (1.0 if weights[m] is None else weights[m].unsqueeze(1)) for m, l in logits.items())
+        count = sum(torch.ones_like(l[:, :1]) if weights[m] is None else weights[m].unsqueeze(1)
+                    for m, l in logits.items())
+        return total / torch.clamp(count, min=1e-6)
+
+    # --- unimodal checkpoints -------------------------------------------------------------------
+
+    def load_stream(self, modality: str, state_dict: Mapping[str, torch.Tensor]) -> None:
+        """Load a unimodal network's weights (its ``state_dict()``) into this network's stream."""
+        if modality not in self.streams:
+            raise ValueError(f"this network has no {modality!r} stream (it has {self.modalities})")
+        prefix = f"streams.{modality}."
+        sub = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        if not sub or len(sub) != len(state_dict):
+            raise ValueError(f"not a unimodal {modality!r} state dict (keys must all start with {prefix!r})")
+        self.streams[modality].load_state_dict(sub, strict=True)

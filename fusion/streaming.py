@@ -1,0 +1,136 @@
+"""The streaming shape: per-frame 2D stages with frame-level MMTM, then causal temporal layers.
+
+Each frame is computed once: ``step`` runs the per-frame stages (MMTM squeezes over H, W and over
+J of ONE frame), appends the per-frame features to each stream's causal temporal layers (cached
+state) and averages the newest T − R + 1 temporal outputs. After at least T frames, ``step`` on the
+newest frame equals ``forward`` over the last T frames (eval mode); after R ≤ n < T frames it equals
+``forward`` over all n frames.
+
+    forward({"rgb": (B,3,T,H,W), "depth": (B,1,T,H,W), "skeleton": (B,C,T,J)})  → FusionOutput
+    step({"rgb": (B,3,H,W), "depth": (B,1,H,W), "skeleton": (B,C,J)})           → FusionOutput
+    reset()
+    step_functional(frames, present, state) → (logits, [stream logits], new state)   # exportable
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import torch
+
+from fusion.fusion_net import FusionNet, FusionOutput
+from fusion.model_config import IN_CHANNELS, ModelConfig
+from fusion.skeleton_stream import FrameSkeletonStream
+from fusion.video_stream import FrameVideoStream
+
+
+class StreamingFusionNet(FusionNet):
+    """Per-frame rgb/depth CNNs and skeleton graph stages, fused per frame, with causal temporal heads.
+
+    ``forward(inputs, present=None)``: windows as in ``WindowedFusionNet`` (T ≥ ``receptive_field``).
+    ``step(frames, present=None)``: one frame per modality; missing keys follow the missing-modality rule.
+    """
+
+    def __init__(self, *, config: ModelConfig) -> None:
+        streams = {}
+        common = dict(num_classes=config.num_classes, window=config.input.window,
+                      temporal_channels=config.temporal_channels, temporal_kernel=config.temporal_kernel,
+                      temporal_dilations=config.temporal_dilations, dropout=config.dropout)
+        for m in config.modalities:
+            if m == "skeleton":
+                streams[m] = FrameSkeletonStream(in_channels=config.input.skeleton_channels,
+                                                 widths=config.skeleton_widths, joints=config.input.joints, **common)
+            else:
+                streams[m] = FrameVideoStream(in_channels=IN_CHANNELS[m], widths=config.video_widths, **common)
+        super().__init__(config=config, streams=streams)
+        first = self.streams[self.modalities[0]].temporal
+        self.receptive_field = first.receptive_field
+        self.window = config.input.window
+        self._state: list[torch.Tensor] | None = None
+
+    # --- windows --------------------------------------------------------------------------------
+
+    def forward(self, inputs: Mapping[str, torch.Tensor],
+                present: Mapping[str, torch.Tensor] | None = None) -> FusionOutput:
+        xs, weights, batch = self._gather(inputs, present, windowed=True)
+        xs = {m: self.streams[m].fold(x) for m, x in xs.items()}  # (B·T, C, …)
+        feats = self._run_stages(xs)
+        logits = {m: self.streams[m].forward_head(feats[m], batch) for m in weights}  # present streams only
+        return FusionOutput(self._average(logits, weights), logits)
+
+    # --- streaming ------------------------------------------------------------------------------
+
+    def initial_state(self, batch: int = 1, *, device=None, dtype=torch.float32) -> list[torch.Tensor]:
+        """Zero state: per stream (modality order) its temporal buffers and output ring, then frames seen (B,)."""
+        state: list[torch.Tensor] = []
+        for m in self.modalities:
+            state += self.streams[m].temporal.initial_state(batch, device=device, dtype=dtype)
+        state.append(torch.zeros(batch, device=device, dtype=dtype))
+        return state
+
+    def step_functional(self, frames: Sequence[torch.Tensor], present: torch.Tensor, state: Sequence[torch.Tensor]
+                        ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """One step with explicit state, for export.
+
+        ``frames``: one tensor per modality in ``self.modalities`` order (zeros where missing);
+        ``present`` (B, M) 0/1 per modality; ``state`` from ``initial_state`` or the previous step.
+        Returns (logits (B,K), [per-stream logits (B,K)], new state).
+        """
+        seen = state[-1]  # (B,)
+        xs = {}
+        for i, m in enumerate(self.modalities):
+            x = frames[i]
+            xs[m] = x * present[:, i].reshape((x.shape[0],) + (1,) * (x.ndim - 1))
+        feats = self._run_stages(xs)
+        new_state: list[torch.Tensor] = []
+        stream_logits: list[torch.Tensor] = []
+        pos = 0
+        for m in self.modalities:
+            stream = self.streams[m]
+            n = len(stream.temporal.layers) + 1
+            logits, s = stream.temporal.step(stream.embed(feats[m]), state[pos:pos + n], seen)  # (B, K)
+            stream_logits.append(logits)
+            new_state += s
+            pos += n
+        new_state.append(seen + 1.0)
+        total = sum(l * present[:, i:i + 1] for i, l in enumerate(stream_logits))
+        logits = total / torch.clamp(present.sum(dim=1, keepdim=True), min=1e-6)  # (B, K)
+        return logits, stream_logits, new_state
+
+    def reset(self) -> None:
+        """Forget every frame seen by ``step``."""
+        self._state = None
+
+    @property
+    def frames_seen(self) -> int:
+        return 0 if self._state is None else int(self._state[-1][0].item())
+
+    def step(self, frames: Mapping[str, torch.Tensor],
+             present: Mapping[str, torch.Tensor] | None = None) -> FusionOutput:
+        """Feed one frame per modality (rgb (B,3,H,W), depth (B,1,H,W), skeleton (B,C,J)); the newest prediction.
+
+        The result is meaningful once ``frames_seen`` ≥ ``receptive_field`` (before that it is the
+        heads' bias); it equals ``forward`` over the last T frames once T frames were fed.
+        """
+        given = [m for m in self.modalities if m in frames]
+        if not given:
+            raise ValueError(f"none of the model's modalities {self.modalities} is in the frames {sorted(frames)}")
+        ref = frames[given[0]]
+        batch = ref.shape[0]
+        if self._state is None:
+            self._state = self.initial_state(batch, device=ref.device, dtype=ref.dtype)
+        elif self._state[-1].shape[0] != batch:
+            raise ValueError(f"batch changed from {self._state[-1].shape[0]} to {batch} without reset()")
+        xs, mask = [], []
+        for m in self.modalities:
+            if m in frames:
+                xs.append(frames[m])
+                p = present[m].to(ref.dtype) if present is not None and m in present else torch.ones(
+                    batch, dtype=ref.dtype, device=ref.device)
+            else:
+                xs.append(self._zeros_like_input(m, batch, None, ref))
+                p = torch.zeros(batch, dtype=ref.dtype, device=ref.device)
+            mask.append(p)
+        logits, stream_logits, self._state = self.step_functional(xs, torch.stack(mask, dim=1), self._state)
+        streams = {m: l for m, l in zip(self.modalities, stream_logits) if m in frames}
+        return FusionOutput(logits, streams)

@@ -1,0 +1,99 @@
+"""Causal temporal layers over per-frame features, averaged over the window, then a classifier.
+
+A stack of valid (unpadded) dilated 1D convolutions over time, each ``conv → BN → ReLU`` with a
+residual from the newest inputs when the widths agree::
+
+    f (B,C,T) ─▶ conv k,d=1 ─▶ conv k,d=2 ─▶ conv k,d=4 ─▶ y (B,C',T−R+1) ─▶ mean over time ─▶ linear ─▶ logits
+
+R = 1 + (k−1)·Σd is the receptive field. Every output depends on the R newest frames only, so a
+streaming ``step`` keeps the last (k−1)·d inputs of each layer and a ring of the last T−R+1 outputs,
+and computes one new output per frame: the same numbers as the window forward over the last T frames.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+class TemporalLayer(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, *, kernel: int, dilation: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel, dilation=dilation, bias=False)
+        self.bn = nn.BatchNorm1d(out_channels)
+        self.residual = in_channels == out_channels
+        self.context = (kernel - 1) * dilation  # past inputs needed beyond the newest
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.bn(self.conv(x)))  # (B, C', T − context)
+        if self.residual:
+            y = y + x[:, :, self.context:]
+        return y
+
+
+class TemporalHead(nn.Module):
+    """Causal temporal convolutions, a time average and a linear classifier.
+
+    Args:
+        in_channels: width of the per-frame features.
+        channels: width of the temporal layers.
+        num_classes: classifier outputs.
+        window: T, the frames of one window; the streaming ring holds T − R + 1 outputs.
+        kernel, dilations: the temporal convolutions.
+        dropout: before the classifier.
+    """
+
+    def __init__(self, *, in_channels: int, channels: int, num_classes: int, window: int,
+                 kernel: int = 3, dilations: Sequence[int] = (1, 2, 4), dropout: float = 0.2) -> None:
+        super().__init__()
+        widths = [in_channels] + [channels] * len(dilations)
+        self.layers = nn.ModuleList(
+            TemporalLayer(widths[i], widths[i + 1], kernel=kernel, dilation=d) for i, d in enumerate(dilations))
+        self.receptive_field = 1 + sum(layer.context for layer in self.layers)
+        if window < self.receptive_field:
+            raise ValueError(f"window {window} is shorter than the temporal receptive field {self.receptive_field}")
+        self.window = window
+        self.ring = window - self.receptive_field + 1  # outputs averaged per window
+        self.channels = channels
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) per-frame features → (B, K) logits; T ≥ the receptive field."""
+        if x.shape[2] < self.receptive_field:
+            raise ValueError(f"need at least {self.receptive_field} frames, got {x.shape[2]}")
+        for layer in self.layers:
+            x = layer(x)  # (B, C', T − R + 1) at the end
+        return self.fc(self.dropout(x.mean(dim=2)))
+
+    # --- streaming ----------------------------------------------------------------------------
+
+    def initial_state(self, batch: int, *, device=None, dtype=torch.float32) -> list[torch.Tensor]:
+        """Zero state: one (B, C_l, context_l) buffer per layer, then the (B, C', ring) output ring."""
+        state = [torch.zeros(batch, layer.conv.in_channels, layer.context, device=device, dtype=dtype)
+                 for layer in self.layers]
+        state.append(torch.zeros(batch, self.channels, self.ring, device=device, dtype=dtype))
+        return state
+
+    def step(self, x: torch.Tensor, state: Sequence[torch.Tensor], seen: torch.Tensor
+             ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One frame's features (B, C) → (logits (B, K), new state).
+
+        ``seen`` (B,) counts the frames before this one; outputs are averaged over the ring entries
+        computed from real frames only (the last min(seen + 1 − R + 1, ring) of them).
+        """
+        new_state = []
+        y = x.unsqueeze(2)  # (B, C, 1)
+        for layer, buf in zip(self.layers, state):
+            window = torch.cat([buf, y], dim=2)  # (B, C_l, context + 1)
+            new_state.append(window[:, :, 1:])
+            y = layer(window)  # (B, C', 1)
+        ring = torch.cat([state[-1][:, :, 1:], y], dim=2)  # (B, C', ring)
+        new_state.append(ring)
+        n_valid = torch.clamp(seen + 2 - self.receptive_field, min=0.0, max=float(self.ring))  # (B,)
+        position = torch.arange(self.ring, device=x.device, dtype=x.dtype)  # 0 … ring−1, newest last
+        mask = (position.unsqueeze(0) >= (self.ring - n_valid).unsqueeze(1)).to(x.dtype)  # (B, ring)
+        mean = (ring * mask.unsqueeze(1)).sum(dim=2) / torch.clamp(n_valid, min=1.0).unsqueeze(1)  # (B, C')
+        return self.fc(self.dropout(mean)), new_state
