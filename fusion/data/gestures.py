@@ -1,0 +1,267 @@
+"""Per-label hand performances: poses, 6-DoF wrist trajectories and human-like timing.
+
+A performance is a ``Motion``: per frame a pose (``hand.POSE_FIELDS``, degrees), an orientation
+(rotation vector applied to ``hand.R_FACING``), a roll about the camera axis applied after the
+left-hand mirror, the wrist position in camera coordinates (metres) and whether a hand is in the
+scene at all. Directions follow the project convention (fusion/labels.py): as the user sees
+themselves in the MIRRORED preview. The frames are the camera's own, unmirrored view of a user who
+faces it, so the user's left is the camera's +X: ``swipe_left`` moves the wrist towards +X (the
+raw image's right edge); ``rotate_cw`` is clockwise in the mirrored preview, i.e.
+counter-clockwise in the raw image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusion.data import hand
+from fusion.data.camera import Intrinsics
+from fusion.labels import DYNAMIC_GESTURES, NO_GESTURE, STATIC_GESTURES
+
+
+@dataclass(frozen=True)
+class Motion:
+    """Per-frame hand state for ``n`` frames and the frames ``[start, end)`` where the label holds."""
+
+    pose: np.ndarray      # (n, 20) degrees
+    rotvec: np.ndarray    # (n, 3) radians
+    roll: np.ndarray      # (n,) radians, clockwise in the raw image
+    wrist: np.ndarray     # (n, 3) metres, camera frame
+    drawn: np.ndarray     # (n,) bool: a hand is in the scene
+    start: int
+    end: int
+
+    def __len__(self) -> int:
+        return len(self.roll)
+
+
+def _p(index, middle, ring, pinky, thumb) -> np.ndarray:
+    return np.array([*index, *middle, *ring, *pinky, *thumb], dtype=np.float64)
+
+
+# Prototype poses (degrees); each draw adds per-joint variation.
+_CURL = (0, 38, 112, 55)
+POSES = {
+    "open": _p((8, 8, 12, 15), (0, 12, 18, 8), (-8, 8, 16, 6), (-17, 5, 14, 10), (42, 22, 12, 20)),
+    "spread": _p((15, 3, 6, 8), (0, 5, 8, 5), (-14, 4, 8, 5), (-27, 3, 8, 6), (58, 15, 5, 10)),
+    "relaxed": _p((4, 25, 35, 20), (0, 28, 40, 18), (-4, 30, 42, 18), (-9, 32, 42, 20), (22, 30, 18, 25)),
+    "pinch": _p((-3, 42, 38, 18), (-1, 48, 40, 16), (3, 52, 45, 18), (8, 55, 48, 20), (8, 42, 22, 12)),
+    "fist": _p(_CURL, (0, 35, 118, 60), (-2, 38, 115, 52), (-5, 40, 100, 50), (5, 45, 38, 30)),
+    "thumbs": _p(_CURL, (0, 25, 125, 65), (-2, 32, 120, 50), (-5, 33, 95, 48), (34, 4, 8, 18)),
+    "victory": _p((12, 6, 10, 8), (-9, 6, 10, 6), (-2, 40, 112, 52), (-5, 42, 100, 50), (4, 45, 38, 32)),
+    "pointing": _p((3, 5, 8, 8), (0, 36, 116, 58), (-2, 38, 112, 52), (-5, 40, 100, 50), (4, 45, 38, 32)),
+}
+STATIC_POSE = {"thumbs_up": "thumbs", "thumbs_down": "thumbs", "open_palm": "open", "fist": "fist",
+               "victory": "victory", "pointing_up": "pointing"}
+
+# Orientations (rotation vectors applied to hand.R_FACING). The thumbs-up orientation is the one
+# MediaPipe measured on the real photo (palm turned to the camera, hand axis pointing sideways).
+_R_THUMBS = np.array([[0.282, -0.768, 0.575], [-0.907, -0.409, -0.1], [0.312, -0.494, -0.812]])
+_U, _, _VT = np.linalg.svd(_R_THUMBS)
+ORIENT_THUMBS_UP = hand.rotvec_of((_U @ _VT) @ hand.R_FACING.T)
+ORIENT_THUMBS_DOWN = hand.rotvec_of(hand.rotation([0, 0, np.pi]) @ hand.rotation(ORIENT_THUMBS_UP))
+
+
+def minimum_jerk(u: np.ndarray) -> np.ndarray:
+    """Human point-to-point profile 10u^3 - 15u^4 + 6u^5 on [0, 1]."""
+    u = np.clip(u, 0.0, 1.0)
+    return u * u * u * (10 - 15 * u + 6 * u * u)
+
+
+def draw_pose(rng: np.random.Generator, name: str, jitter: float = 6.0) -> np.ndarray:
+    return hand.clamp_pose(POSES[name] + rng.normal(0, jitter, hand.POSE_SIZE))
+
+
+def _orient(rng: np.random.Generator, base=(0.0, 0.0, 0.0), spread: float = 0.22) -> np.ndarray:
+    """A rotation vector near ``base`` (composed, random axis, ~spread radians)."""
+    R = hand.rotation(rng.normal(0, spread, 3)) @ hand.rotation(np.asarray(base, dtype=np.float64))
+    return hand.rotvec_of(R)
+
+
+def _place(rng: np.random.Generator, cam: Intrinsics, z: float, u=(0.3, 0.7), v=(0.5, 0.8)) -> np.ndarray:
+    """A wrist position at depth z whose image position lies in the given fractions of the frame."""
+    return cam.unproject(rng.uniform(*u) * cam.width, rng.uniform(*v) * cam.height, z)
+
+
+def _sway(rng: np.random.Generator, n: int, amp: float) -> np.ndarray:
+    """Small smooth drift of the wrist (n, 3): sum of two random sinusoids per axis."""
+    t = np.arange(n)[:, None] / 30.0
+    out = np.zeros((n, 3))
+    for _ in range(2):
+        f = rng.uniform(0.3, 1.6, 3)
+        out += rng.uniform(0.3, 1.0, 3) * amp * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi, 3))
+    return out * np.array([1, 1, 0.6])
+
+
+def _timing(rng: np.random.Generator, n: int, dur: tuple[int, int]) -> tuple[int, int, np.ndarray]:
+    """Stroke start, end and the warped minimum-jerk phase (n,) with human timing variation."""
+    d = int(rng.integers(dur[0], dur[1] + 1))
+    d = min(d, n - 2)
+    s = int(rng.integers(1, max(2, n - d)))
+    u = (np.arange(n) - s) / d
+    gamma = rng.uniform(0.8, 1.25)
+    return s, s + d, minimum_jerk(np.clip(u, 0, 1) ** gamma)
+
+
+def _blend(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    w = w.reshape((-1,) + (1,) * (np.ndim(a)))
+    return a[None] * (1 - w) + b[None] * w
+
+
+class Start:
+    """Where a segment begins: the previous segment's last state, or a fresh random one."""
+
+    def __init__(self, pose: np.ndarray, rotvec: np.ndarray, wrist: np.ndarray):
+        self.pose, self.rotvec, self.wrist = pose, rotvec, wrist
+
+    @classmethod
+    def random(cls, rng: np.random.Generator, cam: Intrinsics, z: float) -> "Start":
+        return cls(draw_pose(rng, "relaxed", 10), _orient(rng, spread=0.3), _place(rng, cam, z, v=(0.6, 0.95)))
+
+    @classmethod
+    def of(cls, motion: Motion) -> "Start":
+        return cls(motion.pose[-1], motion.rotvec[-1], motion.wrist[-1])
+
+
+def perform(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start: Start | None = None,
+            z: float | None = None) -> Motion:
+    """The hand performing ``label`` over ``n`` frames (the label holds in ``[start, end)``)."""
+    if z is None:
+        z = float(rng.uniform(*{"push": (0.6, 1.1), "pull": (0.35, 0.8)}.get(label, (0.4, 0.95))))
+    start = start or Start.random(rng, cam, z)
+    if label in STATIC_GESTURES:
+        return _static(label, rng, cam, n, start)
+    if label in DYNAMIC_GESTURES:
+        return _dynamic(label, rng, cam, n, start)
+    if label == NO_GESTURE:
+        return idle(rng, cam, n, start)
+    raise ValueError(f"unknown label {label!r}")
+
+
+def _approach(rng, n, start: Start, pose, rotvec, wrist, reach: int):
+    """From ``start`` to the target state in ``reach`` frames (minimum jerk), then hold."""
+    w = minimum_jerk(np.arange(n) / max(reach, 1))
+    return (_blend(start.pose, pose, w), _blend(start.rotvec, rotvec, w), _blend(start.wrist, wrist, w))
+
+
+def _static(label, rng, cam, n, start: Start) -> Motion:
+    pose = draw_pose(rng, STATIC_POSE[label])
+    base = {"thumbs_up": ORIENT_THUMBS_UP, "thumbs_down": ORIENT_THUMBS_DOWN}.get(label, np.zeros(3))
+    spread = 0.35 if label == "fist" else 0.22
+    rotvec = _orient(rng, base, spread)
+    z = float(np.clip(start.wrist[2] + rng.normal(0, 0.05), 0.35, 1.05))
+    wrist = _place(rng, cam, z, u=(0.3, 0.7), v=(0.5, 0.8))
+    reach = int(rng.integers(3, max(4, n // 3)))
+    poses, rots, wrists = _approach(rng, n, start, pose, rotvec, wrist, reach)
+    wrists = wrists + _sway(rng, n, 0.004)
+    poses = poses + np.sin(np.arange(n)[:, None] / 30 * 2 * np.pi * rng.uniform(0.3, 1.0)) * rng.normal(0, 2, hand.POSE_SIZE)
+    s = min(reach, n - 1)
+    return Motion(hand.clamp_pose(poses), rots, np.zeros(n), wrists, np.ones(n, bool), s, n)
+
+
+def _dynamic(label, rng, cam, n, start: Start) -> Motion:
+    s, e, u = _timing(rng, n, (max(8, n // 3), max(10, (3 * n) // 4)))
+    z = float(start.wrist[2])
+    roll = np.zeros(n)
+    pose_a = pose_b = draw_pose(rng, "open")
+    rot = _orient(rng, spread=0.2)
+    if label.startswith("swipe"):
+        along = {"swipe_left": (1, 0), "swipe_right": (-1, 0), "swipe_up": (0, -1), "swipe_down": (0, 1)}[label]
+        z = float(np.clip(z, 0.45, 1.05))
+        span = rng.uniform(0.45, 0.7) * (cam.width if along[0] else cam.height)
+        centre = np.array([cam.width * rng.uniform(0.4, 0.6), cam.height * rng.uniform(0.5, 0.7)])
+        a_px = centre - 0.5 * span * np.array(along)
+        b_px = centre + 0.5 * span * np.array(along)
+        a = cam.unproject(*a_px, z)
+        b = cam.unproject(*b_px, z)
+        arc = np.array(along[::-1]) * rng.normal(0, 0.02)
+        path = _blend(a, b, u)
+        path[:, :2] += np.sin(np.pi * u)[:, None] * arc
+        if rng.random() < 0.4:
+            rot = _orient(rng, (0, rng.uniform(-0.7, 0.7), 0), 0.15)  # palm turned sideways
+    elif label in ("push", "pull"):
+        if label == "push":
+            z0 = float(np.clip(z + rng.normal(0, 0.03), 0.6, 1.15))
+            z1 = max(0.32, z0 - rng.uniform(0.18, 0.35))
+        else:
+            z0 = float(np.clip(z + rng.normal(0, 0.03), 0.35, 0.8))
+            z1 = min(1.2, z0 + rng.uniform(0.18, 0.35))
+        px = np.array([cam.width * rng.uniform(0.35, 0.65), cam.height * rng.uniform(0.55, 0.75)])
+        a = cam.unproject(*px, z0)
+        b = cam.unproject(*px, z1) + rng.normal(0, 0.015, 3) * np.array([1, 1, 0])
+        path = _blend(a, b, u)
+        z = z0
+    elif label in ("rotate_cw", "rotate_ccw"):
+        sense = -1.0 if label == "rotate_cw" else 1.0   # cw in the mirrored preview = ccw in the raw image
+        z = float(np.clip(z, 0.4, 1.0))
+        r = rng.uniform(0.035, 0.07) * (z / 0.6) ** 0.5
+        centre = _place(rng, cam, z, u=(0.4, 0.6), v=(0.45, 0.65))
+        phi0 = rng.uniform(0, 2 * np.pi)
+        phi = phi0 + sense * 2 * np.pi * rng.uniform(0.8, 1.15) * u
+        path = centre + r * np.stack([np.cos(phi), np.sin(phi), np.zeros(n)], axis=1) - r * np.array([np.cos(phi0), np.sin(phi0), 0])
+        roll = sense * np.radians(rng.uniform(20, 45)) * u
+        pose_a = pose_b = draw_pose(rng, "pointing" if rng.random() < 0.5 else "open")
+    else:  # zoom_in: pinch -> spread; zoom_out: spread -> pinch
+        z = float(np.clip(z, 0.35, 0.85))
+        pinch, spread = draw_pose(rng, "pinch"), draw_pose(rng, "spread")
+        pose_a, pose_b = (pinch, spread) if label == "zoom_in" else (spread, pinch)
+        here = _place(rng, cam, z, u=(0.35, 0.65), v=(0.55, 0.75))
+        path = _blend(here, here + rng.normal(0, 0.01, 3), u)
+    path = path + _sway(rng, n, 0.003)
+    # Lead-in: from the start state to the stroke's first state before the stroke begins.
+    lead = minimum_jerk(np.arange(n) / max(s, 1))
+    first = Start(pose_a, rot, path[0])
+    poses = _blend(start.pose, first.pose, lead)
+    poses = np.where((np.arange(n) >= s)[:, None], _blend(pose_a, pose_b, u), poses)
+    rots = _blend(start.rotvec, rot, lead)
+    wrists = np.where((np.arange(n) >= s)[:, None], path, _blend(start.wrist, path[0], lead))
+    roll = np.where(np.arange(n) >= s, roll, 0.0)
+    return Motion(hand.clamp_pose(poses), rots, roll, wrists, np.ones(n, bool), s, e)
+
+
+IDLE_KINDS = ("idle", "transition", "scratch", "leave", "absent")
+IDLE_WEIGHTS = (0.3, 0.25, 0.2, 0.15, 0.1)
+
+
+def idle(rng, cam, n, start: Start, kind: str | None = None) -> Motion:
+    """no_gesture: idle hands, slow transitions, scratching, a hand leaving the view, no hand."""
+    kind = kind or str(rng.choice(IDLE_KINDS, p=IDLE_WEIGHTS))
+    t = np.arange(n)
+    drawn = np.ones(n, bool)
+    if kind == "idle":
+        poses = np.repeat(draw_pose(rng, rng.choice(["relaxed", "open", "relaxed"]), 8)[None], n, 0)
+        target = start.wrist + rng.normal(0, 0.02, 3)
+        poses, rots, wrists = _approach(rng, n, start, poses[0], _orient(rng, start.rotvec, 0.1), target, n // 2)
+        wrists = wrists + _sway(rng, n, 0.006)
+    elif kind == "transition":
+        pose = draw_pose(rng, str(rng.choice(list(POSES))), 10)
+        target = start.wrist + rng.normal(0, 0.03, 3) * np.array([1, 1, 0.5])
+        poses, rots, wrists = _approach(rng, n, start, pose, _orient(rng, spread=0.5), target, int(rng.integers(n // 2, n + 1)))
+        wrists = wrists + _sway(rng, n, 0.004)
+    elif kind == "scratch":
+        pose = draw_pose(rng, "relaxed", 8)
+        target = start.wrist + rng.normal(0, 0.02, 3)
+        poses, rots, wrists = _approach(rng, n, start, pose, _orient(rng, start.rotvec, 0.3), target, n // 3)
+        f = rng.uniform(3, 5.5)
+        wave = np.sin(2 * np.pi * f * t / 30.0) * np.minimum(1, t / max(1, n // 3))
+        amp = rng.uniform(12, 25)
+        for finger in range(4):
+            poses[:, 4 * finger + 1] += amp * (0.5 + 0.5 * wave)
+            poses[:, 4 * finger + 2] += amp * (0.7 + 0.7 * wave)
+        wrists = wrists + wave[:, None] * rng.normal(0, 0.004, 3)
+    elif kind == "leave":
+        direction = rng.choice([[1, 0], [-1, 0], [0, 1]])
+        exit_px = np.array([cam.width / 2, cam.height / 2]) + np.array(direction) * np.array([cam.width, cam.height]) * 0.95
+        target = cam.unproject(*exit_px, start.wrist[2])
+        poses, rots, wrists = _approach(rng, n, start, draw_pose(rng, "relaxed", 10), start.rotvec, target,
+                                        int(rng.integers(n // 2, n + 1)))
+        if rng.random() < 0.5:  # or enters instead of leaving
+            poses, rots, wrists = poses[::-1].copy(), rots[::-1].copy(), wrists[::-1].copy()
+    else:  # absent
+        poses = np.repeat(start.pose[None], n, 0)
+        rots = np.repeat(start.rotvec[None], n, 0)
+        wrists = np.repeat(start.wrist[None], n, 0)
+        drawn[:] = False
+    return Motion(hand.clamp_pose(poses), rots, np.zeros(n), wrists, drawn, 0, n)

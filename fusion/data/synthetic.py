@@ -1,0 +1,153 @@
+"""Isolated clips and continuous streams of the synthetic world, deterministic by seed.
+
+``make_clip(seed, index, config)`` is clip ``index`` of the set drawn with ``seed``; its label is
+fixed by (seed, index) so that every block of ``len(labels)`` clips holds each label once.
+``clips()`` / ``streams()`` yield them in order, computed by a pool of worker processes; the
+results do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from fusion.data import gestures, hand, landmarks, render
+from fusion.data.camera import Intrinsics
+from fusion.data.clip import Clip, Stream
+from fusion.labels import DEFAULT_LABELS, NO_GESTURE
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What to generate."""
+
+    width: int = 160                    # frame width in pixels
+    height: int = 120                   # frame height in pixels
+    frames: int = 32                    # frames per isolated clip
+    fps: float = 30.0
+    stream_gestures: int = 8            # gestures per continuous stream
+    labels: tuple[str, ...] = field(default=DEFAULT_LABELS)
+    miss_rate: float = 0.02             # chance per frame that the landmarker misses a visible hand
+
+    def camera(self) -> Intrinsics:
+        return Intrinsics.realsense(self.width, self.height)
+
+
+def clip_label(seed: int, index: int, labels: tuple[str, ...]) -> str:
+    """The label of clip ``index``: a seeded permutation of the labels per block of len(labels)."""
+    n = len(labels)
+    order = np.random.default_rng([seed, 2, index // n]).permutation(n)
+    return labels[int(order[index % n])]
+
+
+def render_motion(rng: np.random.Generator, cam: Intrinsics, subject: hand.Subject, motion: gestures.Motion,
+                  miss_rate: float):
+    """Render a motion: rgb (T,H,W,3) uint8, depth (T,H,W) uint16, image and world landmarks, presence."""
+    T = len(motion)
+    joints = np.stack([
+        hand.to_camera(subject, hand.joints_local(subject, motion.pose[t]), motion.rotvec[t], motion.roll[t], motion.wrist[t])
+        for t in range(T)
+    ])                                                            # (T, 21, 3) metres
+    drawn_z = motion.wrist[motion.drawn, 2]
+    scene = render.Scene.random(rng, cam, float(np.median(drawn_z)) if len(drawn_z) else 0.7, subject.skin)
+    centre = cam.project(joints[:, 9])                           # (T, 2) pixels
+    rgb = np.empty((T, cam.height, cam.width, 3), np.uint8)
+    depth = np.empty((T, cam.height, cam.width), np.uint16)
+    for t in range(T):
+        if motion.drawn[t]:
+            elbow = render.forearm_end(subject, motion.rotvec[t], motion.roll[t], motion.wrist[t])
+            ends, radii, ids = render.capsules(subject, joints[t], elbow)
+            moved = centre[t] - centre[t - 1] if t else np.zeros(2)
+            rgb[t], depth[t] = render.render_frame(rng, cam, scene, subject, ends, radii, ids, moved)
+        else:
+            rgb[t], depth[t] = render.render_frame(rng, cam, scene, subject, None, None, None, np.zeros(2))
+    image, world, presence = landmarks.landmarks(rng, cam, joints, motion.drawn, miss_rate)
+    return rgb, depth, image, world, presence
+
+
+def make_clip(seed: int, index: int, config: SynthConfig = SynthConfig()) -> Clip:
+    """Isolated clip ``index`` of the set drawn with ``seed``."""
+    label = clip_label(seed, index, config.labels)
+    rng = np.random.default_rng([seed, 0, index])
+    cam = config.camera()
+    subject = hand.random_subject(rng)
+    motion = gestures.perform(label, rng, cam, config.frames)
+    rgb, depth, image, world, presence = render_motion(rng, cam, subject, motion, config.miss_rate)
+    return Clip(label=label, rgb=rgb, depth=depth, depth_scale=render.DEPTH_SCALE, skeleton=image, world=world,
+                presence=presence, handedness=landmarks.handedness(subject.right), intrinsics=cam.as_tuple(),
+                fps=config.fps, active=(motion.start, motion.end))
+
+
+def make_stream(seed: int, index: int, config: SynthConfig = SynthConfig()) -> Stream:
+    """Continuous stream ``index``: ``config.stream_gestures`` gestures separated by idle motion."""
+    rng = np.random.default_rng([seed, 1, index])
+    cam = config.camera()
+    subject = hand.random_subject(rng)
+    gestures_only = [label for label in config.labels if label != NO_GESTURE]
+    start = gestures.Start.random(rng, cam, float(rng.uniform(0.45, 0.9)))
+    parts: list[gestures.Motion] = []
+    segments: list[tuple[str, int, int]] = []
+    frame = 0
+    for k in range(config.stream_gestures):
+        kind = str(rng.choice(["idle", "transition", "scratch"], p=[0.5, 0.3, 0.2]))
+        gap = gestures.idle(rng, cam, int(rng.integers(15, 46)), start, kind)
+        parts.append(gap)
+        frame += len(gap)
+        label = gestures_only[int(rng.integers(len(gestures_only)))]
+        motion = gestures.perform(label, rng, cam, int(rng.integers(30, 46)), gestures.Start.of(gap))
+        parts.append(motion)
+        segments.append((label, frame + motion.start, frame + motion.end))
+        frame += len(motion)
+        start = gestures.Start.of(motion)
+    parts.append(gestures.idle(rng, cam, int(rng.integers(15, 31)), start, "idle"))
+    motion = gestures.Motion(
+        pose=np.concatenate([p.pose for p in parts]), rotvec=np.concatenate([p.rotvec for p in parts]),
+        roll=np.concatenate([p.roll for p in parts]), wrist=np.concatenate([p.wrist for p in parts]),
+        drawn=np.concatenate([p.drawn for p in parts]), start=0, end=sum(len(p) for p in parts),
+    )
+    rgb, depth, image, world, presence = render_motion(rng, cam, subject, motion, config.miss_rate)
+    frame_labels = np.full(len(motion), NO_GESTURE, dtype="<U16")
+    for label, s, e in segments:
+        frame_labels[s:e] = label
+    return Stream(rgb=rgb, depth=depth, depth_scale=render.DEPTH_SCALE, skeleton=image, world=world,
+                  presence=presence, handedness=landmarks.handedness(subject.right), intrinsics=cam.as_tuple(),
+                  fps=config.fps, segments=tuple(segments), frame_labels=frame_labels)
+
+
+def _clip_job(job: tuple[int, int, SynthConfig]) -> Clip:
+    return make_clip(*job)
+
+
+def _stream_job(job: tuple[int, int, SynthConfig]) -> Stream:
+    return make_stream(*job)
+
+
+def _init_worker() -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
+def _run(job, items: list, workers: int) -> Iterator:
+    if workers <= 1 or len(items) <= 1:
+        _init_worker()
+        for item in items:
+            yield job(item)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with context.Pool(workers, initializer=_init_worker) as pool:
+        yield from pool.imap(job, items, chunksize=1)
+
+
+def clips(seed: int, count: int, config: SynthConfig = SynthConfig(), *, workers: int = 2, first: int = 0) -> Iterator[Clip]:
+    """Clips ``first .. first + count - 1`` of the set drawn with ``seed``, in order."""
+    return _run(_clip_job, [(seed, i, config) for i in range(first, first + count)], workers)
+
+
+def streams(seed: int, count: int, config: SynthConfig = SynthConfig(), *, workers: int = 2) -> Iterator[Stream]:
+    """Streams ``0 .. count - 1`` of the set drawn with ``seed``, in order."""
+    return _run(_stream_job, [(seed, i, config) for i in range(count)], workers)
