@@ -70,7 +70,43 @@ def _add_sources(sub: argparse._SubParsersAction) -> None:
 
 def _add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate a synthetic RGB-D-skeleton gesture dataset")
-    p.set_defaults(run=_not_built("generate", 3))
+    p.add_argument("--clips", type=int, default=2000, metavar="N", help="isolated clips (default: 2000)")
+    p.add_argument("--streams", type=int, default=0, metavar="K", help="continuous streams (default: 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives byte-identical files")
+    p.add_argument("--out", metavar="DIR", help="dataset folder to write")
+    p.add_argument("--size", default="160x120", metavar="WxH", help="frame size (default: 160x120)")
+    p.add_argument("--frames", type=int, default=32, metavar="T", help="frames per clip (default: 32)")
+    p.add_argument("--stream-gestures", type=int, default=8, metavar="G", help="gestures per stream (default: 8)")
+    p.add_argument("--workers", type=int, default=2, metavar="P", help="worker processes (default: 2)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    p.add_argument("--preview", metavar="PNG", help="write a contact sheet (one clip per label) instead")
+    p.set_defaults(run=_run_generate)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    import json
+
+    from fusion.data.dataset import generate
+    from fusion.data.preview import write_preview
+    from fusion.data.synthetic import SynthConfig
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise BadInput(f"--size wants WxH such as 160x120, got {args.size!r}") from None
+    if args.workers < 1 or args.frames < 8 or args.stream_gestures < 1:
+        raise BadInput("--workers and --stream-gestures must be >= 1 and --frames >= 8")
+    config = SynthConfig(width=width, height=height, frames=args.frames, stream_gestures=args.stream_gestures)
+    if args.preview:
+        print(write_preview(args.preview, seed=args.seed, config=config, workers=args.workers))
+        return 0
+    if not args.out:
+        raise BadInput("generate needs --out DIR (or --preview PNG)")
+    summary = generate(args.out, clips=args.clips, streams=args.streams, seed=args.seed, config=config,
+                       workers=args.workers)
+    print(json.dumps(summary) if args.json else
+          f"wrote {summary['clips']} clips and {summary['streams']} streams to {summary['out']} in {summary['seconds']} s")
+    return 0
 
 
 # --- train ---------------------------------------------------------------------------------------

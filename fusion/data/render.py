@@ -151,10 +151,11 @@ def rasterise(cam: Intrinsics, ends: np.ndarray, radii: np.ndarray, ids: np.ndar
         px = np.arange(x0, x1, dtype=np.float32)[None, :] - ax
         py = np.arange(y0, y1, dtype=np.float32)[:, None] - ay
         abx, aby = bx - ax, by - ay
-        t = np.clip((px * abx + py * aby) / (abx * abx + aby * aby + 1e-6), 0.0, 1.0)
+        t = np.minimum(np.maximum((px * abx + py * aby) * (1.0 / (abx * abx + aby * aby + 1e-6)), 0.0), 1.0)
         dx, dy = px - t * abx, py - t * aby
-        r = rpx[p, 0] + t * (rpx[p, 1] - rpx[p, 0])
-        q = (dx * dx + dy * dy) / (r * r)
+        inv_r = 1.0 / (rpx[p, 0] + t * (rpx[p, 1] - rpx[p, 0]))
+        dx, dy = dx * inv_r, dy * inv_r                      # offsets in units of the radius
+        q = dx * dx + dy * dy
         inside = q < 1.0
         if not inside.any():
             continue
@@ -162,12 +163,13 @@ def rasterise(cam: Intrinsics, ends: np.ndarray, radii: np.ndarray, ids: np.ndar
         depth = z[p, 0] + t * (z[p, 1] - z[p, 0]) - h * (radii[p, 0] + t * (radii[p, 1] - radii[p, 0]))
         region = zbuf[y0:y1, x0:x1]
         win = inside & (depth < region)
-        region[win] = depth[win]
+        region[...] = np.where(win, depth, region)
         nb = nbuf[y0:y1, x0:x1]
-        nb[..., 0][win] = (dx / r)[win]
-        nb[..., 1][win] = (dy / r)[win]
-        nb[..., 2][win] = -h[win]
-        ibuf[y0:y1, x0:x1][win] = ids[p]
+        nb[..., 0] = np.where(win, dx, nb[..., 0])
+        nb[..., 1] = np.where(win, dy, nb[..., 1])
+        nb[..., 2] = np.where(win, -h, nb[..., 2])
+        ib = ibuf[y0:y1, x0:x1]
+        ib[...] = np.where(win, ids[p], ib)
     return zbuf, nbuf, ibuf
 
 
@@ -224,21 +226,22 @@ def _depth_sensor(rng: np.random.Generator, cam: Intrinsics, scene: Scene, z: np
     H, W = cam.height, cam.width
     std = depth_noise_std(z)
     white = rng.standard_normal((H, W), dtype=np.float32)
+    chance = rng.random((3, H, W), dtype=np.float32)
     noisy = z + std * (0.8 * white + 0.6 * scene.depth_wave)
     units = np.rint(noisy / DEPTH_SCALE)
-    invalid = (z < MIN_Z) | (z > MAX_Z) | (rng.random((H, W), dtype=np.float32) < 0.003)
+    invalid = (z < MIN_Z) | (z > MAX_Z) | (chance[0] < 0.003)
     # Edge holes where depth jumps (stereo matching fails on depth discontinuities).
     jump = cv2.morphologyEx(z, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0.06
-    invalid |= jump & (rng.random((H, W), dtype=np.float32) < 0.55)
+    invalid |= jump & (chance[1] < 0.55)
     if mask is not None and mask.any():
         # Occlusion shadow: the left imager sees background the right one cannot, left of the hand.
-        zh = float(np.median(z[mask]))
-        zb = float(np.median(scene.depth))
+        zh = float(z[mask].mean())
+        zb = float(scene.depth.mean())
         w = int(round(cam.fx * BASELINE * max(0.0, 1 / zh - 1 / zb)))
         if w > 0:
             m8 = mask.astype(np.uint8)
             grown = cv2.dilate(m8, np.ones((1, w + 1), np.uint8), anchor=(0, 0))  # grows leftwards
             shadow = (grown > 0) & ~mask
-            invalid |= shadow & (rng.random((H, W), dtype=np.float32) < 0.85)
+            invalid |= shadow & (chance[2] < 0.85)
     units[invalid] = 0
     return np.clip(units, 0, 65535).astype(np.uint16)

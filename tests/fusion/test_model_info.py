@@ -1,0 +1,57 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fusion.checkpoint import save_checkpoint
+from fusion.model_config import build_model
+from fusion.model_info import ModelInfoConfig, format_info, model_info, run_model_info
+from tests.conftest import ROOT
+from tests.fusion.tiny import tiny_config
+
+
+@pytest.mark.parametrize("shape", ["streaming", "windowed"])
+def test_parts_add_up_and_mmtm_is_visible(shape):
+    mmtm = model_info(build_model(tiny_config(shape=shape)))
+    late = model_info(build_model(tiny_config(shape=shape, fusion="late")))
+    assert set(mmtm["params"]) == {"rgb", "depth", "skeleton", "mmtm.1", "mmtm.2", "mmtm.3", "total"}
+    assert set(late["params"]) == {"rgb", "depth", "skeleton", "total"}
+    for info in (mmtm, late):
+        parts = [k for k in info["params"] if k != "total"]
+        assert sum(info["params"][k] for k in parts) == info["params"]["total"]
+        assert sum(info["flops"][k] for k in parts) == info["flops"]["total"]
+        assert all(info["flops"][k] > 0 for k in parts)
+    # the streams cost the same with or without MMTM; MMTM's own cost is the difference
+    for m in ("rgb", "depth", "skeleton"):
+        assert mmtm["flops"][m] == late["flops"][m]
+        assert mmtm["params"][m] == late["params"][m]
+    extra = sum(mmtm["flops"][f"mmtm.{s}"] for s in (1, 2, 3))
+    assert mmtm["flops"]["total"] - late["flops"]["total"] == extra
+    assert 0 < mmtm["mmtm_flops_share"] < 1
+    text = format_info(mmtm)
+    assert "mmtm.2" in text and "MMTM share" in text
+    if shape == "streaming":
+        assert mmtm["window_forward_flops"] > 5 * mmtm["flops"]["total"]
+
+
+def test_model_info_reads_a_checkpoint(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", build_model(tiny_config(fusion="none", modalities=("skeleton",))),
+                    labels=("a", "b", "c", "d", "e"))
+    info = json.loads(run_model_info(ModelInfoConfig(model=str(tmp_path / "m.pt"), json=True)))
+    assert info["modalities"] == ["skeleton"] and info["fusion"] == "none"
+    assert set(info["params"]) == {"skeleton", "total"}
+
+
+def test_model_info_command_prints_json_for_the_default_model():
+    result = subprocess.run([sys.executable, "main.py", "model-info", "--json"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout.strip().splitlines()[-1])
+    assert info["shape"] == "streaming" and info["fusion"] == "mmtm"
+    assert info["modalities"] == ["rgb", "depth", "skeleton"]
+    assert info["input"] == {"width": 128, "height": 96, "window": 32, "joints": 21}
+    assert info["mmtm_flops_share"] < 0.05
+    bad = subprocess.run([sys.executable, "main.py", "model-info", "--fusion", "none"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "fusion 'none' is one stream" in bad.stderr
