@@ -184,7 +184,34 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="offline and online accuracy of a model")
-    p.set_defaults(run=_not_built("eval", 4))
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data", metavar="DIR", help="a synthetic dataset folder (its clips and streams)")
+    where.add_argument("--synthetic", action="store_true", help="a fresh synthetic test set drawn with --seed")
+    p.add_argument("--seed", type=int, default=1000, metavar="S", help="--synthetic: the seed (default: 1000)")
+    p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170)")
+    p.add_argument("--streams", type=int, default=4, metavar="K", help="--synthetic: continuous streams (default: 4)")
+    p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt)")
+    p.add_argument("--modalities", metavar="M,M", help="feed only these modalities (e.g. skeleton: no camera image)")
+    p.add_argument("--confusion", metavar="PNG", help="write the fused confusion matrix here")
+    p.add_argument("--stride", type=int, default=2, metavar="F", help="windowed models: frames between calls")
+    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
+    p.add_argument("--workers", type=int, default=2, metavar="P", help="--synthetic: generation processes")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.set_defaults(run=_run_eval)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from fusion.evaluate import DEFAULT_MODEL, EvalConfig, evaluate, print_report
+
+    if args.stride < 1 or args.workers < 1:
+        raise BadInput("--stride and --workers must be >= 1")
+    mods = None if args.modalities is None else tuple(m.strip() for m in args.modalities.split(",") if m.strip())
+    config = EvalConfig(model=args.model or str(DEFAULT_MODEL), data=args.data, synthetic=args.synthetic,
+                        seed=args.seed, clips=args.clips, streams=args.streams, modalities=mods,
+                        confusion=args.confusion, stride=args.stride, threads=args.threads, workers=args.workers,
+                        progress=True)
+    print_report(evaluate(config), args.json)
+    return 0
 
 
 # --- export --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -96,6 +96,8 @@ class TrainConfig:
                 raise BadInput(f"--init names {m!r}, which is not among --modalities {','.join(self.modalities)}")
         if self.fusion == "late" and self.epochs == 0 and len(self.init) != len(self.modalities):
             raise BadInput("late fusion without training needs --init for every modality")
+        for _, path in self.init:
+            read_checkpoint(path)  # missing or damaged: BadInput before any data is read
         if not Path(self.data).is_dir():
             raise BadInput(f"data folder not found: {self.data}")
 
@@ -223,20 +225,21 @@ def _lr_at(step: int, total: int, base: float) -> float:
     return base * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
 
 
-def train(config: TrainConfig, *, clips=None) -> dict:
+def train(config: TrainConfig, *, clips=None, on_epoch: Callable[[int, torch.nn.Module], None] | None = None) -> dict:
     """Run ``config``; returns a summary (epochs, history, val top-1, seconds, out).
 
-    ``clips`` (a ``PreparedClips``) skips reading ``config.data`` (tests, fine-tuning).
+    ``clips`` (a ``PreparedClips``) skips reading ``config.data`` (tests, fine-tuning);
+    ``on_epoch(epoch, model)`` is called after each epoch's checkpoint is written.
     """
     config.validate()
     info = distributed.setup(config.device)
     try:
-        return _train(config, info, clips)
+        return _train(config, info, clips, on_epoch)
     finally:
         distributed.cleanup(info)
 
 
-def _train(config: TrainConfig, info: distributed.DistInfo, clips) -> dict:
+def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> dict:
     from torch.utils.data import DistributedSampler
 
     if config.threads:
@@ -382,6 +385,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips) -> dict:
                   f"train_acc {history['train_acc'][-1]:.3f}{val}", file=sys.stderr, flush=True)
         save(epoch + 1)
         distributed.barrier(info)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, model)
     if config.epochs == 0 or first_epoch >= config.epochs:
         if len(val_idx) and not history["val_acc"]:
             pred, _ = predict(model, clips, val_idx, modalities, device=info.device)

@@ -29,26 +29,33 @@ stamp "prepare (preprocess once, cached beside the data)"
 $PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
 prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$DATA"
 
-stamp "1. each stream alone: rgb | skeleton then depth"
-$PYTHON main.py train $COMMON --fusion none --modalities rgb --epochs 5 --lr 3e-3 \
-  --out "$RUNS/rgb.pt" > "$RUNS/rgb.log" 2>&1 &
+# run NAME ARGS…: train into $RUNS/NAME.pt; a finished run (NAME.done) is skipped and an interrupted
+# one (NAME.pt.state.pt left behind) is resumed, so the script can simply be started again.
+run() {
+  local name=$1; shift
+  if [ -f "$RUNS/$name.done" ]; then stamp "$name: done before, skipped"; return 0; fi
+  local resume=()
+  if [ -f "$RUNS/$name.pt.state.pt" ]; then resume=(--resume "$RUNS/$name.pt"); fi
+  $PYTHON main.py train $COMMON "$@" "${resume[@]}" --out "$RUNS/$name.pt" > "$RUNS/$name.log" 2>&1
+  touch "$RUNS/$name.done"
+  stamp "$name: finished"
+}
+
+stamp "1. each stream alone: rgb | skeleton then depth (two processes)"
+run rgb --fusion none --modalities rgb --epochs 8 --lr 1e-3 &
 rgb=$!
-( $PYTHON main.py train $COMMON --fusion none --modalities skeleton --epochs 12 --lr 3e-3 \
-    --out "$RUNS/skeleton.pt" > "$RUNS/skeleton.log" 2>&1 &&
-  $PYTHON main.py train $COMMON --fusion none --modalities depth --epochs 5 --lr 3e-3 \
-    --out "$RUNS/depth.pt" > "$RUNS/depth.log" 2>&1 ) &
+( run skeleton --fusion none --modalities skeleton --epochs 12 --lr 3e-3 &&
+  run depth --fusion none --modalities depth --epochs 6 --lr 1e-3 ) &
 others=$!
 wait $rgb
 wait $others
 INIT="rgb=$RUNS/rgb.pt,depth=$RUNS/depth.pt,skeleton=$RUNS/skeleton.pt"
 
 stamp "2. late fusion: the average of the three streams (no training)"
-$PYTHON main.py train $COMMON --fusion late --modalities rgb,depth,skeleton --epochs 0 --init "$INIT" \
-  --out "$RUNS/late.pt" > "$RUNS/late.log" 2>&1
+run late --fusion late --modalities rgb,depth,skeleton --epochs 0 --init "$INIT"
 
 stamp "3. MMTM (paper variant, identity at init) from the three streams, fine-tuned"
-$PYTHON main.py train $COMMON --fusion mmtm --modalities rgb,depth,skeleton --epochs 2 --lr 1e-3 \
-  --modality-dropout 0.25 --init "$INIT" --out "$RUNS/mmtm.pt" > "$RUNS/mmtm.log" 2>&1
+run mmtm --fusion mmtm --modalities rgb,depth,skeleton --epochs 2 --lr 1e-3 --modality-dropout 0.25 --init "$INIT"
 t_end=$(date +%s)
 
 cp "$RUNS/mmtm.pt" assets/model_default.pt
