@@ -48,15 +48,52 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--deterministic", action="store_true", help="process every frame, in order")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
-    p.set_defaults(run=_not_built("replay", 5))
+    p.set_defaults(run=_run_replay)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from app.replay import ReplayConfig, replay
+
+    if not args.headless:
+        raise BadInput("replay without --headless needs the window (issue #6); use --headless")
+    if args.model:
+        raise BadInput("--model needs the inference engine (issue #6), which is not built yet")
+    if args.max_frames is not None and args.max_frames <= 0:
+        raise BadInput("--max-frames must be positive")
+    replay(ReplayConfig(path=args.path, deterministic=args.deterministic, max_frames=args.max_frames))
+    return 0
 
 
 # --- record --------------------------------------------------------------------------------------
 
 def _add_record(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("record", help="record a source to the project's recording format")
-    p.add_argument("out", help="the recording to write")
-    p.set_defaults(run=_not_built("record", 5))
+    p.add_argument("out", help="the recording to write (.mmtm)")
+    p.add_argument("--source", required=True, help="what to record: a .mmtm recording, a .wav, mic, sample")
+    p.add_argument("--seconds", type=float, metavar="S", help="stop after S seconds (default: Ctrl-C or the end)")
+    p.add_argument("--lossless", action="store_true", help="lossless PNG color instead of JPEG")
+    p.add_argument("--labels", default="none", choices=("none", "prompt"),
+                   help="prompt: ask for each gesture in turn and store labelled segments")
+    p.add_argument("--gestures", default="", metavar="A,B,C", help="gestures to prompt for (snake_case)")
+    p.add_argument("--gesture-seconds", type=float, default=2.0, metavar="S", help="length of each prompt")
+    p.add_argument("--fast", action="store_true", help="read file sources as fast as possible, not in real time")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p.set_defaults(run=_run_record)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    import json
+
+    from app.recorder import RecordConfig, record
+
+    if not args.out.lower().endswith(".mmtm"):
+        raise BadInput(f"the recording must end in .mmtm: {args.out}")
+    gestures = tuple(g.strip() for g in args.gestures.split(",") if g.strip())
+    summary = record(RecordConfig(out=args.out, source=args.source, seconds=args.seconds, lossless=args.lossless,
+                                  labels=args.labels, gestures=gestures, gesture_s=args.gesture_seconds,
+                                  realtime=not args.fast, overwrite=args.overwrite))
+    print(json.dumps(summary))
+    return 0
 
 
 # --- sources -------------------------------------------------------------------------------------

@@ -1,0 +1,74 @@
+import time
+
+import numpy as np
+import pytest
+
+from app.sources.base import Skeleton
+from app.sources.open import open_source
+from app.sources.recording import RecordingConfig, RecordingSource
+from fusion.errors import BadInput
+from tests.app.recordings import PERIOD, T0, write_rgbd
+
+
+def collect(source):
+    got = []
+    source._sink = got.append
+    source.start()
+    source.join(timeout=10)
+    return got
+
+
+def test_deterministic_replay_emits_every_frame_in_file_order(tmp_path):
+    path = write_rgbd(tmp_path / "r.mmtm", n=12)
+    runs = []
+    for _ in range(2):
+        source = RecordingSource(RecordingConfig(str(path), realtime=False), sink=lambda s: None)
+        assert set(source.stream_info) == {"color", "depth", "skeleton"}
+        assert source.stream_info["depth"].depth_scale == 0.001 and source.stream_info["color"].fps == 15.0
+        assert [l.label for l in source.labels] == ["swipe_left"]
+        got = collect(source)
+        runs.append([(s.stream, s.index, s.device_ms) for s in got])
+        skeletons = [s.data for s in got if s.stream == "skeleton"]
+        assert all(isinstance(k, Skeleton) for k in skeletons if k is not None)
+        assert sum(k is None for k in skeletons) == 4
+        depth = [s for s in got if s.stream == "depth"]
+        assert depth[3].data.dtype == np.uint16 and int(depth[3].data[0, 0]) == 503
+        assert depth[3].device_ms == pytest.approx((T0 + 3 * PERIOD) / 1e6)  # the recording's clock
+    assert runs[0] == runs[1] and len(runs[0]) == 12 + 6 + 12
+
+
+def test_realtime_replay_is_paced_and_stops_early(tmp_path):
+    path = write_rgbd(tmp_path / "r.mmtm", n=10)  # 0.3 s of recording
+    source = RecordingSource(RecordingConfig(str(path), realtime=True, streams=("depth",)), sink=lambda s: None)
+    start = time.monotonic()
+    got = collect(source)
+    assert len(got) == 10 and {s.stream for s in got} == {"depth"}
+    assert time.monotonic() - start >= 0.25
+    hosts = [s.host_ns for s in got]
+    assert (hosts[-1] - hosts[0]) / 1e6 == pytest.approx(9 * PERIOD / 1e6, abs=40)
+    # stop() wakes the pacing wait
+    long = write_rgbd(tmp_path / "long.mmtm", n=300)
+    source = RecordingSource(RecordingConfig(str(long)), sink=lambda s: None)
+    source.start()
+    time.sleep(0.1)
+    source.stop()
+    source.join(timeout=2)
+    assert 0 < source.emitted < 100
+
+
+def test_bad_files_fail_in_the_constructor(tmp_path):
+    with pytest.raises(BadInput, match="no such file"):
+        RecordingSource(RecordingConfig(str(tmp_path / "missing.mmtm")), sink=lambda s: None)
+    (tmp_path / "junk.mmtm").write_bytes(b"\x00" * 100)
+    with pytest.raises(BadInput, match="not an mmtm recording"):
+        open_source(str(tmp_path / "junk.mmtm"), sink=lambda s: None)
+
+
+def test_open_source_dispatch_and_errors(tmp_path):
+    path = write_rgbd(tmp_path / "r.mmtm", n=3)
+    assert isinstance(open_source(str(path), sink=lambda s: None), RecordingSource)
+    with pytest.raises(BadInput, match="unknown source"):
+        open_source("nowhere", sink=lambda s: None)
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(BadInput, match="unsupported source"):
+        open_source(str(tmp_path / "notes.txt"), sink=lambda s: None)

@@ -1,0 +1,120 @@
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+import main
+from app.replay import ReplayConfig, replay
+from tests.app.recordings import write_rgbd
+from tests.conftest import ROOT
+
+
+def run_cli(capsys, *args):
+    code = main.main(["replay", *args])
+    out, err = capsys.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_replay_headless_prints_json_lines_and_summary_last(tmp_path, capsys):
+    path = write_rgbd(tmp_path / "r.mmtm", n=30, color_every=2, hand_every=3)
+    code, events, err = run_cli(capsys, str(path), "--headless", "--deterministic")
+    assert code == 0 and err == ""
+    assert events[0]["type"] == "start" and events[0]["reference"] == "depth"
+    summary = events[-1]
+    assert summary["type"] == "summary"
+    assert summary["frames"] == {"color": 15, "depth": 30, "skeleton": 20}  # skeleton: frames with a hand
+    assert summary["dropped"] == {"color": 0, "depth": 0, "skeleton": 0}
+    assert summary["decisions"] == 0 and summary["latency_of"] == "capture_to_sync"
+    assert set(summary["latency_ms"]) == {"p50", "p95", "p99", "max"}
+    assert 0 <= summary["latency_ms"]["p50"] <= summary["latency_ms"]["max"]
+    assert summary["frame_sets"] == 30
+    assert summary["missing"] == {"color": 15, "skeleton": 0}  # color at 15 fps, skeleton every frame
+    assert summary["skew_ms"]["color"]["p50"] == pytest.approx(2.0, abs=0.01)
+    assert summary["recovery"].startswith("complete")
+
+
+def test_deterministic_replays_agree_and_max_frames_stops(tmp_path):
+    path = write_rgbd(tmp_path / "r.mmtm", n=40)
+    a = replay(ReplayConfig(str(path), deterministic=True), out=io.StringIO())
+    b = replay(ReplayConfig(str(path), deterministic=True), out=io.StringIO())
+    for key in ("frames", "dropped", "missing", "skew_ms", "frame_sets"):
+        assert a[key] == b[key]
+    short = replay(ReplayConfig(str(path), deterministic=True, max_frames=10), out=io.StringIO())
+    assert short["frame_sets"] == 10 and short["frames"]["depth"] < 40
+
+
+def test_replay_counts_drops_from_index_gaps(tmp_path):
+    import numpy as np
+
+    from fusion.data.recording import RecordingWriter
+
+    with RecordingWriter(tmp_path / "gaps.mmtm") as rec:
+        for i in (0, 1, 2, 5, 6, 9):
+            rec.write("depth", np.zeros((4, 4), np.uint16), index=i, host_ns=10**9 + i * 33_000_000)
+    summary = replay(ReplayConfig(str(tmp_path / "gaps.mmtm"), deterministic=True), out=io.StringIO())
+    assert summary["frames"] == {"depth": 6} and summary["dropped"] == {"depth": 4}
+
+
+def test_truncated_recording_replays_what_it_holds(tmp_path, capsys):
+    path = write_rgbd(tmp_path / "r.mmtm", n=30)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    code, events, _ = run_cli(capsys, str(path), "--headless", "--deterministic")
+    assert code == 0 and "recovered" in events[-1]["recovery"]
+    assert 0 < events[-1]["frames"]["depth"] < 30
+
+
+@pytest.mark.parametrize("case,needle", [
+    ("missing", "no such file"),
+    ("unsupported", "unsupported source"),
+    ("corrupt", "not an mmtm recording"),
+    ("truncated", "no readable frame"),
+])
+def test_bad_files_exit_2_with_one_line(tmp_path, capsys, case, needle):
+    path = tmp_path / "x.mmtm"
+    if case == "unsupported":
+        path = tmp_path / "x.txt"
+        path.write_text("hello")
+    elif case == "corrupt":
+        path.write_bytes(b"\x89PNG not a recording at all" * 4)
+    elif case == "truncated":
+        data = write_rgbd(tmp_path / "good.mmtm", n=5).read_bytes()
+        path.write_bytes(data[:70])
+    code, events, err = run_cli(capsys, str(path), "--headless")
+    assert code == 2 and events == []
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_replay_cli_subprocess_exit_codes(tmp_path):
+    path = write_rgbd(tmp_path / "r.mmtm", n=6)
+    ok = subprocess.run([sys.executable, "main.py", "replay", str(path), "--headless", "--deterministic",
+                         "--max-frames", "3"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout.splitlines()[-1])["frame_sets"] == 3
+    bad = subprocess.run([sys.executable, "main.py", "replay", str(tmp_path / "nope.mmtm"), "--headless"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("no such file") and bad.stdout == ""
+
+
+def test_frame_of_another_size_is_bad_input(tmp_path, capsys):
+    import numpy as np
+
+    from fusion.data.recording import RecordingWriter
+
+    with RecordingWriter(tmp_path / "sizes.mmtm") as rec:
+        rec.set_stream("depth", {"width": 4, "height": 3})
+        rec.write("depth", np.zeros((3, 4), np.uint16), index=0, host_ns=1)
+        rec.write("depth", np.zeros((5, 4), np.uint16), index=1, host_ns=2)
+    code, events, err = run_cli(capsys, str(tmp_path / "sizes.mmtm"), "--headless", "--deterministic")
+    assert code == 2 and "a depth frame of 4x5 in a stream of 4x3" in err and err.count("\n") == 1
+
+
+def test_replay_with_audio_and_every_stream(tmp_path):
+    from tests.fusion.test_recording import write_sample
+
+    path = write_sample(tmp_path / "all.mmtm", n=5)
+    summary = replay(ReplayConfig(str(path), deterministic=True), out=io.StringIO())
+    assert summary["frames"] == {"color": 5, "depth": 5, "skeleton": 4, "audio": 5}
+    assert summary["frame_sets"] == 5 and summary["dropped"]["audio"] == 0
