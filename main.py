@@ -150,7 +150,8 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a stream, late fusion or MMTM")
-    p.add_argument("--data", required=True, metavar="DIR", help="synthetic dataset folder (python main.py generate)")
+    p.add_argument("--data", required=True, metavar="DIR",
+                   help="synthetic dataset folder (python main.py generate), or .mmtm recordings (a folder or one file)")
     p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint to write (and its .state.pt, .curves.png)")
     p.add_argument("--fusion", default="none", help="none | late | mmtm (default: none)")
     p.add_argument("--modalities", default="skeleton", help="comma-separated rgb,depth,skeleton (default: skeleton)")
@@ -161,6 +162,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", default="", metavar="M=CKPT,...",
                    help="unimodal checkpoints for the streams (the paper's recipe), e.g. rgb=a.pt,skeleton=b.pt")
     p.add_argument("--resume", metavar="CKPT", help="continue the run that wrote CKPT (reads CKPT.state.pt)")
+    p.add_argument("--finetune", metavar="CKPT", help="start from this model (e.g. assets/model_default.pt); "
+                   "--data may then be .mmtm recordings with new gesture labels")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--modality-dropout", type=float, default=0.0, metavar="P",
                    help="per-sample chance to drop one modality (default: 0)")
@@ -204,7 +207,8 @@ def _run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         data=args.data, out=args.out, fusion=args.fusion,
         modalities=tuple(m.strip() for m in args.modalities.split(",") if m.strip()), shape=args.shape,
-        epochs=args.epochs, batch=args.batch, lr=args.lr, init=tuple(init), resume=args.resume, seed=args.seed,
+        epochs=args.epochs, batch=args.batch, lr=args.lr, init=tuple(init), resume=args.resume,
+        finetune=args.finetune, seed=args.seed,
         modality_dropout=args.modality_dropout, threads=args.threads, device=args.device, size=(width, height),
         window=args.window, video_widths=ints(args.video_widths, "--video-widths"),
         skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,

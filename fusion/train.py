@@ -56,6 +56,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     init: tuple[tuple[str, str], ...] = ()        # (modality, unimodal checkpoint) pairs: the recipe
     resume: str | None = None                     # continue this checkpoint's run (needs its .state.pt)
+    finetune: str | None = None                   # start from this whole model; new labels get new outputs
     seed: int = 0
     modality_dropout: float = 0.0                 # per-sample chance to drop one modality
     threads: int | None = None                    # torch CPU threads
@@ -75,6 +76,20 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None        # for quick runs and tests
 
     def validate(self) -> None:
+        if self.epochs < 0 or self.batch < 2 or self.lr <= 0:
+            raise BadInput("--epochs must be >= 0, --batch >= 2 and --lr > 0")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise BadInput("--modality-dropout must be in [0, 1)")
+        if self.finetune:
+            if self.init:
+                raise BadInput("--finetune and --init exclude each other")
+            read_checkpoint(self.finetune)  # architecture, modalities and labels come from it
+        else:
+            self._validate_architecture()
+        if not Path(self.data).exists():
+            raise BadInput(f"data folder not found: {self.data}")
+
+    def _validate_architecture(self) -> None:
         if self.fusion not in FUSIONS:
             raise BadInput(f"--fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
         if self.shape not in SHAPES:
@@ -87,10 +102,6 @@ class TrainConfig:
             raise BadInput("--fusion none trains ONE stream: give one modality")
         if self.fusion != "none" and len(self.modalities) < 2:
             raise BadInput(f"--fusion {self.fusion} needs two or more modalities")
-        if self.epochs < 0 or self.batch < 2 or self.lr <= 0:
-            raise BadInput("--epochs must be >= 0, --batch >= 2 and --lr > 0")
-        if not 0.0 <= self.modality_dropout < 1.0:
-            raise BadInput("--modality-dropout must be in [0, 1)")
         for m, _ in self.init:
             if m not in self.modalities:
                 raise BadInput(f"--init names {m!r}, which is not among --modalities {','.join(self.modalities)}")
@@ -98,8 +109,6 @@ class TrainConfig:
             raise BadInput("late fusion without training needs --init for every modality")
         for _, path in self.init:
             read_checkpoint(path)  # missing or damaged: BadInput before any data is read
-        if not Path(self.data).is_dir():
-            raise BadInput(f"data folder not found: {self.data}")
 
 
 def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
@@ -247,35 +256,35 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
     start_time = time.monotonic()
     torch.manual_seed(config.seed)
 
-    # the architecture and its data
+    # the data's labels, the label list and the architecture
+    kind, data_labels, recordings = _data_source(config.data, clips)
     if config.resume:
         meta, state_dict = read_checkpoint(config.resume)
-        mcfg = meta.config
-        if mcfg.fusion != config.fusion or mcfg.modalities != tuple(m for m in MODALITIES if m in config.modalities):
+        mcfg, labels = meta.config, tuple(meta.labels)
+        if not config.finetune and (mcfg.fusion != config.fusion or
+                                    mcfg.modalities != tuple(m for m in MODALITIES if m in config.modalities)):
             raise BadInput(f"{config.resume}: is a {mcfg.fusion} model of {list(mcfg.modalities)}; "
                            "resume it with the same --fusion and --modalities")
+    elif config.finetune:
+        fmeta, fstate = read_checkpoint(config.finetune)
+        labels = tuple(fmeta.labels) + tuple(l for l in data_labels if l not in fmeta.labels)
+        mcfg = fmeta.config.replace(num_classes=len(labels))
     else:
-        from fusion.data.dataset import SyntheticDataset
-
-        labels_hint = SyntheticDataset(config.data).labels if clips is None else clips.labels
-        mcfg = model_config_for(config, len(labels_hint))
+        labels = tuple(data_labels)
+        mcfg = model_config_for(config, len(labels))
     if clips is None:
-        from fusion.data.torch_dataset import prepare_dataset
-
-        if info.is_main:
-            clips = prepare_dataset(config.data, mcfg.input, progress=config.progress)
-        distributed.barrier(info)
-        if not info.is_main:
-            clips = prepare_dataset(config.data, mcfg.input, progress=False, write_cache=False)
-    if len(clips.labels) != mcfg.num_classes:
-        raise BadInput(f"the data has {len(clips.labels)} labels, the model {mcfg.num_classes} classes")
-    if clips.frames < mcfg.input.window and mcfg.shape == "streaming":
-        pass  # shorter clips are used whole
+        clips = _load_clips(kind, config, recordings, labels, mcfg.input, info)
+    clips = clips.relabel(labels) if tuple(clips.labels) != labels else clips
     modalities = tuple(mcfg.modalities)
+    base_present = [m for m in modalities if m not in clips.missing]
+    if not base_present:
+        raise BadInput(f"the data has none of the model's modalities {list(modalities)}")
 
     model = build_model(mcfg)
     if config.resume:
         model.load_state_dict(state_dict, strict=True)
+    elif config.finetune:
+        _load_growing_heads(model, fstate, len(fmeta.labels), config.finetune)
     elif config.init:
         from fusion.checkpoint import load_unimodal_checkpoints
 
@@ -316,8 +325,9 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         seconds = seconds_before + time.monotonic() - start_time
         val = history["val_acc"][-1] if history["val_acc"] else None
         training = {
-            "command": config.command, "recipe": {"fusion": config.fusion, "init": dict(config.init)},
-            "data": {"path": str(Path(config.data).resolve()), "clips": len(clips), "train": len(train_idx),
+            "command": config.command,
+            "recipe": {"fusion": mcfg.fusion, "init": dict(config.init), "finetune": config.finetune},
+            "data": {"path": str(Path(config.data).resolve()), "kind": kind, "clips": len(clips), "train": len(train_idx),
                      "val": len(val_idx), "labels": list(clips.labels), **_data_info(config.data)},
             "epochs": epoch, "epochs_planned": config.epochs, "batch": config.batch, "lr": config.lr,
             "seed": config.seed, "modality_dropout": config.modality_dropout, "world_size": info.world_size,
@@ -349,6 +359,11 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
             if aug is not None:
                 x = augment(x, aug, gen)
             present = modality_dropout(modalities, len(idx), config.modality_dropout, gen)
+            if clips.missing:
+                present = present or {m: torch.ones(len(idx)) for m in modalities}
+                present = {m: (v if m in base_present else torch.zeros_like(v)) for m, v in present.items()}
+                for m in base_present[:1]:  # never all absent
+                    present[m] = torch.where(sum(present.values()) == 0, torch.ones_like(present[m]), present[m])
             x = {k: v.to(info.device, non_blocking=True) for k, v in x.items()}
             y = y.to(info.device)
             if present is not None:
@@ -396,6 +411,61 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
     return {"out": config.out, "epochs": config.epochs, "history": history,
             "val_top1": history["val_acc"][-1] if history["val_acc"] else None,
             "seconds": round(seconds_before + time.monotonic() - start_time, 1), "world_size": info.world_size}
+
+
+def _data_source(data: str, clips) -> tuple[str, tuple[str, ...], list]:
+    """("synthetic" | "recordings" | "given", the data's labels, recording paths)."""
+    if clips is not None:
+        return "given", tuple(clips.labels), []
+    if (Path(data) / "index.json").is_file():
+        from fusion.data.dataset import SyntheticDataset
+
+        return "synthetic", tuple(SyntheticDataset(data).labels), []
+    from fusion.data.recording_clips import find_recordings, recording_labels
+
+    paths = find_recordings(data)
+    if not paths:
+        raise BadInput(f"{data}: neither a synthetic dataset (index.json) nor .mmtm recordings")
+    from fusion.labels import NO_GESTURE
+
+    return "recordings", (NO_GESTURE,) + tuple(l for l in recording_labels(paths) if l != NO_GESTURE), paths
+
+
+def _load_clips(kind: str, config: TrainConfig, recordings: list, labels: tuple[str, ...], spec: InputSpec,
+                info: distributed.DistInfo):
+    if kind == "recordings":
+        from fusion.data.recording_clips import recording_clips
+
+        return recording_clips(recordings, labels=labels, spec=spec)
+    from fusion.data.torch_dataset import prepare_dataset
+
+    clips = None
+    if info.is_main:
+        clips = prepare_dataset(config.data, spec, progress=config.progress)
+    distributed.barrier(info)
+    if not info.is_main:
+        clips = prepare_dataset(config.data, spec, progress=False, write_cache=False)
+    return clips
+
+
+def _load_growing_heads(model: torch.nn.Module, state: Mapping[str, torch.Tensor], old_classes: int,
+                        source: str) -> None:
+    """Load a checkpoint's weights into ``model``, whose output layers may have more classes: the
+    old classes' rows are copied, the new rows keep their fresh initialisation."""
+    own = model.state_dict()
+    new_classes = model.config.num_classes
+    for key, value in state.items():
+        if key not in own:
+            raise BadInput(f"{source}: weight {key} does not fit the model")
+        target = own[key]
+        if target.shape == value.shape:
+            target.copy_(value)
+        elif (value.ndim >= 1 and value.shape[0] == old_classes and target.shape[0] == new_classes
+              and target.shape[1:] == value.shape[1:]):
+            target[:old_classes].copy_(value)
+        else:
+            raise BadInput(f"{source}: weight {key} has shape {tuple(value.shape)}, the model {tuple(target.shape)}")
+    model.load_state_dict(own, strict=True)
 
 
 def _data_info(path: str) -> dict:

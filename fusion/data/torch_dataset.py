@@ -84,6 +84,7 @@ class PreparedClips:
     active: np.ndarray
     labels: tuple[str, ...]
     spec: InputSpec
+    missing: tuple[str, ...] = ()  # modalities the data does not have (zeros, marked absent in training)
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -94,7 +95,16 @@ class PreparedClips:
 
     def subset(self, indices: np.ndarray) -> "PreparedClips":
         return PreparedClips(self.rgb[indices], self.depth[indices], self.skeleton[indices], self.label[indices],
-                             self.active[indices], self.labels, self.spec)
+                             self.active[indices], self.labels, self.spec, self.missing)
+
+    def relabel(self, labels: tuple[str, ...]) -> "PreparedClips":
+        """The same clips with label indices into ``labels`` (a superset of ``self.labels``)."""
+        missing = [l for l in self.labels if l not in labels]
+        if missing:
+            raise BadInput(f"the data has labels {missing} that are not in the label list")
+        remap = np.array([labels.index(l) for l in self.labels], np.int64)
+        return PreparedClips(self.rgb, self.depth, self.skeleton, remap[self.label], self.active, tuple(labels),
+                             self.spec, self.missing)
 
     def crop_starts(self, indices: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
         """Window start per clip: random so that the window covers as much of the gesture as it can
