@@ -4,6 +4,7 @@
 #
 #   scripts/train_default.sh                     # data in data/synth-train, runs in runs/default
 #   DATA=/work/runs/data/train RUNS=/work/runs/default scripts/train_default.sh
+#   SEED=1 INSTALL=0 RUNS=runs/seed1 scripts/train_default.sh      # another seed, assets untouched
 #
 # The paper's recipe (Joze et al. 2020): each stream alone, then MMTM built from the three unimodal
 # checkpoints (identity at init) and fine-tuned; late fusion = the average of the same three streams.
@@ -58,6 +59,9 @@ stamp "3. MMTM (paper variant, identity at init) from the three streams, fine-tu
 run mmtm --fusion mmtm --modalities rgb,depth,skeleton --epochs 2 --lr 1e-3 --modality-dropout 0.25 --init "$INIT"
 t_end=$(date +%s)
 
-cp "$RUNS/mmtm.pt" assets/model_default.pt
-cp "$RUNS/skeleton.pt" assets/model_skeleton.pt
-stamp "done: training took $(( t_end - t_train )) s (data generation excluded); wrote assets/model_default.pt, assets/model_skeleton.pt"
+stamp "done: training took $(( t_end - t_train )) s (data generation excluded)"
+if [ "${INSTALL:-1}" = 1 ]; then  # INSTALL=0: a run for the seed comparison, assets untouched
+  cp "$RUNS/mmtm.pt" assets/model_default.pt
+  cp "$RUNS/skeleton.pt" assets/model_skeleton.pt
+  stamp "wrote assets/model_default.pt, assets/model_skeleton.pt"
+fi
