@@ -16,12 +16,20 @@ mkdir -p "$OUT"
 if [ ! -f "$TEST/index.json" ]; then
   $PYTHON main.py generate --clips 255 --streams 10 --seed 1000 --out "$TEST" --workers 2
 fi
-ev() {  # NAME MODEL [extra eval args]
+ev_() {  # NAME MODEL [extra eval args]
   local name=$1 model=$2; shift 2
-  [ -f "$OUT/$name.json" ] || $PYTHON main.py eval --data "$TEST" --model "$model" --threads 1 --json "$@" \
-    2> "$OUT/$name.log" | tail -n 1 > "$OUT/$name.json"
+  if [ -s "$OUT/$name.json" ]; then return 0; fi
+  if ! $PYTHON main.py eval --data "$TEST" --model "$model" --threads 1 --json "$@" 2> "$OUT/$name.log" \
+      | tail -n 1 > "$OUT/$name.json.partial"; then
+    echo "evaluation of $name failed (see $OUT/$name.log)" >&2
+    return 1
+  fi
+  mv "$OUT/$name.json.partial" "$OUT/$name.json"
   echo "evaluated $name" >&2
 }
+ONLY=${ONLY:-}   # e.g. ONLY="rgb depth": evaluate just these now
+want() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+ev() { if want "$1"; then ev_ "$@"; fi; }
 ev rgb "$RUNS/rgb.pt"
 ev depth "$RUNS/depth.pt"
 ev skeleton "$RUNS/skeleton.pt"
