@@ -111,3 +111,12 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
         train(cfg, clips=clips)
         state_path(cfg.out).unlink()
         train(config(tmp_path, "s", modalities=("skeleton",), epochs=2, resume=cfg.out), clips=clips)
+
+
+def test_windowed_shape_trains_too(tmp_path):
+    clips = separable_clips()
+    cfg = config(tmp_path, "win", shape="windowed", fusion="mmtm", modalities=("depth", "skeleton"), epochs=1,
+                 max_steps_per_epoch=2, modality_dropout=0.3)
+    summary = train(cfg, clips=clips)
+    meta, _ = read_checkpoint(cfg.out)
+    assert meta.config.shape == "windowed" and np.isfinite(summary["history"]["train_loss"][0])
