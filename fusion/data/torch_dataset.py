@@ -41,6 +41,7 @@ def prepare_frames(rgb: np.ndarray, depth: np.ndarray, depth_scale: float, skele
     import cv2
 
     T, H, W = rgb.shape[:3]
+    handedness = _hand_label(handedness)
     out_rgb = np.empty((T, spec.height, spec.width, 3), np.uint8)
     out_depth = np.empty((T, spec.height, spec.width), np.float16)
     out_skel = np.empty((T, spec.skeleton_channels, spec.joints), np.float16)
@@ -52,6 +53,16 @@ def prepare_frames(rgb: np.ndarray, depth: np.ndarray, depth_scale: float, skele
         out_depth[t] = preprocess_depth(depth[t], depth_scale, spec)[0]
         out_skel[t] = preprocess_skeleton(skeleton[t] if presence[t] else None, handedness, spec, aspect=aspect)
     return out_rgb, out_depth, out_skel
+
+
+def _hand_label(handedness) -> str | None:
+    """"Left"/"Right" or None; also accepts the one-element array form (e.g. "['Right']") that a
+    stream file's 0-d handedness array becomes after a round trip through ``save_npz``."""
+    if handedness is None:
+        return None
+    text = str(np.asarray(handedness).reshape(-1)[0]) if not isinstance(handedness, str) else handedness
+    text = text.strip("[]'\" ")
+    return text if text in ("Left", "Right") else None
 
 
 def to_inputs(rgb: np.ndarray | torch.Tensor, depth: np.ndarray | torch.Tensor, skeleton: np.ndarray | torch.Tensor,
