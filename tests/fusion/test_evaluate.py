@@ -88,3 +88,18 @@ def test_eval_bad_input_exit_2(dataset, tmp_path, capsys):
     bad.write_bytes(b"\x80\x04garbage")
     assert main(["eval", "--data", str(dataset), "--model", str(bad)]) == 2
     assert main(["eval", "--data", str(tmp_path / "missing"), "--model", str(bad)]) == 2
+
+
+def test_prepare_frames_reads_the_stream_files_handedness_array():
+    rng = np.random.default_rng(0)
+    from fusion.preprocess import InputSpec
+
+    spec = InputSpec(width=32, height=24, window=16)
+    rgb = rng.integers(0, 255, (2, 24, 32, 3), dtype=np.uint8)
+    depth = rng.integers(0, 2000, (2, 24, 32)).astype(np.uint16)
+    skel = rng.random((2, 21, 3)).astype(np.float32)
+    present = np.array([True, True])
+    plain = prepare_frames(rgb, depth, 0.001, skel, present, "Right", spec)[2]
+    boxed = prepare_frames(rgb, depth, 0.001, skel, present, "['Right']", spec)[2]
+    np.testing.assert_array_equal(plain, boxed)
+    assert float(plain[0, 6, 0]) == -1.0  # the mirrored view turns the camera's Right hand into the user's left
