@@ -151,7 +151,8 @@ def _run_generate(args: argparse.Namespace) -> int:
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a stream, late fusion or MMTM")
     p.add_argument("--data", required=True, metavar="DIR",
-                   help="synthetic dataset folder (python main.py generate), or .mmtm recordings (a folder or one file)")
+                   help="synthetic dataset folder(s), comma-separated (python main.py generate; clips and the windows of its "
+                   "streams), or .mmtm recordings (a folder or one file)")
     p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint to write (and its .state.pt, .curves.png)")
     p.add_argument("--fusion", default="none", help="none | late | mmtm (default: none)")
     p.add_argument("--modalities", default="skeleton", help="comma-separated rgb,depth,skeleton (default: skeleton)")

@@ -146,7 +146,7 @@ def evaluate(config: EvalConfig) -> dict:
     else:
         from fusion.data.dataset import SyntheticDataset
 
-        clips = prepare_dataset(config.data, spec, progress=config.progress)
+        clips = prepare_dataset(config.data, spec, progress=config.progress, streams=False)
         ds = SyntheticDataset(config.data)
         stream_list = [ds.stream(k) for k in range(ds.num_streams)]
         source = str(config.data)

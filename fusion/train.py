@@ -86,8 +86,9 @@ class TrainConfig:
             read_checkpoint(self.finetune)  # architecture, modalities and labels come from it
         else:
             self._validate_architecture()
-        if not Path(self.data).exists():
-            raise BadInput(f"data folder not found: {self.data}")
+        for part in self.data.split(","):
+            if not Path(part).exists():
+                raise BadInput(f"data folder not found: {part}")
 
     def _validate_architecture(self) -> None:
         if self.fusion not in FUSIONS:
@@ -327,8 +328,9 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         training = {
             "command": config.command,
             "recipe": {"fusion": mcfg.fusion, "init": dict(config.init), "finetune": config.finetune},
-            "data": {"path": str(Path(config.data).resolve()), "kind": kind, "clips": len(clips), "train": len(train_idx),
-                     "val": len(val_idx), "labels": list(clips.labels), **_data_info(config.data)},
+            "data": {"path": ",".join(str(Path(d).resolve()) for d in config.data.split(",")), "kind": kind, "clips": len(clips), "train": len(train_idx),
+                     "val": len(val_idx), "labels": list(clips.labels),
+                     "sets": [_data_info(d) for d in config.data.split(",")]},
             "epochs": epoch, "epochs_planned": config.epochs, "batch": config.batch, "lr": config.lr,
             "seed": config.seed, "modality_dropout": config.modality_dropout, "world_size": info.world_size,
             "device": info.device, "seconds": round(seconds, 1), "history": history, "val_top1": val,
@@ -417,10 +419,14 @@ def _data_source(data: str, clips) -> tuple[str, tuple[str, ...], list]:
     """("synthetic" | "recordings" | "given", the data's labels, recording paths)."""
     if clips is not None:
         return "given", tuple(clips.labels), []
-    if (Path(data) / "index.json").is_file():
+    dirs = data.split(",")
+    if all((Path(d) / "index.json").is_file() for d in dirs):
         from fusion.data.dataset import SyntheticDataset
 
-        return "synthetic", tuple(SyntheticDataset(data).labels), []
+        labels = [tuple(SyntheticDataset(d).labels) for d in dirs]
+        if any(l != labels[0] for l in labels):
+            raise BadInput(f"the datasets {dirs} have different label lists")
+        return "synthetic", labels[0], []
     from fusion.data.recording_clips import find_recordings, recording_labels
 
     paths = find_recordings(data)
@@ -437,15 +443,16 @@ def _load_clips(kind: str, config: TrainConfig, recordings: list, labels: tuple[
         from fusion.data.recording_clips import recording_clips
 
         return recording_clips(recordings, labels=labels, spec=spec)
-    from fusion.data.torch_dataset import prepare_dataset
+    from fusion.data.torch_dataset import concat, prepare_dataset
 
-    clips = None
-    if info.is_main:
-        clips = prepare_dataset(config.data, spec, progress=config.progress)
-    distributed.barrier(info)
-    if not info.is_main:
-        clips = prepare_dataset(config.data, spec, progress=False, write_cache=False)
-    return clips
+    parts = []
+    for d in config.data.split(","):
+        if info.is_main:
+            parts.append(prepare_dataset(d, spec, progress=config.progress))
+        distributed.barrier(info)
+        if not info.is_main:
+            parts.append(prepare_dataset(d, spec, progress=False, write_cache=False))
+    return concat(parts)
 
 
 def _load_growing_heads(model: torch.nn.Module, state: Mapping[str, torch.Tensor], old_classes: int,

@@ -142,28 +142,121 @@ class PreparedClips:
         return to_inputs(rgb, depth, skel, self.spec, modalities), torch.as_tensor(self.label[indices])
 
 
-def _cache_key(dataset, spec: InputSpec) -> str:
-    text = json.dumps({"v": CACHE_VERSION, "spec": spec.to_dict(), "index": dataset.index}, sort_keys=True)
+def concat(parts: list[PreparedClips]) -> PreparedClips:
+    """One ``PreparedClips`` of several with the same frames, labels and spec."""
+    first = parts[0]
+    for p in parts[1:]:
+        if p.labels != first.labels or p.frames != first.frames or p.spec != first.spec:
+            raise BadInput("cannot mix data with different labels, clip lengths or input sizes")
+    if len(parts) == 1:
+        return first
+    return PreparedClips(rgb=np.concatenate([p.rgb for p in parts]), depth=np.concatenate([p.depth for p in parts]),
+                         skeleton=np.concatenate([p.skeleton for p in parts]),
+                         label=np.concatenate([p.label for p in parts]), active=np.concatenate([p.active for p in parts]),
+                         labels=first.labels, spec=first.spec,
+                         missing=tuple(sorted(set().union(*(p.missing for p in parts)))))
+
+
+def window_labels(segments, n: int, *, frames: int, last: int, stride: int, min_seen: float = 0.6,
+                  no_gesture: int = 0) -> list[tuple[int, int]]:
+    """(window start, label) for windows of ``frames`` frames of a stream of ``n`` frames, every ``stride``.
+
+    The label is decided by the window's last ``last`` frames (what the streaming model sees when it
+    answers): a gesture segment (label, start, end) that lies in them for at least
+    ``min_seen`` · min(its length, last) frames gives its label; no overlap with any gesture gives
+    ``no_gesture``; a window that only touches a gesture is left out (ambiguous onsets and tails).
+    """
+    out = []
+    for start in range(0, n - frames + 1, stride):
+        a, b = start + frames - last, start + frames
+        label, ambiguous = no_gesture, False
+        for seg_label, s, e in segments:
+            overlap = max(0, min(b, e) - max(a, s))
+            if overlap == 0:
+                continue
+            if overlap >= min_seen * min(e - s, last):
+                label = seg_label
+            else:
+                ambiguous = True
+        if label == no_gesture and ambiguous:
+            continue
+        out.append((start, label))
+    return out
+
+
+def stream_windows(stream, labels: tuple[str, ...], spec: InputSpec, *, frames: int = 32, stride: int = 6
+                   ) -> PreparedClips:
+    """Training clips cut from a continuous stream (``fusion.data.clip.Stream``), labelled by
+    ``window_labels``: teaches the streaming model when to answer and what transitions between
+    gestures look like. ``active`` marks the last ``spec.window`` frames, so training crops them."""
+    lookup = {name: i for i, name in enumerate(labels)}
+    rgb, depth, skel = prepare_frames(stream.rgb, stream.depth, stream.depth_scale, stream.skeleton, stream.presence,
+                                      stream.handedness, spec)
+    segments = [(lookup[l], s, e) for l, s, e in stream.segments]
+    last = min(spec.window, frames)
+    picks = window_labels(segments, len(rgb), frames=frames, last=last, stride=stride,
+                          no_gesture=lookup.get("no_gesture", 0))
+    take = np.array([s for s, _ in picks], np.int64)[:, None] + np.arange(frames)[None, :]  # (N, frames)
+    return PreparedClips(rgb=rgb[take], depth=depth[take], skeleton=skel[take],
+                         label=np.array([l for _, l in picks], np.int64),
+                         active=np.tile(np.array([[frames - last, frames]], np.int32), (len(picks), 1)),
+                         labels=tuple(labels), spec=spec)
+
+
+def _cache_key(dataset, spec: InputSpec, with_streams: bool) -> str:
+    content = {"v": CACHE_VERSION, "spec": spec.to_dict(), "index": dataset.index}
+    if with_streams:
+        content["stream_windows"] = True
+    text = json.dumps(content, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, write_cache: bool = True,
-                    progress: bool = True) -> PreparedClips:
-    """Every clip of the synthetic dataset at ``path``, preprocessed for ``spec`` (cached beside it)."""
+                    progress: bool = True, streams: bool = True) -> PreparedClips:
+    """Every clip of the synthetic dataset at ``path``, preprocessed for ``spec`` (cached beside it),
+    followed by the windows of its continuous streams (``stream_windows``), if it has any."""
     from fusion.data.dataset import SyntheticDataset
 
     ds = SyntheticDataset(path)
-    if len(ds) == 0:
-        raise BadInput(f"{path}: the dataset holds no isolated clips")
-    file = Path(path) / f"prepared-{_cache_key(ds, spec)}.npz"
+    use_streams = streams and ds.num_streams > 0
+    if len(ds) == 0 and not use_streams:
+        raise BadInput(f"{path}: the dataset holds no {'clips and no streams' if streams else 'isolated clips'}")
+    file = Path(path) / f"prepared-{_cache_key(ds, spec, use_streams)}.npz"
     if cache and file.is_file():
         try:
             with np.load(file, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in ("rgb", "depth", "skeleton", "label", "active")}
-            if len(arrays["label"]) == len(ds):
-                return PreparedClips(**arrays, labels=ds.labels, spec=spec)
+            return PreparedClips(**arrays, labels=ds.labels, spec=spec)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
+    parts = []
+    if len(ds):
+        parts.append(_prepare_clips_of(ds, spec, progress))
+    frames = ds.shape[0] if len(ds) else 32
+    bar = None
+    n_streams = ds.num_streams if use_streams else 0
+    if progress and n_streams:
+        from fusion.data.progress import Progress
+
+        bar = Progress(n_streams, label="stream windows")
+    for k in range(n_streams):
+        parts.append(stream_windows(ds.stream(k), ds.labels, spec, frames=frames))
+        if bar:
+            bar.update(k + 1)
+    clips = concat(parts)
+    if cache and write_cache:
+        tmp = file.with_suffix(".partial.npz")
+        try:
+            np.savez(tmp, rgb=clips.rgb, depth=clips.depth, skeleton=clips.skeleton, label=clips.label,
+                     active=clips.active)
+            os.replace(tmp, file)
+        except OSError:
+            if tmp.exists():
+                tmp.unlink()
+    return clips
+
+
+def _prepare_clips_of(ds, spec: InputSpec, progress: bool) -> PreparedClips:
     T = ds.shape[0]
     n = len(ds)
     rgb = np.empty((n, T, spec.height, spec.width, 3), np.uint8)
@@ -188,14 +281,6 @@ def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, wr
             i += 1
             if bar:
                 bar.update(i)
-    if cache and write_cache:
-        tmp = file.with_suffix(".partial.npz")
-        try:
-            np.savez(tmp, rgb=rgb, depth=depth, skeleton=skel, label=label, active=active)
-            os.replace(tmp, file)
-        except OSError:
-            if tmp.exists():
-                tmp.unlink()
     return PreparedClips(rgb=rgb, depth=depth, skeleton=skel, label=label, active=active, labels=ds.labels, spec=spec)
 
 

@@ -33,7 +33,7 @@ def test_train_then_eval_json(dataset, tmp_path, capsys):
         assert main(["train", "--data", str(dataset), "--out", str(uni[m]), "--modalities", m, "--epochs", "1",
                      *TINY_ARGS]) == 0
     meta, _ = read_checkpoint(uni["skeleton"])
-    assert meta.training["data"]["seed"] == 3 and "main.py" in meta.training["command"]
+    assert meta.training["data"]["sets"][0]["seed"] == 3 and "main.py" in meta.training["command"]
     assert (tmp_path / "skeleton.curves.png").is_file()
     late = tmp_path / "late.pt"
     assert main(["train", "--data", str(dataset), "--out", str(late), "--fusion", "late", "--modalities",

@@ -120,3 +120,16 @@ def test_windowed_shape_trains_too(tmp_path):
     summary = train(cfg, clips=clips)
     meta, _ = read_checkpoint(cfg.out)
     assert meta.config.shape == "windowed" and np.isfinite(summary["history"]["train_loss"][0])
+
+
+def test_stream_windows_are_labelled_by_what_the_model_last_saw():
+    from fusion.data.torch_dataset import window_labels
+
+    segments = [(3, 40, 60), (5, 100, 160)]  # a short dynamic gesture, a long static one
+    picks = dict(window_labels(segments, 200, frames=32, last=20, stride=2, min_seen=0.6, no_gesture=0))
+    assert picks[0] == 0                     # frames 12..31: nothing yet
+    assert picks[30] == 3                    # last frames 42..61: the whole first gesture
+    assert 16 not in picks                   # last frames 28..47: only the start of it (ambiguous)
+    assert picks[100] == 5                   # last frames 112..131: inside the long static gesture
+    assert all(label in (0, 3, 5) for label in picks.values())
+    assert picks[168] == 0                   # last frames 180..199: after everything
