@@ -35,6 +35,8 @@ ev depth "$RUNS/depth.pt"
 ev skeleton "$RUNS/skeleton.pt"
 ev late "$RUNS/late.pt"
 ev mmtm "$RUNS/mmtm.pt" --confusion "$OUT/mmtm_confusion.png"
-ev mmtm_no_depth "$RUNS/mmtm.pt" --modalities rgb,skeleton
-ev mmtm_skeleton_only "$RUNS/mmtm.pt" --modalities skeleton
+ev skeleton_online "$RUNS/skeleton_online.pt"
+ev mmtm_online "$RUNS/mmtm_online.pt" --confusion "$OUT/mmtm_online_confusion.png"
+ev mmtm_online_no_depth "$RUNS/mmtm_online.pt" --modalities rgb,skeleton
+ev mmtm_online_skeleton_only "$RUNS/mmtm_online.pt" --modalities skeleton
 $PYTHON scripts/results_table.py "$OUT"

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 ROWS = [
-    ("rgb", "rgb alone"), ("depth", "depth alone"), ("skeleton", "skeleton alone (assets/model_skeleton.pt)"),
-    ("late", "late fusion (rgb+depth+skeleton)"), ("mmtm", "MMTM, streaming (assets/model_default.pt)"),
-    ("mmtm_no_depth", "MMTM model, depth absent (rgb+skeleton given)"),
-    ("mmtm_skeleton_only", "MMTM model, skeleton only given"),
+    ("rgb", "1. rgb alone"), ("depth", "1. depth alone"), ("skeleton", "1. skeleton alone"),
+    ("late", "2. late fusion (rgb+depth+skeleton)"), ("mmtm", "3. MMTM, streaming"),
+    ("skeleton_online", "4. skeleton alone + online step (assets/model_skeleton.pt)"),
+    ("mmtm_online", "4. MMTM + online step (assets/model_default.pt)"),
+    ("mmtm_online_no_depth", "4. MMTM + online step, depth absent (rgb+skeleton given)"),
+    ("mmtm_online_skeleton_only", "4. MMTM + online step, skeleton only given"),
 ]
 
 
@@ -36,15 +38,16 @@ def main() -> int:
               f"{fmt((o.get('no_gesture_hours') or 0) * 60, '.1f')} min) | "
               f"{fmt(o.get('delay_ms_p50'), '.0f')} / {fmt(o.get('delay_ms_p95'), '.0f')} | "
               f"{fmt(o.get('seen_p50'), '.2f')} | {o.get('n_events', 'n/a')} / {o.get('n_true', 'n/a')} |")
-    mm = folder / "mmtm.json"
-    if mm.is_file():
+    for mm in (folder / "mmtm.json", folder / "mmtm_online.json"):
+        if not mm.is_file():
+            continue
+        print(f"\n{mm.stem}:")
         r = json.loads(mm.read_text())
         if r.get("per_stream"):
-            print()
-            print("Streams inside the MMTM network (offline top-1): " + ", ".join(
+            print("streams inside the MMTM network (offline top-1): " + ", ".join(
                 f"{m} {v['top1']:.3f}" for m, v in r["per_stream"].items()))
         worst = sorted(r["per_class"].items(), key=lambda kv: kv[1])[:5]
-        print("Lowest per-class accuracy of MMTM: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
+        print("lowest per-class accuracy: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
     return 0
 
 
