@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
 DATA=${DATA:-data/synth-train}
-DATA_STREAMS=${DATA_STREAMS:-$DATA-streams}   # continuous streams for the online step (seed 2)
+DATA_STREAMS=${DATA_STREAMS:-$DATA-streams}      # continuous streams for the online step (seed 2)
+DATA_STREAMS2=${DATA_STREAMS2:-$DATA-streams2}   # and more of them (seed 3)
 RUNS=${RUNS:-runs/default}
 CLIPS=${CLIPS:-1360}              # 80 clips per class, 17 classes
 SEED=${SEED:-0}                   # training seed (data seed is 1; evaluation uses unseen seeds)
@@ -65,12 +66,19 @@ if [ ! -f "$DATA_STREAMS/index.json" ]; then
   stamp "generate 24 continuous streams (seed 2) for the online step"
   $PYTHON main.py generate --clips 0 --streams 24 --seed 2 --out "$DATA_STREAMS" --workers 2
 fi
-$PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
-prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$DATA_STREAMS"
+if [ ! -f "$DATA_STREAMS2/index.json" ]; then
+  stamp "generate 32 continuous streams (seed 3) for the online step"
+  $PYTHON main.py generate --clips 0 --streams 32 --seed 3 --out "$DATA_STREAMS2" --workers 2
+fi
+for d in "$DATA_STREAMS" "$DATA_STREAMS2"; do
+  $PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
+prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$d"
+done
+ALL="$DATA,$DATA_STREAMS,$DATA_STREAMS2"
 stamp "4. online step: fine-tune on the clips plus windows of continuous streams (transitions, when to answer)"
-run mmtm_online --data "$DATA,$DATA_STREAMS" --finetune "$RUNS/mmtm.pt" --epochs 1 --lr 5e-4 --modality-dropout 0.25 &
+run mmtm_online --data "$ALL" --finetune "$RUNS/mmtm.pt" --epochs 2 --lr 5e-4 --modality-dropout 0.25 &
 mm=$!
-run skeleton_online --data "$DATA,$DATA_STREAMS" --finetune "$RUNS/skeleton.pt" --epochs 3 --lr 1e-3 &
+run skeleton_online --data "$ALL" --finetune "$RUNS/skeleton.pt" --epochs 6 --lr 1e-3 &
 sk=$!
 wait $mm
 wait $sk
