@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +40,20 @@ class EvalConfig:
     modalities: tuple[str, ...] | None = None  # give the model only these (None: all it has)
     confusion: str | None = None          # write the fused confusion matrix PNG here
     stride: int = 2                       # windowed models: frames between evaluations
-    online: OnlineConfig = field(default_factory=lambda: OnlineConfig(from_logits=True))
+    online: OnlineConfig | None = None    # None: the model's own settings (training["online"]), else defaults
     threads: int | None = None
     workers: int = 2                      # synthetic generation processes
     progress: bool = True
+
+
+def online_config_of(meta) -> OnlineConfig:
+    """The recogniser settings stored with a model (``training["online"]``, written by
+    scripts/tune_online.py), else the defaults; always for logits."""
+    stored = dict(meta.training.get("online") or {})
+    try:
+        return OnlineConfig(**{**stored, "from_logits": True})
+    except (TypeError, ValueError) as error:
+        raise BadInput(f"the model's stored online settings are invalid: {error}") from None
 
 
 def _label_map(data_labels, model_labels, source: str) -> np.ndarray:
@@ -182,9 +192,11 @@ def evaluate(config: EvalConfig) -> dict:
         scores = stream_scores(model, frames, spec, modalities, stride=config.stride, progress=config.progress)
         per_stream_events = []
         all_events = []
+        online_config = config.online or online_config_of(meta)
+        report["online_config"] = {k: v for k, v in online_config.__dict__.items() if k != "static_labels"}
         for s, (logits, idx) in zip(stream_list, scores):
             times = idx / s.fps
-            events = recognize(config.online, labels, logits, times)
+            events = recognize(online_config, labels, logits, times)
             segments = [(label, a / s.fps, b / s.fps) for label, a, b in s.segments]
             per_stream_events.append((segments, events, len(s.rgb) / s.fps))
             all_events.append([e.to_json() for e in events])

@@ -103,3 +103,18 @@ def test_prepare_frames_reads_the_stream_files_handedness_array():
     boxed = prepare_frames(rgb, depth, 0.001, skel, present, "['Right']", spec)[2]
     np.testing.assert_array_equal(plain, boxed)
     assert float(plain[0, 6, 0]) == -1.0  # the mirrored view turns the camera's Right hand into the user's left
+
+
+def test_eval_takes_the_models_stored_online_settings():
+    from fusion.checkpoint import CheckpointMeta
+    from fusion.errors import BadInput
+    from fusion.evaluate import online_config_of
+    from tests.fusion.tiny import tiny_config
+
+    cfg = tiny_config(modalities=("skeleton",), fusion="none", num_classes=17)
+    plain = online_config_of(CheckpointMeta(config=cfg))
+    tuned = online_config_of(CheckpointMeta(config=cfg, training={"online": {"start_threshold": 0.7, "cooldown_s": 1.5}}))
+    assert plain.from_logits and plain.start_threshold == 0.5
+    assert tuned.from_logits and tuned.start_threshold == 0.7 and tuned.cooldown_s == 1.5
+    with pytest.raises(BadInput):
+        online_config_of(CheckpointMeta(config=cfg, training={"online": {"start_threshold": 2.0}}))
