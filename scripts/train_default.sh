@@ -84,7 +84,13 @@ wait $mm
 wait $sk
 t_end=$(date +%s)
 
-stamp "done: training took $(( t_end - t_train )) s (data generation excluded)"
+VAL=${VAL:-$DATA-val-streams}   # 6 streams, seed 500: for the recogniser settings only
+for m in mmtm_online skeleton_online; do
+  stamp "recogniser settings for $m (validation streams, seed 500)"
+  $PYTHON scripts/tune_online.py "$RUNS/$m.pt" --val "$VAL" --write
+done
+
+stamp "done: training took $(( t_end - t_train )) s (data generation excluded; recogniser settings after)"
 if [ "${INSTALL:-1}" = 1 ]; then  # INSTALL=0: a run for the seed comparison, assets untouched
   cp "$RUNS/mmtm_online.pt" assets/model_default.pt
   cp "$RUNS/skeleton_online.pt" assets/model_skeleton.pt
