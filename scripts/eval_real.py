@@ -8,7 +8,7 @@ bundle), exactly what the app feeds for a webcam or a video file; depth is absen
 - ``hand_test_image.jpg`` (a thumbs-up): the photo as a held static gesture — the same frame repeated
   for the model's window; printed: the top-3 classes of each model and input set.
 - ``hand_test_video.mp4`` (an open hand rising into view): every frame through the model's
-  streaming ``step()`` and the online recogniser; printed: the events and the most frequent
+  streaming ``step()`` and the online recogniser (with the model's stored settings); printed: the events and the most frequent
   per-frame top class while a hand is seen.
 
 Each model is run with every input set it can take without depth: skeleton alone, and rgb +
@@ -107,7 +107,8 @@ def run(models: list[Path], real: Path) -> dict:
 
     from app.hand_model import ensure_hand_model
     from fusion.checkpoint import load_checkpoint
-    from fusion.online import OnlineConfig, recognize
+    from fusion.evaluate import online_config_of
+    from fusion.online import recognize
 
     torch.set_num_threads(1)
     bundle = ensure_hand_model()
@@ -139,7 +140,7 @@ def run(models: list[Path], real: Path) -> dict:
                     logits = np.stack([model({m: v[:, :, t - spec.window + 1:t + 1] for m, v in xs.items()}
                                              ).logits[0].numpy() for t in idx])
                     times = idx / fps
-            events = recognize(OnlineConfig(from_logits=True), labels, logits, times)
+            events = recognize(online_config_of(meta), labels, logits, times)  # the model's own settings
             seen = [i for i, m in enumerate(marks) if m is not None]
             tops = [labels[int(k)] for k in logits.argmax(1)]
             valid = [tops[i] for i in range(len(tops)) if i >= 15 and (not seen or i >= seen[0])]
