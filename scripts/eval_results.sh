@@ -35,6 +35,12 @@ ev depth "$RUNS/depth.pt"
 ev skeleton "$RUNS/skeleton.pt"
 ev late "$RUNS/late.pt"
 ev mmtm "$RUNS/mmtm.pt" --confusion "$OUT/mmtm_confusion.png"
+VAL=${VAL:-data/synth-train-val-streams}   # as in train_default.sh
+if want mmtm_tuned && [ ! -f "$RUNS/mmtm_tuned.pt" ]; then  # step 3 with recogniser settings of its own
+  cp "$RUNS/mmtm.pt" "$RUNS/mmtm_tuned.pt"
+  $PYTHON scripts/tune_online.py "$RUNS/mmtm_tuned.pt" --val "$VAL" --write
+fi
+ev mmtm_tuned "$RUNS/mmtm_tuned.pt"
 ev skeleton_online "$RUNS/skeleton_online.pt"
 ev mmtm_online "$RUNS/mmtm_online.pt" --confusion "$OUT/mmtm_online_confusion.png"
 ev mmtm_online_no_depth "$RUNS/mmtm_online.pt" --modalities rgb,skeleton

@@ -12,6 +12,7 @@ from pathlib import Path
 ROWS = [
     ("rgb", "1. rgb alone"), ("depth", "1. depth alone"), ("skeleton", "1. skeleton alone"),
     ("late", "2. late fusion (rgb+depth+skeleton)"), ("mmtm", "3. MMTM, streaming"),
+    ("mmtm_tuned", "3. MMTM, streaming, recogniser settings tuned"),
     ("skeleton_online", "4. skeleton alone + online step (assets/model_skeleton.pt)"),
     ("mmtm_online", "4. MMTM + online step (assets/model_default.pt)"),
     ("mmtm_online_no_depth", "4. MMTM + online step, depth absent (rgb+skeleton given)"),
