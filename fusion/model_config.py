@@ -27,7 +27,7 @@ class ModelConfig:
     modalities: tuple[str, ...] = MODALITIES  # any subset of rgb, depth, skeleton, in this order
     fusion: str = "mmtm"  # "none" (one stream), "late" (average of logits), "mmtm" (MMTM + average)
     num_classes: int = len(DEFAULT_LABELS)
-    mmtm_stages: tuple[int, ...] = (1, 2, 3)  # MMTM after these stages (0 = stem)
+    mmtm_stages: tuple[int, ...] = (2, 3)  # MMTM after these stages (0 = stem); see docs/BENCHMARKS-net.md
     mmtm_ratio: float = 4.0
     mmtm_variant: str = "paper"  # "paper" (identity at init) or "official"
     video_widths: tuple[int, ...] = (16, 24, 48, 64)  # rgb and depth stage widths, each stage halves H and W

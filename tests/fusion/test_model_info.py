@@ -1,13 +1,11 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
+import main
 from fusion.checkpoint import save_checkpoint
 from fusion.model_config import build_model
 from fusion.model_info import ModelInfoConfig, format_info, model_info, run_model_info
-from tests.conftest import ROOT
 from tests.fusion.tiny import tiny_config
 
 
@@ -43,15 +41,12 @@ def test_model_info_reads_a_checkpoint(tmp_path):
     assert set(info["params"]) == {"skeleton", "total"}
 
 
-def test_model_info_command_prints_json_for_the_default_model():
-    result = subprocess.run([sys.executable, "main.py", "model-info", "--json"], cwd=ROOT, capture_output=True,
-                            text=True)
-    assert result.returncode == 0, result.stderr
-    info = json.loads(result.stdout.strip().splitlines()[-1])
+def test_model_info_command_prints_json_for_the_default_model(capsys):
+    assert main.main(["model-info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert info["shape"] == "streaming" and info["fusion"] == "mmtm"
     assert info["modalities"] == ["rgb", "depth", "skeleton"]
     assert info["input"] == {"width": 128, "height": 96, "window": 32, "joints": 21}
     assert info["mmtm_flops_share"] < 0.05
-    bad = subprocess.run([sys.executable, "main.py", "model-info", "--fusion", "none"], cwd=ROOT,
-                         capture_output=True, text=True)
-    assert bad.returncode == 2 and "fusion 'none' is one stream" in bad.stderr
+    assert main.main(["model-info", "--fusion", "none"]) == 2
+    assert "fusion 'none' is one stream" in capsys.readouterr().err

@@ -5,6 +5,7 @@ import torch
 
 from fusion.fusion_net import FusionOutput
 from fusion.model_config import MODALITIES, ModelConfig, build_model
+from fusion.preprocess import InputSpec
 from fusion.streaming import StreamingFusionNet
 from fusion.windowed import WindowedFusionNet
 from tests.fusion.tiny import randomise, tiny_config, tiny_inputs
@@ -93,7 +94,7 @@ def test_no_modality_at_all_is_an_error():
 
 
 def test_any_joint_count():
-    config = tiny_config(input=tiny_config().input.__class__(width=32, height=24, window=12, joints=33))
+    config = tiny_config(input=InputSpec(width=32, height=24, window=12, joints=33))
     for shape in ("streaming", "windowed"):
         model = build_model(config.replace(shape=shape)).eval()
         assert model(tiny_inputs(config.replace(shape=shape), batch=1)).logits.shape == (1, 5)
@@ -111,3 +112,20 @@ def test_config_round_trips_through_a_dict():
     config = tiny_config(shape="windowed", modalities=("skeleton", "rgb"), fusion="late")
     assert config.modalities == ("rgb", "skeleton")  # canonical order
     assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize("shape", ["streaming", "windowed"])
+def test_each_stream_exposes_features_by_stage_and_a_head(shape):
+    config = tiny_config(shape=shape, fusion="late")
+    model = build_model(config).eval()
+    x = tiny_inputs(config, batch=2)
+    for m, stream in model.streams.items():
+        feats = stream.forward_features(x[m])
+        assert len(feats) == len(stream.stages) == 4
+        assert [f.shape[1] for f in feats] == list(stream.widths)
+        if m != "skeleton":  # every stage halves H and W
+            assert [f.shape[-2:] for f in feats] == [(12, 16), (6, 8), (3, 4), (2, 2)]
+        else:
+            assert all(f.shape[-1] == 21 for f in feats)
+        assert torch.equal(stream.forward_head(feats[-1], 2), stream(x[m]))
+        assert torch.equal(stream(x[m]), model(x).streams[m])

@@ -10,8 +10,8 @@ SPEC = InputSpec(width=32, height=24, window=12, joints=21)
 
 
 def tiny_config(**changes) -> ModelConfig:
-    base = dict(input=SPEC, video_widths=(4, 8, 8, 8), skeleton_widths=(8, 8, 8, 8), temporal_channels=8,
-                temporal_dilations=(1, 2), num_classes=5)
+    base = dict(input=SPEC, mmtm_stages=(1, 2, 3), video_widths=(4, 8, 8, 8), skeleton_widths=(8, 8, 8, 8),
+                temporal_channels=8, temporal_dilations=(1, 2), num_classes=5)
     base.update(changes)
     return ModelConfig(**base)
 
