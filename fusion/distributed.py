@@ -64,15 +64,6 @@ def all_sum(info: DistInfo, values: list[float]) -> list[float]:
     return t.tolist()
 
 
-def broadcast_object(info: DistInfo, obj):
-    """Rank 0's ``obj`` on every process."""
-    if not info.distributed:
-        return obj
-    box = [obj]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
-
-
 def wrap(model: torch.nn.Module, info: DistInfo) -> torch.nn.Module:
     """``model`` wrapped in DistributedDataParallel when distributed."""
     if not info.distributed:
