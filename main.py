@@ -184,14 +184,110 @@ def _run_generate(args: argparse.Namespace) -> int:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a stream, late fusion or MMTM")
-    p.set_defaults(run=_not_built("train", 4))
+    p.add_argument("--data", required=True, metavar="DIR",
+                   help="synthetic dataset folder(s), comma-separated (python main.py generate; clips and the windows of its "
+                   "streams), or .mmtm recordings (a folder or one file)")
+    p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint to write (and its .state.pt, .curves.png)")
+    p.add_argument("--fusion", default="none", help="none | late | mmtm (default: none)")
+    p.add_argument("--modalities", default="skeleton", help="comma-separated rgb,depth,skeleton (default: skeleton)")
+    p.add_argument("--shape", default="streaming", help="streaming | windowed (default: streaming)")
+    p.add_argument("--epochs", type=int, default=5, metavar="N", help="epochs (0 with --init: assemble only)")
+    p.add_argument("--batch", type=int, default=16, metavar="B", help="clips per step and process (default: 16)")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of AdamW (default: 2e-3)")
+    p.add_argument("--init", default="", metavar="M=CKPT,...",
+                   help="unimodal checkpoints for the streams (the paper's recipe), e.g. rgb=a.pt,skeleton=b.pt")
+    p.add_argument("--resume", metavar="CKPT", help="continue the run that wrote CKPT (reads CKPT.state.pt)")
+    p.add_argument("--finetune", metavar="CKPT", help="start from this model (e.g. assets/model_default.pt); "
+                   "--data may then be .mmtm recordings with new gesture labels")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--modality-dropout", type=float, default=0.0, metavar="P",
+                   help="per-sample chance to drop one modality (default: 0)")
+    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--size", default="64x48", metavar="WxH", help="model input size (default: 64x48)")
+    p.add_argument("--window", type=int, default=20, metavar="T", help="training window in frames (default: 20)")
+    p.add_argument("--video-widths", metavar="W,W,W,W", help="rgb/depth stage widths (default: the model's)")
+    p.add_argument("--skeleton-widths", metavar="W,W,W,W", help="skeleton stage widths (default: the model's)")
+    p.add_argument("--temporal-channels", type=int, metavar="C", help="width of the causal temporal layers")
+    p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    p.add_argument("--max-steps", type=int, metavar="N", help="at most N steps per epoch (quick runs)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from fusion.train import TrainConfig, train
+
+    def ints(text: str | None, flag: str) -> tuple[int, ...] | None:
+        if text is None:
+            return None
+        try:
+            return tuple(int(v) for v in text.split(","))
+        except ValueError:
+            raise BadInput(f"{flag} wants comma-separated integers, got {text!r}") from None
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise BadInput(f"--size wants WxH such as 64x48, got {args.size!r}") from None
+    init = []
+    for part in filter(None, args.init.split(",")):
+        name, sep, path = part.partition("=")
+        if not sep or not path:
+            raise BadInput(f"--init wants modality=CKPT pairs, got {part!r}")
+        init.append((name.strip(), path.strip()))
+    config = TrainConfig(
+        data=args.data, out=args.out, fusion=args.fusion,
+        modalities=tuple(m.strip() for m in args.modalities.split(",") if m.strip()), shape=args.shape,
+        epochs=args.epochs, batch=args.batch, lr=args.lr, init=tuple(init), resume=args.resume,
+        finetune=args.finetune, seed=args.seed,
+        modality_dropout=args.modality_dropout, threads=args.threads, device=args.device, size=(width, height),
+        window=args.window, video_widths=ints(args.video_widths, "--video-widths"),
+        skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,
+        augment=None if args.no_augment else TrainConfig.__dataclass_fields__["augment"].default_factory(),
+        command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet,
+        max_steps_per_epoch=args.max_steps)
+    summary = train(config)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps(summary))
+    return 0
 
 
 # --- eval ----------------------------------------------------------------------------------------
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="offline and online accuracy of a model")
-    p.set_defaults(run=_not_built("eval", 4))
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data", metavar="DIR", help="a synthetic dataset folder (its clips and streams)")
+    where.add_argument("--synthetic", action="store_true", help="a fresh synthetic test set drawn with --seed")
+    p.add_argument("--seed", type=int, default=1000, metavar="S", help="--synthetic: the seed (default: 1000)")
+    p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170)")
+    p.add_argument("--streams", type=int, default=4, metavar="K", help="--synthetic: continuous streams (default: 4)")
+    p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt)")
+    p.add_argument("--modalities", metavar="M,M", help="feed only these modalities (e.g. skeleton: no camera image)")
+    p.add_argument("--confusion", metavar="PNG", help="write the fused confusion matrix here")
+    p.add_argument("--stride", type=int, default=2, metavar="F", help="windowed models: frames between calls")
+    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
+    p.add_argument("--workers", type=int, default=2, metavar="P", help="--synthetic: generation processes")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.set_defaults(run=_run_eval)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from fusion.evaluate import DEFAULT_MODEL, EvalConfig, evaluate, print_report
+
+    if args.stride < 1 or args.workers < 1:
+        raise BadInput("--stride and --workers must be >= 1")
+    mods = None if args.modalities is None else tuple(m.strip() for m in args.modalities.split(",") if m.strip())
+    config = EvalConfig(model=args.model or str(DEFAULT_MODEL), data=args.data, synthetic=args.synthetic,
+                        seed=args.seed, clips=args.clips, streams=args.streams, modalities=mods,
+                        confusion=args.confusion, stride=args.stride, threads=args.threads, workers=args.workers,
+                        progress=True)
+    print_report(evaluate(config), args.json)
+    return 0
 
 
 # --- export --------------------------------------------------------------------------------------

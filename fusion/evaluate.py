@@ -1,0 +1,243 @@
+"""Evaluation (``python main.py eval``): offline top-1 per class and online metrics on continuous streams.
+
+Offline: each isolated clip's window (``spec.window`` frames centred on the gesture) → fused top-1,
+per-class accuracy and confusion matrix, plus the same for every stream alone (``FusionOutput.streams``)
+when the model has several.
+
+Online: each continuous stream is preprocessed once, then run as the app runs it — a streaming
+model's ``step()`` on every frame, a windowed model's forward over the last T frames every
+``stride`` frames — and the per-step logits go through ``fusion.online.OnlineRecognizer``; the
+events are scored by ``fusion.metrics.evaluate_online`` (Levenshtein accuracy, false triggers per
+hour of no-gesture footage, detection delay p50/p95 and the fraction of the gesture seen).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fusion.errors import BadInput
+from fusion.online import OnlineConfig, recognize
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "model_default.pt"
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What to evaluate and on which data."""
+
+    model: str = str(DEFAULT_MODEL)
+    data: str | None = None               # a synthetic dataset folder; or synthetic=True
+    synthetic: bool = False               # draw a fresh test set with ``seed``
+    seed: int = 1000
+    clips: int = 170                      # synthetic: isolated clips (10 per class)
+    streams: int = 4                      # synthetic: continuous streams (8 gestures each)
+    modalities: tuple[str, ...] | None = None  # give the model only these (None: all it has)
+    confusion: str | None = None          # write the fused confusion matrix PNG here
+    stride: int = 2                       # windowed models: frames between evaluations
+    online: OnlineConfig | None = None    # None: the model's own settings (training["online"]), else defaults
+    threads: int | None = None
+    workers: int = 2                      # synthetic generation processes
+    progress: bool = True
+
+
+def online_config_of(meta) -> OnlineConfig:
+    """The recogniser settings stored with a model (``training["online"]``, written by
+    scripts/tune_online.py), else the defaults; always for logits."""
+    stored = dict(meta.training.get("online") or {})
+    try:
+        return OnlineConfig(**{**stored, "from_logits": True})
+    except (TypeError, ValueError) as error:
+        raise BadInput(f"the model's stored online settings are invalid: {error}") from None
+
+
+def _label_map(data_labels, model_labels, source: str) -> np.ndarray:
+    missing = [l for l in data_labels if l not in model_labels]
+    if missing:
+        raise BadInput(f"{source} has labels the model does not know: {missing}")
+    return np.array([list(model_labels).index(l) for l in data_labels], np.int64)
+
+
+def stream_scores(model, frames: list[dict[str, np.ndarray]], spec, modalities: tuple[str, ...], *,
+                  stride: int = 2, progress: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(logits (N, K), frame indices (N,)) per stream, computed as the app computes them.
+
+    ``frames[k]`` holds prepared arrays of stream k: rgb (T,h,w,3) uint8, depth (T,h,w), skeleton (T,C,J).
+    Streaming models step through all streams at once (batch = number of streams).
+    """
+    from fusion.data.torch_dataset import to_inputs
+
+    lengths = [len(f["skeleton"]) for f in frames]
+    n_max = max(lengths)
+    bar = None
+    if progress:
+        from fusion.data.progress import Progress
+
+        bar = Progress(n_max, label="online")
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    with torch.inference_mode():
+        if hasattr(model, "step"):
+            def padded(key):
+                arrs = [f[key] for f in frames]
+                shape = (len(arrs), n_max) + arrs[0].shape[1:]
+                buf = np.zeros(shape, arrs[0].dtype)
+                for i, a in enumerate(arrs):
+                    buf[i, :len(a)] = a
+                return buf
+
+            x = to_inputs(padded("rgb"), padded("depth"), padded("skeleton"), spec, modalities)  # (B, C, T, …)
+            model.reset()
+            logits = []
+            for t in range(n_max):
+                logits.append(model.step({m: v[:, :, t] for m, v in x.items()}).logits.float().numpy())
+                if bar and (t % 20 == 0 or t == n_max - 1):
+                    bar.update(t + 1)
+            stacked = np.stack(logits, axis=1)  # (B, N, K)
+            model.reset()
+            for i, n in enumerate(lengths):
+                out.append((stacked[i, :n], np.arange(n)))
+            return out
+        T = spec.window
+        done = 0
+        for f in frames:
+            n = len(f["skeleton"])
+            x = to_inputs(f["rgb"][None], f["depth"][None], f["skeleton"][None], spec, modalities)  # (1, C, n, …)
+            idx = np.arange(T - 1, n, stride)
+            rows = []
+            for t in idx:
+                rows.append(model({m: v[:, :, t - T + 1:t + 1] for m, v in x.items()}).logits.float().numpy()[0])
+            out.append((np.stack(rows) if rows else np.zeros((0, model.config.num_classes), np.float32), idx))
+            done += 1
+            if bar:
+                bar.update(int(n_max * done / len(frames)))
+    return out
+
+
+def evaluate(config: EvalConfig) -> dict:
+    """The report: {"model", "top1", "per_class", "per_stream", "confusion", "online", …} (see module docstring)."""
+    from fusion.checkpoint import load_checkpoint
+    from fusion.data.torch_dataset import prepare_clips, prepare_dataset, prepare_frames
+    from fusion.metrics import evaluate_online, offline_report
+    from fusion.train import predict
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    if not config.synthetic and not config.data:
+        raise BadInput("eval needs --data DIR or --synthetic")
+    if config.data and not Path(config.data).is_dir():
+        raise BadInput(f"data folder not found: {config.data}")
+    start = time.monotonic()
+    model, meta = load_checkpoint(config.model)
+    spec, labels = meta.config.input, meta.labels
+    modalities = tuple(meta.config.modalities)
+    if config.modalities is not None:
+        bad = [m for m in config.modalities if m not in modalities]
+        if bad or not config.modalities:
+            raise BadInput(f"--modalities {','.join(config.modalities)}: the model has {','.join(modalities)}")
+        modalities = tuple(m for m in modalities if m in config.modalities)
+
+    # the data
+    stream_list = []
+    if config.synthetic:
+        from fusion.data import synthetic
+
+        if config.clips < 1 or config.streams < 0:
+            raise BadInput("--clips must be >= 1 and --streams >= 0")
+        scfg = synthetic.SynthConfig()
+        gen = synthetic.clips(config.seed, config.clips, scfg, workers=config.workers)
+        clips = prepare_clips(gen, scfg.labels, spec)
+        stream_list = list(synthetic.streams(config.seed, config.streams, scfg, workers=config.workers))
+        source = f"synthetic seed {config.seed}"
+    else:
+        from fusion.data.dataset import SyntheticDataset
+
+        clips = prepare_dataset(config.data, spec, progress=config.progress, streams=False)
+        ds = SyntheticDataset(config.data)
+        stream_list = [ds.stream(k) for k in range(ds.num_streams)]
+        source = str(config.data)
+    to_model = _label_map(clips.labels, labels, source)
+    y_true = to_model[clips.label]
+
+    # offline
+    fused, per_stream = predict(model, clips, np.arange(len(clips)), modalities)
+    report = {"model": str(config.model), "data": source, "modalities": list(modalities), "clips": len(clips)}
+    offline = offline_report(y_true, fused, labels)
+    report["top1"] = round(float(offline["top1"]), 4)
+    report["per_class"] = {k: round(float(v), 4) for k, v in offline["per_class"].items()}
+    report["confusion"] = offline["confusion"]
+    if len(per_stream) > 1:
+        report["per_stream"] = {}
+        for m, pred in per_stream.items():
+            r = offline_report(y_true, pred, labels)
+            report["per_stream"][m] = {"top1": round(float(r["top1"]), 4),
+                                       "per_class": {k: round(float(v), 4) for k, v in r["per_class"].items()}}
+    if config.confusion:
+        from fusion.plots import confusion_matrix_png
+
+        confusion_matrix_png(config.confusion, np.asarray(offline["confusion"]), labels,
+                             title=f"{Path(config.model).name}: top-1 {offline['top1']:.3f}")
+        report["confusion_png"] = str(config.confusion)
+
+    # online
+    if stream_list:
+        frames = []
+        for s in stream_list:
+            rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, spec)
+            frames.append({"rgb": rgb, "depth": depth, "skeleton": skel})
+        scores = stream_scores(model, frames, spec, modalities, stride=config.stride, progress=config.progress)
+        per_stream_events = []
+        all_events = []
+        online_config = config.online or online_config_of(meta)
+        report["online_config"] = {k: v for k, v in online_config.__dict__.items() if k != "static_labels"}
+        for s, (logits, idx) in zip(stream_list, scores):
+            times = idx / s.fps
+            events = recognize(online_config, labels, logits, times)
+            segments = [(label, a / s.fps, b / s.fps) for label, a, b in s.segments]
+            per_stream_events.append((segments, events, len(s.rgb) / s.fps))
+            all_events.append([e.to_json() for e in events])
+        online = evaluate_online(per_stream_events)
+        report["online"] = online.to_json()
+        report["online"]["streams"] = len(stream_list)
+        report["online"]["seconds_of_footage"] = round(sum(x[2] for x in per_stream_events), 2)
+    else:
+        report["online"] = None
+    report["seconds"] = round(time.monotonic() - start, 1)
+    return report
+
+
+def format_report(report: dict) -> str:
+    """A short human-readable summary of ``evaluate``'s report."""
+    lines = [f"model {report['model']} on {report['data']} ({report['clips']} clips, "
+             f"modalities {','.join(report['modalities'])})",
+             f"offline top-1 {report['top1']:.3f}"]
+    for m, r in (report.get("per_stream") or {}).items():
+        lines.append(f"  {m:9s} alone: top-1 {r['top1']:.3f}")
+    worst = sorted(report["per_class"].items(), key=lambda kv: kv[1])[:3]
+    lines.append("  lowest classes: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
+    o = report.get("online")
+    if o:
+        def f(x, fmt):
+            return "n/a" if x is None else format(x, fmt)
+
+        lines.append(f"online ({o['streams']} streams, {o['seconds_of_footage']} s): Levenshtein "
+                     f"{f(o['levenshtein'], '.3f')}, false triggers/h {f(o['false_triggers_per_hour'], '.1f')}, "
+                     f"delay p50 {f(o['delay_ms_p50'], '.0f')} ms p95 {f(o['delay_ms_p95'], '.0f')} ms, "
+                     f"{o['matched']}/{o['n_true']} gestures matched, {o['n_events']} events")
+    return "\n".join(lines)
+
+
+def print_report(report: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        slim = {k: v for k, v in report.items() if k != "confusion"}
+        slim["confusion"] = report["confusion"]
+        print(json.dumps(slim))
+    else:
+        print(format_report(report))
+    sys.stdout.flush()

@@ -1,0 +1,487 @@
+"""Training: one stream alone, late fusion or MMTM, by the paper's recipe; resumable; DDP-ready.
+
+The paper's recipe (Joze et al., CVPR 2020, §4)::
+
+    train rgb, depth, skeleton alone          --fusion none --modalities rgb      → rgb.pt   (etc.)
+    build the fusion net from those streams   --fusion mmtm --init rgb=rgb.pt,depth=depth.pt,skeleton=skel.pt
+      (MMTM "paper" variant = identity at init, so training starts from the unimodal networks)
+    fine-tune                                 --epochs N
+    late fusion from the same checkpoints     --fusion late --init … --epochs 0   (plain averaging)
+
+Files written by rank 0 (``OUT`` is ``--out``)::
+
+    OUT                    the checkpoint (fusion.checkpoint format), after every epoch
+    OUT.state.pt           optimizer, scheduler step, epoch, RNG states (for --resume; weights_only)
+    OUT minus .pt + .curves.png   loss and accuracy per epoch
+
+The same command runs under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, a
+DistributedSampler per epoch, gradients averaged, rank 0 writes).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from fusion import distributed
+from fusion.augment import AugmentConfig, augment, modality_dropout
+from fusion.checkpoint import read_checkpoint, save_checkpoint
+from fusion.errors import BadInput
+from fusion.model_config import FUSIONS, MODALITIES, SHAPES, ModelConfig, build_model
+from fusion.preprocess import InputSpec
+
+STATE_FORMAT = "mmtm-live-train-state/1"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run (``python main.py train``)."""
+
+    data: str                                     # synthetic dataset folder (python main.py generate)
+    out: str                                      # checkpoint to write
+    fusion: str = "none"                          # none | late | mmtm
+    modalities: tuple[str, ...] = ("skeleton",)
+    shape: str = "streaming"                      # streaming | windowed
+    epochs: int = 5
+    batch: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    init: tuple[tuple[str, str], ...] = ()        # (modality, unimodal checkpoint) pairs: the recipe
+    resume: str | None = None                     # continue this checkpoint's run (needs its .state.pt)
+    finetune: str | None = None                   # start from this whole model; new labels get new outputs
+    seed: int = 0
+    modality_dropout: float = 0.0                 # per-sample chance to drop one modality
+    threads: int | None = None                    # torch CPU threads
+    device: str = "auto"                          # auto | cpu | cuda
+    size: tuple[int, int] = (64, 48)              # model input (width, height); from --init when given
+    window: int = 20                              # training window T (>= the receptive field 15)
+    video_widths: tuple[int, ...] | None = None   # model overrides (None = ModelConfig defaults)
+    skeleton_widths: tuple[int, ...] | None = None
+    temporal_channels: int | None = None
+    temporal_dilations: tuple[int, ...] | None = None
+    aux_loss: float = 0.5                         # weight of the per-stream losses (fusion models)
+    label_smoothing: float = 0.05
+    val_fraction: float = 0.05                    # held-out clips for the per-epoch validation accuracy
+    augment: AugmentConfig | None = field(default_factory=AugmentConfig)  # None: no augmentation
+    command: str = ""                             # the command line, recorded in the checkpoint
+    progress: bool = True
+    max_steps_per_epoch: int | None = None        # for quick runs and tests
+
+    def validate(self) -> None:
+        if self.epochs < 0 or self.batch < 2 or self.lr <= 0:
+            raise BadInput("--epochs must be >= 0, --batch >= 2 and --lr > 0")
+        if not 0.0 <= self.modality_dropout < 1.0:
+            raise BadInput("--modality-dropout must be in [0, 1)")
+        if self.finetune:
+            if self.init:
+                raise BadInput("--finetune and --init exclude each other")
+            read_checkpoint(self.finetune)  # architecture, modalities and labels come from it
+        else:
+            self._validate_architecture()
+        for part in self.data.split(","):
+            if not Path(part).exists():
+                raise BadInput(f"data folder not found: {part}")
+
+    def _validate_architecture(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise BadInput(f"--fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        if self.shape not in SHAPES:
+            raise BadInput(f"--shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
+        bad = [m for m in self.modalities if m not in MODALITIES]
+        if bad or not self.modalities or len(set(self.modalities)) != len(self.modalities):
+            raise BadInput(f"--modalities must be distinct names from {','.join(MODALITIES)}, got "
+                           f"{','.join(self.modalities) or '(none)'}")
+        if self.fusion == "none" and len(self.modalities) != 1:
+            raise BadInput("--fusion none trains ONE stream: give one modality")
+        if self.fusion != "none" and len(self.modalities) < 2:
+            raise BadInput(f"--fusion {self.fusion} needs two or more modalities")
+        for m, _ in self.init:
+            if m not in self.modalities:
+                raise BadInput(f"--init names {m!r}, which is not among --modalities {','.join(self.modalities)}")
+        if self.fusion == "late" and self.epochs == 0 and len(self.init) != len(self.modalities):
+            raise BadInput("late fusion without training needs --init for every modality")
+        for _, path in self.init:
+            read_checkpoint(path)  # missing or damaged: BadInput before any data is read
+
+
+def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
+    """The architecture to train: from the --init checkpoints when given, else from the options."""
+    try:
+        if config.init:
+            meta, _ = read_checkpoint(config.init[0][1])
+            base = meta.config
+            return base.replace(modalities=tuple(config.modalities), fusion=config.fusion, shape=config.shape,
+                                num_classes=num_classes)
+        w, h = config.size
+        spec = InputSpec(width=w, height=h, window=config.window)
+        changes = {k: getattr(config, k) for k in ("video_widths", "skeleton_widths", "temporal_channels",
+                                                    "temporal_dilations") if getattr(config, k) is not None}
+        return ModelConfig(shape=config.shape, modalities=tuple(config.modalities), fusion=config.fusion,
+                           num_classes=num_classes, input=spec, **changes)
+    except ValueError as error:
+        raise BadInput(f"bad model options: {error}") from None
+
+
+# --- the progress bar ----------------------------------------------------------------------------
+
+class Bar:
+    """``epoch 2/5 [#####     ] 40/80 loss 0.812 acc 0.734 12.3s eta 14.1s`` on stderr."""
+
+    def __init__(self, total: int, label: str, enabled: bool, width: int = 24):
+        self.total, self.label, self.enabled, self.width = max(total, 1), label, enabled, width
+        self.start = time.monotonic()
+
+    def update(self, done: int, loss: float, acc: float) -> None:
+        if not self.enabled:
+            return
+        elapsed = time.monotonic() - self.start
+        fill = int(self.width * done / self.total)
+        eta = elapsed / done * (self.total - done) if done else 0.0
+        sys.stderr.write(f"\r{self.label} [{'#' * fill}{' ' * (self.width - fill)}] {done}/{self.total} "
+                         f"loss {loss:.3f} acc {acc:.3f} {elapsed:5.1f}s eta {eta:5.1f}s")
+        if done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# --- resumable state -----------------------------------------------------------------------------
+
+def state_path(out: str | Path) -> Path:
+    return Path(str(out) + ".state.pt")
+
+
+def curves_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.stem + ".curves.png")
+
+
+def save_state(path: Path, *, optimizer, step: int, epoch: int, history: Mapping[str, list[float]],
+               np_rng: np.random.Generator, torch_gen: torch.Generator, seconds: float) -> None:
+    payload = {
+        "format": STATE_FORMAT, "optimizer": optimizer.state_dict(), "step": int(step), "epoch": int(epoch),
+        "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+        "np_rng": np_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+        "torch_gen": torch_gen.get_state(), "seconds": float(seconds),
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_state(path: Path) -> dict:
+    if not path.is_file():
+        raise BadInput(f"cannot resume: training state {path} not found (it is written beside the checkpoint)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise BadInput(f"{path}: not a readable training state ({str(error).splitlines()[0][:120]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != STATE_FORMAT:
+        raise BadInput(f"{path}: not an mmtm-live training state")
+    return payload
+
+
+# --- training ------------------------------------------------------------------------------------
+
+def _split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) clip indices; the split depends only on n and seed."""
+    order = np.random.default_rng([seed, 7]).permutation(n)
+    k = int(round(n * fraction)) if fraction > 0 else 0
+    k = min(k, n - 2)
+    return np.sort(order[k:]), np.sort(order[:k])
+
+
+def _loss(out, labels: torch.Tensor, present: Mapping[str, torch.Tensor] | None, config: TrainConfig
+          ) -> torch.Tensor:
+    loss = F.cross_entropy(out.logits, labels, label_smoothing=config.label_smoothing)
+    if config.aux_loss > 0 and len(out.streams) > 1:
+        aux = []
+        for m, logits in out.streams.items():
+            each = F.cross_entropy(logits, labels, reduction="none", label_smoothing=config.label_smoothing)
+            w = present[m].to(each.dtype) if present is not None else torch.ones_like(each)
+            aux.append((each * w).sum() / w.sum().clamp(min=1.0))
+        loss = loss + config.aux_loss * torch.stack(aux).mean()
+    return loss
+
+
+@torch.no_grad()
+def predict(model, clips, indices: np.ndarray, modalities: tuple[str, ...], *, batch: int = 32,
+            device: str = "cpu") -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Fused and per-stream predicted classes of clips ``indices`` (windows centred on the gesture)."""
+    model.eval()
+    fused, streams = [], {m: [] for m in modalities}
+    for i in range(0, len(indices), batch):
+        x, _ = clips.batch(indices[i:i + batch], modalities)
+        out = model({k: v.to(device) for k, v in x.items()})
+        fused.append(out.logits.argmax(1).cpu().numpy())
+        for m, logits in out.streams.items():
+            streams[m].append(logits.argmax(1).cpu().numpy())
+    return (np.concatenate(fused) if fused else np.zeros(0, np.int64),
+            {m: np.concatenate(v) for m, v in streams.items() if v})
+
+
+def _lr_at(step: int, total: int, base: float) -> float:
+    warm = max(1, int(0.05 * total))
+    if step < warm:
+        return base * (step + 1) / warm
+    progress = (step - warm) / max(1, total - warm)
+    return base * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+def train(config: TrainConfig, *, clips=None, on_epoch: Callable[[int, torch.nn.Module], None] | None = None) -> dict:
+    """Run ``config``; returns a summary (epochs, history, val top-1, seconds, out).
+
+    ``clips`` (a ``PreparedClips``) skips reading ``config.data`` (tests, fine-tuning);
+    ``on_epoch(epoch, model)`` is called after each epoch's checkpoint is written.
+    """
+    config.validate()
+    info = distributed.setup(config.device)
+    try:
+        return _train(config, info, clips, on_epoch)
+    finally:
+        distributed.cleanup(info)
+
+
+def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> dict:
+    from torch.utils.data import DistributedSampler
+
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    start_time = time.monotonic()
+    torch.manual_seed(config.seed)
+
+    # the data's labels, the label list and the architecture
+    kind, data_labels, recordings = _data_source(config.data, clips)
+    if config.resume:
+        meta, state_dict = read_checkpoint(config.resume)
+        mcfg, labels = meta.config, tuple(meta.labels)
+        if not config.finetune and (mcfg.fusion != config.fusion or
+                                    mcfg.modalities != tuple(m for m in MODALITIES if m in config.modalities)):
+            raise BadInput(f"{config.resume}: is a {mcfg.fusion} model of {list(mcfg.modalities)}; "
+                           "resume it with the same --fusion and --modalities")
+    elif config.finetune:
+        fmeta, fstate = read_checkpoint(config.finetune)
+        labels = tuple(fmeta.labels) + tuple(l for l in data_labels if l not in fmeta.labels)
+        mcfg = fmeta.config.replace(num_classes=len(labels))
+    else:
+        labels = tuple(data_labels)
+        mcfg = model_config_for(config, len(labels))
+    if clips is None:
+        clips = _load_clips(kind, config, recordings, labels, mcfg.input, info)
+    clips = clips.relabel(labels) if tuple(clips.labels) != labels else clips
+    modalities = tuple(mcfg.modalities)
+    base_present = [m for m in modalities if m not in clips.missing]
+    if not base_present:
+        raise BadInput(f"the data has none of the model's modalities {list(modalities)}")
+
+    model = build_model(mcfg)
+    if config.resume:
+        model.load_state_dict(state_dict, strict=True)
+    elif config.finetune:
+        _load_growing_heads(model, fstate, len(fmeta.labels), config.finetune)
+    elif config.init:
+        from fusion.checkpoint import load_unimodal_checkpoints
+
+        load_unimodal_checkpoints(model, dict(config.init))
+    model.to(info.device)
+    net = distributed.wrap(model, info)
+
+    train_idx, val_idx = _split(len(clips), config.val_fraction, config.seed)
+    sampler = DistributedSampler(train_idx, num_replicas=info.world_size, rank=info.rank, shuffle=True,
+                                 seed=config.seed, drop_last=True)
+    steps_per_epoch = len(sampler) // config.batch
+    if config.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
+    if steps_per_epoch < 1 and config.epochs > 0:
+        raise BadInput(f"too few clips ({len(train_idx)}) for --batch {config.batch} on {info.world_size} process(es)")
+    total_steps = steps_per_epoch * config.epochs
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    use_amp = info.device.startswith("cuda")
+    scaler = torch.amp.GradScaler("cuda") if use_amp else None
+    np_rng = np.random.default_rng([config.seed, info.rank, 11])
+    gen = torch.Generator().manual_seed(config.seed * 1000 + info.rank)
+    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "val_acc": []}
+    first_epoch, step, seconds_before = 0, 0, 0.0
+    if config.resume:
+        st = load_state(state_path(config.resume))
+        optimizer.load_state_dict(st["optimizer"])
+        step, first_epoch = int(st["step"]), int(st["epoch"])
+        history = {k: list(v) for k, v in st["history"].items()}
+        np_rng.bit_generator.state = st["np_rng"]
+        torch.set_rng_state(st["torch_rng"])
+        gen.set_state(st["torch_gen"])
+        seconds_before = float(st["seconds"])
+
+    def save(epoch: int) -> None:
+        if not info.is_main:
+            return
+        seconds = seconds_before + time.monotonic() - start_time
+        val = history["val_acc"][-1] if history["val_acc"] else None
+        training = {
+            "command": config.command,
+            "recipe": {"fusion": mcfg.fusion, "init": dict(config.init), "finetune": config.finetune},
+            "data": {"path": ",".join(str(Path(d).resolve()) for d in config.data.split(",")), "kind": kind, "clips": len(clips), "train": len(train_idx),
+                     "val": len(val_idx), "labels": list(clips.labels),
+                     "sets": [_data_info(d) for d in config.data.split(",")]},
+            "epochs": epoch, "epochs_planned": config.epochs, "batch": config.batch, "lr": config.lr,
+            "seed": config.seed, "modality_dropout": config.modality_dropout, "world_size": info.world_size,
+            "device": info.device, "seconds": round(seconds, 1), "history": history, "val_top1": val,
+        }
+        save_checkpoint(config.out, model, labels=clips.labels, training=training)
+        save_state(state_path(config.out), optimizer=optimizer, step=step, epoch=epoch, history=history,
+                   np_rng=np_rng, torch_gen=gen, seconds=seconds)
+        if history["train_loss"]:
+            try:
+                from fusion.plots import training_curves_png
+
+                curves = {k: v for k, v in history.items() if v}
+                training_curves_png(curves_path(config.out), curves,
+                                    title=f"{config.fusion} {'+'.join(modalities)} ({mcfg.shape})")
+            except ImportError:
+                pass
+
+    aug = config.augment
+    for epoch in range(first_epoch, config.epochs):
+        sampler.set_epoch(epoch)
+        order = train_idx[np.fromiter(iter(sampler), dtype=np.int64)]
+        net.train()
+        bar = Bar(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", config.progress and info.is_main)
+        sums = [0.0, 0.0, 0.0]  # loss·n, correct, n
+        for s in range(steps_per_epoch):
+            idx = order[s * config.batch:(s + 1) * config.batch]
+            x, y = clips.batch(idx, modalities, rng=np_rng)
+            if aug is not None:
+                x = augment(x, aug, gen)
+            present = modality_dropout(modalities, len(idx), config.modality_dropout, gen)
+            if clips.missing:
+                present = present or {m: torch.ones(len(idx)) for m in modalities}
+                present = {m: (v if m in base_present else torch.zeros_like(v)) for m, v in present.items()}
+                for m in base_present[:1]:  # never all absent
+                    present[m] = torch.where(sum(present.values()) == 0, torch.ones_like(present[m]), present[m])
+            x = {k: v.to(info.device, non_blocking=True) for k, v in x.items()}
+            y = y.to(info.device)
+            if present is not None:
+                present = {k: v.to(info.device) for k, v in present.items()}
+            for group in optimizer.param_groups:
+                group["lr"] = _lr_at(step, total_steps, config.lr)
+            with torch.autocast(device_type="cuda" if use_amp else "cpu", enabled=use_amp):
+                out = net(x, present)
+                loss = _loss(out, y, present, config)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+                optimizer.step()
+            step += 1
+            n = len(idx)
+            sums[0] += float(loss.detach()) * n
+            sums[1] += float((out.logits.detach().argmax(1) == y).sum())
+            sums[2] += n
+            bar.update(s + 1, sums[0] / sums[2], sums[1] / sums[2])
+        total = distributed.all_sum(info, sums)
+        history["train_loss"].append(total[0] / max(total[2], 1))
+        history["train_acc"].append(total[1] / max(total[2], 1))
+        if len(val_idx):
+            pred, _ = predict(model, clips, val_idx, modalities, device=info.device)
+            history["val_acc"].append(float((pred == clips.label[val_idx]).mean()))
+        if info.is_main and config.progress:
+            val = f" val_acc {history['val_acc'][-1]:.3f}" if history["val_acc"] else ""
+            print(f"epoch {epoch + 1}: train_loss {history['train_loss'][-1]:.4f} "
+                  f"train_acc {history['train_acc'][-1]:.3f}{val}", file=sys.stderr, flush=True)
+        save(epoch + 1)
+        distributed.barrier(info)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, model)
+    if config.epochs == 0 or first_epoch >= config.epochs:
+        if len(val_idx) and not history["val_acc"]:
+            pred, _ = predict(model, clips, val_idx, modalities, device=info.device)
+            history["val_acc"].append(float((pred == clips.label[val_idx]).mean()))
+        save(max(first_epoch, config.epochs))
+        distributed.barrier(info)
+    return {"out": config.out, "epochs": config.epochs, "history": history,
+            "val_top1": history["val_acc"][-1] if history["val_acc"] else None,
+            "seconds": round(seconds_before + time.monotonic() - start_time, 1), "world_size": info.world_size}
+
+
+def _data_source(data: str, clips) -> tuple[str, tuple[str, ...], list]:
+    """("synthetic" | "recordings" | "given", the data's labels, recording paths)."""
+    if clips is not None:
+        return "given", tuple(clips.labels), []
+    dirs = data.split(",")
+    if all((Path(d) / "index.json").is_file() for d in dirs):
+        from fusion.data.dataset import SyntheticDataset
+
+        labels = [tuple(SyntheticDataset(d).labels) for d in dirs]
+        if any(l != labels[0] for l in labels):
+            raise BadInput(f"the datasets {dirs} have different label lists")
+        return "synthetic", labels[0], []
+    from fusion.data.recording_clips import find_recordings, recording_labels
+
+    paths = find_recordings(data)
+    if not paths:
+        raise BadInput(f"{data}: neither a synthetic dataset (index.json) nor .mmtm recordings")
+    from fusion.labels import NO_GESTURE
+
+    return "recordings", (NO_GESTURE,) + tuple(l for l in recording_labels(paths) if l != NO_GESTURE), paths
+
+
+def _load_clips(kind: str, config: TrainConfig, recordings: list, labels: tuple[str, ...], spec: InputSpec,
+                info: distributed.DistInfo):
+    if kind == "recordings":
+        from fusion.data.recording_clips import recording_clips
+
+        return recording_clips(recordings, labels=labels, spec=spec)
+    from fusion.data.torch_dataset import concat, prepare_dataset
+
+    parts = []
+    for d in config.data.split(","):
+        if info.is_main:
+            parts.append(prepare_dataset(d, spec, progress=config.progress))
+        distributed.barrier(info)
+        if not info.is_main:
+            parts.append(prepare_dataset(d, spec, progress=False, write_cache=False))
+    return concat(parts)
+
+
+def _load_growing_heads(model: torch.nn.Module, state: Mapping[str, torch.Tensor], old_classes: int,
+                        source: str) -> None:
+    """Load a checkpoint's weights into ``model``, whose output layers may have more classes: the
+    old classes' rows are copied, the new rows keep their fresh initialisation."""
+    own = model.state_dict()
+    new_classes = model.config.num_classes
+    for key, value in state.items():
+        if key not in own:
+            raise BadInput(f"{source}: weight {key} does not fit the model")
+        target = own[key]
+        if target.shape == value.shape:
+            target.copy_(value)
+        elif (value.ndim >= 1 and value.shape[0] == old_classes and target.shape[0] == new_classes
+              and target.shape[1:] == value.shape[1:]):
+            target[:old_classes].copy_(value)
+        else:
+            raise BadInput(f"{source}: weight {key} has shape {tuple(value.shape)}, the model {tuple(target.shape)}")
+    model.load_state_dict(own, strict=True)
+
+
+def _data_info(path: str) -> dict:
+    """Seed and size of a synthetic dataset (from its index.json), for the checkpoint's metadata."""
+    import json
+
+    try:
+        index = json.loads((Path(path) / "index.json").read_text())
+        return {"format": index.get("format"), "seed": index.get("seed"), "size": [index.get("width"), index.get("height")],
+                "frames": index.get("frames")}
+    except (OSError, ValueError):
+        return {}

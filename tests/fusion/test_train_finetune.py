@@ -1,0 +1,73 @@
+"""Teach it your gestures: fine-tune a model on own .mmtm recordings that bring a new label."""
+
+import numpy as np
+import pytest
+import torch
+
+from fusion.checkpoint import read_checkpoint
+from fusion.data.recording import RecordingWriter, SkeletonRecord
+from fusion.data.recording_clips import recording_clips
+from fusion.data.synthetic import SynthConfig, make_stream
+from fusion.train import TrainConfig, train
+from tests.fusion.train_data import LABELS, SPEC, TINY, separable_clips
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    """A tiny recording (32x24) with three gestures; the first is relabelled as the new "my_wave"."""
+    s = make_stream(4, 0, SynthConfig(width=32, height=24, stream_gestures=3, labels=LABELS))
+    path = tmp_path_factory.mktemp("rec") / "take.mmtm"
+    step = int(1e9 / s.fps)
+    with RecordingWriter(path) as rec:
+        rec.set_stream("depth", {"width": 32, "height": 24, "fps": s.fps, "depth_scale": s.depth_scale})
+        for t in range(len(s.rgb)):
+            rec.write("color", s.rgb[t], index=t, host_ns=t * step)
+            rec.write("depth", s.depth[t], index=t, host_ns=t * step)
+            rec.write("skeleton", SkeletonRecord(image=s.skeleton[t], handedness=s.handedness) if s.presence[t] else None,
+                      index=t, host_ns=t * step)
+        for k, (label, a, b) in enumerate(s.segments):
+            rec.add_label("my_wave" if k == 0 else label, start_ns=a * step, end_ns=b * step)
+    return path, s
+
+
+def test_recording_clips_one_per_gesture_plus_gaps(recording):
+    path, s = recording
+    labels = LABELS + ("my_wave",)
+    clips = recording_clips([path], labels=labels, spec=SPEC, frames=16)
+    names = [labels[i] for i in clips.label]
+    assert names[:3] == ["my_wave", s.segments[1][0], s.segments[2][0]]
+    assert set(names[3:]) <= {"no_gesture"} and len(names) > 3
+    assert clips.rgb.shape[1:] == (16, 24, 32, 3) and clips.missing == ()
+    a, b = clips.active[0]
+    assert 0 <= a < b <= 16
+
+
+def test_finetune_adds_the_new_label_and_keeps_the_old_outputs(recording, tmp_path):
+    path, _ = recording
+    base = TrainConfig(data=str(tmp_path), out=str(tmp_path / "base.pt"), modalities=("skeleton",), epochs=1,
+                       batch=8, lr=1e-2, augment=None, val_fraction=0.0, progress=False, max_steps_per_epoch=2, **TINY)
+    train(base, clips=separable_clips())
+    grown = TrainConfig(data=str(path), out=str(tmp_path / "grown.pt"), finetune=base.out, epochs=0, batch=4,
+                        val_fraction=0.0, progress=False)
+    train(grown)
+    meta0, s0 = read_checkpoint(base.out)
+    meta1, s1 = read_checkpoint(grown.out)
+    assert meta1.labels == LABELS + ("my_wave",) and meta1.config.num_classes == 4
+    for k, v in s0.items():
+        if s1[k].shape == v.shape:
+            assert torch.equal(s1[k], v), k
+        else:  # an output layer: the old classes' rows are kept
+            assert torch.equal(s1[k][:3], v), k
+    tuned = TrainConfig(data=str(path), out=str(tmp_path / "tuned.pt"), finetune=base.out, epochs=2, batch=4,
+                        lr=1e-3, val_fraction=0.0, progress=False)
+    summary = train(tuned)
+    assert np.isfinite(summary["history"]["train_loss"]).all()
+    assert read_checkpoint(tuned.out)[0].training["data"]["kind"] == "recordings"
