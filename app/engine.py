@@ -59,7 +59,7 @@ class EngineConfig:
     source: str = "sample"  # a name or path for open_source (sample, a .mmtm, ...)
     runner: RunnerConfig = field(default_factory=RunnerConfig)  # runner.model None: default_model_for(streams)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
-    online: OnlineConfig = field(default_factory=lambda: OnlineConfig(from_logits=True))
+    online: OnlineConfig | None = None  # None: the recogniser settings stored with the model, else defaults
     sync: SyncConfig = field(default_factory=SyncConfig)
     deterministic: bool = False  # files as fast as possible, every frame in order, nothing skipped
     realtime: bool = True  # pace file sources at their recorded rate (ignored when deterministic)
@@ -603,7 +603,8 @@ class _Feed:
                                  buffers=self.buffers, to_array=self.to_array)
         self.present = np.array([1.0 if m in {STREAM_MODALITY[s] for s in used} else 0.0
                                  for m in runner.modalities], np.float32)  # (M,)
-        self.recognizer = OnlineRecognizer(self.engine.config.online, runner.labels)
+        online = self.engine.config.online or runner.online
+        self.recognizer = OnlineRecognizer(online, runner.labels)
         self.windowed = not runner.streaming or self.engine.config.worker.mode == "windowed"
 
     def _stamped(self, stream: str, convert):

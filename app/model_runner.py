@@ -38,6 +38,7 @@ from torch import nn
 
 from fusion.checkpoint import CheckpointMeta, load_checkpoint
 from fusion.errors import BadInput
+from fusion.evaluate import online_config_of
 from fusion.export import StepExport, WindowExport
 from fusion.model_config import ModelConfig, build_model
 from fusion.streaming import StreamingFusionNet
@@ -118,6 +119,7 @@ class ModelRunner:
         self.streaming = isinstance(model, StreamingFusionNet)
         self.modalities: tuple[str, ...] = tuple(model.modalities)
         self.labels: tuple[str, ...] = tuple(meta.labels)
+        self.online = online_config_of(meta)  # the recogniser settings tuned for this model
         self.spec = meta.config.input
         self.window_frames = self.spec.window  # T
         self.receptive_field = model.receptive_field if self.streaming else self.spec.window

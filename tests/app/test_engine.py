@@ -27,6 +27,7 @@ class FakeRunner:
     device = type("D", (), {"type": "cpu"})()
     config = RunnerConfig(backend="eager")
     backend = "eager"
+    online = OnlineConfig(from_logits=True)
 
     def __init__(self, delay=0.0, fail_at=None):
         self.delay, self.fail_at, self.calls = delay, fail_at, 0
