@@ -133,7 +133,12 @@ class Engine:
             for line in self._actions.warnings:
                 print(line, file=sys.stderr)
             self._actions.start()
-        self._open(self.config.source)
+        try:
+            self._open(self.config.source)
+        except BaseException:  # nothing started may outlive a failed start
+            self._stop_actions()
+            self._restore_switch_interval()
+            raise
 
     def finish(self) -> dict:
         """Drain and stop every thread; print (headless) and return the summary."""
@@ -157,13 +162,9 @@ class Engine:
             for event in feed.recognizer.flush(feed.last_t):
                 self._emit(feed, event)
         self._stop_recording()
-        if self._actions is not None:
-            self._actions.stop()
-            self._actions.join(timeout=5)
+        self._stop_actions()
         self._stopped.set()
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
+        self._restore_switch_interval()
         if error is not None:
             raise error  # no summary line for a run that failed (exit 2 or 1, one line on stderr)
         self.summary = self._summary(feed, worker)
@@ -172,6 +173,16 @@ class Engine:
         if feed is not None and self.config.snapshots:
             self._publish(feed, finished=True)
         return self.summary
+
+    def _stop_actions(self) -> None:
+        if self._actions is not None:
+            self._actions.stop()
+            self._actions.join(timeout=5)
+
+    def _restore_switch_interval(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     # --- EngineControls ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from app.engine import Engine, EngineConfig
 from app.inference_worker import WorkerConfig
 from app.model_runner import ModelRunner, RunnerConfig
 from app.sources.base import Sample, Skeleton, SourceThread, StreamInfo, now_ns
+from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS
 from fusion.online import OnlineConfig
 from tests.app.engine_fixtures import SPEC, tiny_checkpoint, write_moving
@@ -289,3 +290,21 @@ def test_rgbd_source_without_skeleton_gets_mediapipe_hands(tmp_path, real_data):
     summary = engine.run()
     assert summary["frames"] == {"color": 4, "depth": 4, "skeleton": 4}  # a hand in every frame
     assert summary["decisions"] == 4 and summary["missing"]["skeleton"] == 0
+
+
+def test_a_failed_start_leaves_no_thread_running(tmp_path):
+    actions = tmp_path / "a.toml"
+    actions.write_text('[gestures.swipe_left]\nactions = [{ kind = "jsonl", path = "-" }]\n')
+
+    def no_source(name, sink, realtime):
+        raise BadInput("no such source")
+
+    before = set(threading.enumerate())
+    engine = Engine(EngineConfig(source="nowhere", actions=str(actions)), out=io.StringIO(),
+                    runner=FakeRunner(), make_source=no_source)
+    with pytest.raises(BadInput, match="no such source"):
+        engine.start()
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(threading.enumerate()) - before
