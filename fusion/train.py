@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from fusion import distributed
 from fusion.augment import AugmentConfig, augment, modality_dropout
 from fusion.checkpoint import read_checkpoint, save_checkpoint
+from fusion.data.progress import Progress
 from fusion.errors import BadInput
 from fusion.model_config import FUSIONS, MODALITIES, SHAPES, ModelConfig, build_model
 from fusion.preprocess import InputSpec
@@ -128,28 +129,6 @@ def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
                            num_classes=num_classes, input=spec, **changes)
     except ValueError as error:
         raise BadInput(f"bad model options: {error}") from None
-
-
-# --- the progress bar ----------------------------------------------------------------------------
-
-class Bar:
-    """``epoch 2/5 [#####     ] 40/80 loss 0.812 acc 0.734 12.3s eta 14.1s`` on stderr."""
-
-    def __init__(self, total: int, label: str, enabled: bool, width: int = 24):
-        self.total, self.label, self.enabled, self.width = max(total, 1), label, enabled, width
-        self.start = time.monotonic()
-
-    def update(self, done: int, loss: float, acc: float) -> None:
-        if not self.enabled:
-            return
-        elapsed = time.monotonic() - self.start
-        fill = int(self.width * done / self.total)
-        eta = elapsed / done * (self.total - done) if done else 0.0
-        sys.stderr.write(f"\r{self.label} [{'#' * fill}{' ' * (self.width - fill)}] {done}/{self.total} "
-                         f"loss {loss:.3f} acc {acc:.3f} {elapsed:5.1f}s eta {eta:5.1f}s")
-        if done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 # --- resumable state -----------------------------------------------------------------------------
@@ -353,7 +332,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         sampler.set_epoch(epoch)
         order = train_idx[np.fromiter(iter(sampler), dtype=np.int64)]
         net.train()
-        bar = Bar(steps_per_epoch, f"epoch {epoch + 1}/{config.epochs}", config.progress and info.is_main)
+        bar = Progress(steps_per_epoch, label=f"epoch {epoch + 1}/{config.epochs}", width=24) \
+            if config.progress and info.is_main else None
         sums = [0.0, 0.0, 0.0]  # loss·n, correct, n
         for s in range(steps_per_epoch):
             idx = order[s * config.batch:(s + 1) * config.batch]
@@ -389,7 +369,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
             sums[0] += float(loss.detach()) * n
             sums[1] += float((out.logits.detach().argmax(1) == y).sum())
             sums[2] += n
-            bar.update(s + 1, sums[0] / sums[2], sums[1] / sums[2])
+            if bar is not None:
+                bar.update(s + 1, f"loss {sums[0] / sums[2]:.3f} acc {sums[1] / sums[2]:.3f}")
         total = distributed.all_sum(info, sums)
         history["train_loss"].append(total[0] / max(total[2], 1))
         history["train_acc"].append(total[1] / max(total[2], 1))

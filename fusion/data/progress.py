@@ -8,19 +8,19 @@ from typing import TextIO
 
 
 class Progress:
-    """``update(done)`` redraws ``label [#####     ] done/total  elapsed  eta`` on one line."""
+    """``update(done, extra)`` redraws ``label [#####     ] done/total extra elapsed eta`` on one line."""
 
     def __init__(self, total: int, *, label: str = "", stream: TextIO | None = None, width: int = 30):
         self.total, self.label, self.width = max(total, 1), label, width
         self.stream = stream if stream is not None else sys.stderr
         self.start = time.monotonic()
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, extra: str = "") -> None:
         elapsed = time.monotonic() - self.start
         fill = int(self.width * done / self.total)
         eta = elapsed / done * (self.total - done) if done else 0.0
         self.stream.write(f"\r{self.label} [{'#' * fill}{' ' * (self.width - fill)}] {done}/{self.total} "
-                          f"{elapsed:5.1f}s eta {eta:5.1f}s")
+                          f"{extra + ' ' if extra else ''}{elapsed:5.1f}s eta {eta:5.1f}s")
         if done >= self.total:
             self.stream.write("\n")
         self.stream.flush()
