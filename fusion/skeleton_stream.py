@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from fusion.temporal_head import TemporalHead
+from fusion.temporal_head import FrameStream, TemporalHead
 
 HAND_BONES = (
     (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
@@ -63,7 +63,7 @@ class FrameSkeletonStage(nn.Module):
         return torch.relu(self.bn(self.gcn(x)) + self.shortcut(x))
 
 
-class FrameSkeletonStream(nn.Module):
+class FrameSkeletonStream(FrameStream):
     """Per-frame graph stages over J + causal temporal head (streaming shape)."""
 
     def __init__(self, *, in_channels: int, widths: Sequence[int], joints: int, num_classes: int, window: int,
@@ -88,23 +88,6 @@ class FrameSkeletonStream(nn.Module):
     def embed(feature: torch.Tensor) -> torch.Tensor:
         """Last stage output (N,C,J) → per-frame feature (N,C)."""
         return feature.mean(dim=2)
-
-    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """(B,C,T,J) → every stage's per-frame output (B·T,C_i,J)."""
-        x = self.fold(x)
-        out = []
-        for stage in self.stages:
-            x = stage(x)
-            out.append(x)
-        return out
-
-    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
-        f = self.embed(feature)  # (B·T, C)
-        f = f.reshape(batch, -1, f.shape[1]).transpose(1, 2)  # (B, C, T)
-        return self.temporal(f)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x)[-1], x.shape[0])
 
 
 class ClipSkeletonStage(nn.Module):

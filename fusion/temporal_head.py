@@ -97,3 +97,33 @@ class TemporalHead(nn.Module):
         mask = (position.unsqueeze(0) >= (self.ring - n_valid).unsqueeze(1)).to(x.dtype)  # (B, ring)
         mean = (ring * mask.unsqueeze(1)).sum(dim=2) / torch.clamp(n_valid, min=1.0).unsqueeze(1)  # (B, C')
         return self.fc(self.dropout(mean)), new_state
+
+
+class FrameStream(nn.Module):
+    """A per-frame stream: ``stages`` run on every frame, ``temporal`` (a ``TemporalHead``) over them.
+
+    Subclasses set ``stages`` and ``temporal`` and give ``fold`` (window → frames) and ``embed``
+    (last stage output → one vector per frame).
+    """
+
+    stages: nn.ModuleList
+    temporal: "TemporalHead"
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """A window → every stage's per-frame output (B·T, C_i, …)."""
+        x = self.fold(x)
+        out = []
+        for stage in self.stages:
+            x = stage(x)
+            out.append(x)
+        return out
+
+    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+        """Last stage output (B·T, C, …) → logits (B, K)."""
+        f = self.embed(feature)  # (B·T, C)
+        f = f.reshape(batch, -1, f.shape[1]).transpose(1, 2)  # (B, C, T)
+        return self.temporal(f)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x)[-1], x.shape[0])
+

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from fusion.temporal_head import TemporalHead
+from fusion.temporal_head import FrameStream, TemporalHead
 
 
 def _conv_bn(conv: nn.Module, channels: int, bn: type[nn.Module]) -> nn.Sequential:
@@ -46,7 +46,7 @@ class FrameStage(nn.Module):
         return y
 
 
-class FrameVideoStream(nn.Module):
+class FrameVideoStream(FrameStream):
     """Per-frame 2D CNN + causal temporal head (streaming shape)."""
 
     def __init__(self, *, in_channels: int, widths: Sequence[int], num_classes: int, window: int,
@@ -71,24 +71,6 @@ class FrameVideoStream(nn.Module):
     def embed(feature: torch.Tensor) -> torch.Tensor:
         """Last stage output (N,C,h,w) → per-frame feature (N,C)."""
         return feature.mean(dim=(2, 3))
-
-    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """(B,C,T,H,W) → every stage's per-frame output (B·T,C_i,h_i,w_i)."""
-        x = self.fold(x)
-        out = []
-        for stage in self.stages:
-            x = stage(x)
-            out.append(x)
-        return out
-
-    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
-        """Last stage output (B·T,C,h,w) → logits (B,K)."""
-        f = self.embed(feature)  # (B·T, C)
-        f = f.reshape(batch, -1, f.shape[1]).transpose(1, 2)  # (B, C, T)
-        return self.temporal(f)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x)[-1], x.shape[0])
 
 
 class Conv2Plus1D(nn.Sequential):
