@@ -237,17 +237,21 @@ IDLE_WEIGHTS = (0.3, 0.25, 0.2, 0.15, 0.1)
 
 
 def idle(rng, cam, n, start: Start, kind: str | None = None) -> Motion:
-    """no_gesture: idle hands, slow transitions, scratching, a hand leaving the view, no hand."""
+    """no_gesture: idle hands, slow transitions, scratching, a hand leaving the view, no hand.
+
+    The hand between gestures stays relaxed: it never settles in a gesture's pose (an open hand
+    held still *is* open_palm), so a continuous stream's no_gesture frames never show a gesture.
+    """
     kind = kind or str(rng.choice(IDLE_KINDS, p=IDLE_WEIGHTS))
     t = np.arange(n)
     drawn = np.ones(n, bool)
     if kind == "idle":
-        poses = np.repeat(draw_pose(rng, rng.choice(["relaxed", "open", "relaxed"]), 8)[None], n, 0)
         target = start.wrist + rng.normal(0, 0.02, 3)
-        poses, rots, wrists = _approach(rng, n, start, poses[0], _orient(rng, start.rotvec, 0.1), target, n // 2)
+        poses, rots, wrists = _approach(rng, n, start, draw_pose(rng, "relaxed", 8), _orient(rng, start.rotvec, 0.1),
+                                        target, n // 2)
         wrists = wrists + _sway(rng, n, 0.006)
-    elif kind == "transition":
-        pose = draw_pose(rng, str(rng.choice(list(POSES))), 10)
+    elif kind == "transition":  # part of the way towards some pose, never all the way to a gesture's
+        pose = _blend(draw_pose(rng, "relaxed", 10), POSES[str(rng.choice(list(POSES)))], rng.uniform(0, 0.4, 1))[0]
         target = start.wrist + rng.normal(0, 0.03, 3) * np.array([1, 1, 0.5])
         poses, rots, wrists = _approach(rng, n, start, pose, _orient(rng, spread=0.5), target, int(rng.integers(n // 2, n + 1)))
         wrists = wrists + _sway(rng, n, 0.004)
