@@ -30,7 +30,9 @@ def _not_built(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)")
-    p.add_argument("--source", default="auto", help="auto|realsense|webcam|sample|PATH (default: auto)")
+    p.add_argument("--source", action="append", metavar="SOURCE",
+                   help="auto|realsense|webcam|sample|PATH (default: auto); repeat it to run several sources "
+                        "through one model (the window shows the first)")
     p.add_argument("--model", help="checkpoint to run (default: the bundled model for the source)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
@@ -39,17 +41,22 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--actions", metavar="TOML", help="gesture -> action file (see assets/actions.example.toml)")
+    p.add_argument("--batch-sources", action="store_true",
+                   help="several sources: run their frames as one batch (default: on CUDA only)")
     p.set_defaults(run=_run_demo)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from app.engine import EngineConfig, resolve_source, run_engine
+    from app.inference_worker import WorkerConfig
     from app.model_runner import RunnerConfig
 
     if args.max_frames is not None and args.max_frames <= 0:
         raise BadInput("--max-frames must be positive")
-    config = EngineConfig(source=resolve_source(args.source),
+    sources = [resolve_source(name) for name in (args.source or ["auto"])]
+    config = EngineConfig(source=sources[0], extra_sources=tuple(sources[1:]),
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          worker=WorkerConfig(batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
                           snapshots=not args.headless)
     return run_engine(config, screenshot=args.screenshot)
@@ -59,7 +66,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')")
-    p.add_argument("path", help="a recording, a video file, or 'sample'")
+    p.add_argument("path", nargs="+", help="a recording, a video file, or 'sample'; several run side by side "
+                                           "through one model (the window shows the first)")
     p.add_argument("--model", help="checkpoint to run")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
@@ -69,23 +77,31 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--actions", metavar="TOML", help="gesture -> action file")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
+    p.add_argument("--batch-sources", action="store_true",
+                   help="several sources: run their frames as one batch (default: on CUDA only; "
+                        "never with --deterministic)")
     p.set_defaults(run=_run_replay)
 
 
 def _run_replay(args: argparse.Namespace) -> int:
     from app.engine import EngineConfig, run_engine
+    from app.inference_worker import WorkerConfig
     from app.model_runner import RunnerConfig
     from app.replay import ReplayConfig, replay
 
     if args.max_frames is not None and args.max_frames <= 0:
         raise BadInput("--max-frames must be positive")
-    if args.headless:
-        replay(ReplayConfig(path=args.path, deterministic=args.deterministic, max_frames=args.max_frames,
+    first, *more = args.path
+    if args.headless and not more:
+        replay(ReplayConfig(path=first, deterministic=args.deterministic, max_frames=args.max_frames,
                             model=args.model, device=args.device, backend=args.backend, actions=args.actions))
         return 0
-    config = EngineConfig(source=args.path, deterministic=args.deterministic,
+    config = EngineConfig(source=first, extra_sources=tuple(more), deterministic=args.deterministic,
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
-                          max_frames=args.max_frames, actions=args.actions, headless=False, snapshots=True)
+                          worker=WorkerConfig(deterministic=args.deterministic,
+                                              batch_sources=True if args.batch_sources else None),
+                          max_frames=args.max_frames, actions=args.actions, headless=args.headless,
+                          snapshots=not args.headless)
     return run_engine(config, screenshot=args.screenshot)
 
 

@@ -22,6 +22,14 @@ decision (recogniser updated), emit (sinks done). ``LatencyStats`` keeps them pe
 ``Engine`` also implements ``app.snapshot.EngineControls`` for the window: open a source, change
 the model, pause/step/seek a replay of a ``.mmtm`` recording (the engine paces those itself, so
 that it can stop and jump), record with label prompts, the event threshold, actions on/off.
+
+Several sources (``EngineConfig.extra_sources``, e.g. two cameras) run side by side: each has its
+own feed (source thread, sync, ring buffers, pacing, online recogniser, events, counters) under a
+unique key (``source_keys``), and they all share ONE ``InferenceWorker`` and ONE ``ModelRunner``
+(each source its own temporal state there; batched with ``WorkerConfig.batch_sources`` or on CUDA).
+The first source is the *primary* one: the window shows it, and its controls (open, pause, step,
+seek, record) act on it. Headless, gesture lines then carry ``"source": key`` and the summary
+aggregates all sources, with ``"sources": {key: {...}}`` beside.
 """
 
 from __future__ import annotations
@@ -30,10 +38,10 @@ import json
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Sequence, TextIO
 
 import numpy as np
 
@@ -46,7 +54,7 @@ from app.sources.base import Sample, Sink, SourceThread, StreamInfo, now_ns
 from app.sync import FrameSet, SyncConfig, Synchronizer
 from fusion.errors import BadInput
 from fusion.labels import NO_GESTURE
-from fusion.metrics import levenshtein_accuracy
+from fusion.metrics import levenshtein, levenshtein_accuracy
 from fusion.online import GestureEvent, OnlineConfig, OnlineRecognizer
 from fusion.preprocess import preprocess_color, preprocess_depth, preprocess_skeleton
 
@@ -56,7 +64,8 @@ SourceFactory = Callable[[str, Sink, bool], SourceThread]  # (name, sink, realti
 
 @dataclass(frozen=True)
 class EngineConfig:
-    source: str = "sample"  # a name or path for open_source (sample, a .mmtm, ...)
+    source: str = "sample"  # a name or path for open_source (sample, a .mmtm, ...): the primary source
+    extra_sources: tuple[str, ...] = ()  # more sources run beside it through the same worker and model
     runner: RunnerConfig = field(default_factory=RunnerConfig)  # runner.model None: default_model_for(streams)
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     online: OnlineConfig | None = None  # None: the recogniser settings stored with the model, else defaults
@@ -76,7 +85,8 @@ class EngineConfig:
 
 
 class Engine:
-    """Runs one source through the model; ``run()`` for headless, the controls for the window."""
+    """Runs one source (or several sharing one worker) through the model; ``run()`` for headless,
+    the controls for the window (they act on the primary source)."""
 
     def __init__(self, config: EngineConfig, *, out: TextIO | None = None, runner: ModelRunner | None = None,
                  make_source: SourceFactory | None = None,
@@ -91,7 +101,11 @@ class Engine:
         self._pinned = runner is not None  # a runner handed in is kept for every source
         self._lock = threading.RLock()  # the feed, the worker, the recorder: swapped by the controls
         self._out_lock = threading.Lock()
-        self._feed: _Feed | None = None
+        self._feed: _Feed | None = None  # the primary source (the window's)
+        self._extras: list[_Feed] = []  # the other sources (config.extra_sources)
+        self._routes: dict[str, _Feed] = {}  # worker key -> feed, replaced whole (read by the worker)
+        self._multi = bool(config.extra_sources)
+        self._batches: Counter[int] = Counter()  # decisions by the size of the batch they ran in
         self._worker: InferenceWorker | None = None
         self._actions = None
         self._actions_enabled = True
@@ -114,12 +128,34 @@ class Engine:
         """Play the source to its end (or ``max_frames``, or Ctrl-C); prints JSON lines; the summary."""
         self.start()
         try:
-            while not self._feed.source.finished.wait(0.05):
+            while not self._ended(0.05):
                 if self._worker.failed:
                     break
         except KeyboardInterrupt:
             pass
         return self.finish()
+
+    @property
+    def feeds(self) -> list["_Feed"]:
+        """Every running source's feed, the primary one first."""
+        return ([self._feed] if self._feed is not None else []) + list(self._extras)
+
+    def source_of(self, result: Result) -> str | None:
+        """The source key (as in the JSON lines) of a worker ``Result``; None for a replaced source."""
+        feed = self._routes.get(result.source)
+        return None if feed is None else feed.label
+
+    def _ended(self, timeout: float) -> bool:
+        """Whether every source has ended (or one failed); waits up to ``timeout`` for one."""
+        waiting = []
+        for feed in self.feeds:
+            if not feed.source.finished.is_set():
+                waiting.append(feed)
+            elif getattr(feed.source, "_error", None) is not None:
+                return True  # a failed source ends the run (its error is raised by finish)
+        if not waiting:
+            return True
+        return waiting[0].source.finished.wait(timeout) and len(waiting) == 1
 
     def start(self) -> None:
         """Open ``config.source``, load the model, start the threads."""
@@ -134,7 +170,7 @@ class Engine:
                 print(line, file=sys.stderr)
             self._actions.start()
         try:
-            self._open(self.config.source)
+            self._open(self.config.source, extras=self.config.extra_sources)
         except BaseException:  # nothing started may outlive a failed start
             self._stop_actions()
             self._restore_switch_interval()
@@ -143,31 +179,33 @@ class Engine:
     def finish(self) -> dict:
         """Drain and stop every thread; print (headless) and return the summary."""
         with self._lock:
-            feed, worker = self._feed, self._worker
+            feed, feeds, worker = self._feed, self.feeds, self._worker
         error: BaseException | None = None
-        if feed is not None:
-            feed.stop()
+        for each in feeds:
+            each.stop()
+        for each in feeds:
             try:
-                feed.source.join(timeout=10)
-            except BaseException as e:  # the source's error (raised below, unless the worker's came first)
-                error = e
-            feed.sync.flush()
+                each.source.join(timeout=10)
+            except BaseException as e:  # a source's error (raised below, unless the worker's came first)
+                error = error or e
+            each.sync.flush()
         if worker is not None:
             worker.close()
             try:
                 worker.join(timeout=30)
             except BaseException as e:  # the model's error: the source only saw its echo at submit
                 error = e
-        if feed is not None and feed.last_t is not None:
-            for event in feed.recognizer.flush(feed.last_t):
-                self._emit(feed, event)
+        for each in feeds:
+            if each.last_t is not None:
+                for event in each.recognizer.flush(each.last_t):
+                    self._emit(each, event)
         self._stop_recording()
         self._stop_actions()
         self._stopped.set()
         self._restore_switch_interval()
         if error is not None:
             raise error  # no summary line for a run that failed (exit 2 or 1, one line on stderr)
-        self.summary = self._summary(feed, worker)
+        self.summary = self._summary_of_all(feeds, worker) if self._multi else self._summary(feed, worker)
         if self.config.headless:
             self._print(self.summary)
         if feed is not None and self.config.snapshots:
@@ -269,21 +307,27 @@ class Engine:
 
     # --- opening -----------------------------------------------------------------------------------
 
-    def _open(self, name: str, *, model: str | None = None, start_s: float = 0.0, paused: bool = False) -> None:
+    def _open(self, name: str, *, model: str | None = None, start_s: float = 0.0, paused: bool = False,
+              extras: Sequence[str] = ()) -> None:
+        """(Re)open the primary source ``name``, and at start the ``extras`` beside it. Every new source
+        is opened (BadInput here) before the model loads and before any of them starts. A new model
+        (a new worker) restarts the other running sources on it."""
         with self._lock:
             old, old_worker = self._feed, self._worker
             if old is not None:
-                old.stop()
-                try:
-                    old.source.join(timeout=5)
-                except Exception as error:  # the old source's failure: shown, not fatal to the new one
-                    self._error = f"{old.name}: {error}"
-                if old_worker is not None:
-                    old_worker.remove_source(old.key)
-                old.release()
-            feed = _Feed(self, name, start_s=start_s, paused=paused)
-            feed.source.open()  # BadInput here; fills stream_info (a camera or video tells it once open)
+                self._close_feed(old, old_worker)
+            taken = {f.label for f in self._extras}
+            feed = None
+            opened: list[_Feed] = []
             try:
+                feed = _Feed(self, name, label=_unique_key(name, taken), start_s=start_s, paused=paused)
+                opened.append(feed)
+                taken.add(feed.label)
+                feed.source.open()  # BadInput here; fills stream_info (a camera or video tells it once open)
+                for extra in extras:
+                    opened.append(_Feed(self, extra, label=_unique_key(extra, taken)))
+                    taken.add(opened[-1].label)
+                    opened[-1].source.open()
                 model = model if model is not None else getattr(self, "_model_override", None)
                 wanted = model or self.config.runner.model
                 chosen = wanted or str(default_model_for(list(feed.source.stream_info)))
@@ -291,8 +335,17 @@ class Engine:
                 if runner is None or (old is not None and not self._pinned and runner.name != chosen):
                     runner = ModelRunner.load(replace(self.config.runner, model=chosen))
                     self._runner = runner
-                feed.attach(runner)
-                if old_worker is None or old_worker.runner is not runner:
+                new_worker = old_worker is None or old_worker.runner is not runner
+                if new_worker and self._extras:  # the other sources restart on the new model
+                    restart, self._extras = self._extras, []
+                    for extra in restart:
+                        self._close_feed(extra, old_worker)
+                    for extra in restart:
+                        opened.append(_Feed(self, extra.name, label=extra.label))
+                        opened[-1].source.open()
+                for each in opened:
+                    each.attach(runner)
+                if new_worker:
                     if old_worker is not None:
                         old_worker.stop()
                         old_worker.join(timeout=10)
@@ -301,18 +354,35 @@ class Engine:
                         worker_config = replace(worker_config, deterministic=True)
                     self._worker = InferenceWorker(worker_config, runner=runner, on_result=self._on_result)
                     self._worker.start()
-                self._worker.add_source(feed.key)
+                for each in opened:
+                    self._worker.add_source(each.key)
                 if old is not None:
                     self._worker.remove_source(old.key)
             except BaseException:
-                feed.release()
+                for each in opened:
+                    each.release()
                 raise
             self._feed = feed
+            self._extras += opened[1:]
+            self._routes = {f.key: f for f in self.feeds}
             if self.config.headless:
-                self._print(feed.start_line())
-            feed.source.start()
+                for each in opened:
+                    self._print(each.start_line())
+            for each in opened:
+                each.source.start()
             if self.config.snapshots:
                 threading.Thread(target=self._watch_end, args=(feed,), name="engine-watch").start()
+
+    def _close_feed(self, feed: "_Feed", worker: InferenceWorker | None) -> None:
+        """Stop a feed that is being replaced and drop it from the worker."""
+        feed.stop()
+        try:
+            feed.source.join(timeout=5)
+        except Exception as error:  # the old source's failure: shown, not fatal to the new one
+            self._error = f"{feed.name}: {error}"
+        if worker is not None:
+            worker.remove_source(feed.key)
+        feed.release()
 
     def _watch_end(self, feed: "_Feed") -> None:
         """Publish a final snapshot when a source ends by itself (the window shows 'finished')."""
@@ -327,8 +397,8 @@ class Engine:
     # --- the inference thread ----------------------------------------------------------------------
 
     def _on_result(self, result: Result) -> None:
-        feed = self._feed
-        if feed is None or result.source != feed.key:
+        feed = self._routes.get(result.source)
+        if feed is None:
             return  # a source that was replaced
         t = result.t
         if feed.last_t is not None and t <= feed.last_t:
@@ -342,18 +412,26 @@ class Engine:
                 self._emit(feed, event)
                 shown.append(event)
         feed.decisions += 1
-        if self.config.snapshots:
+        self._batches[result.batch] += 1
+        if self.config.snapshots and feed is self._feed:
             self._publish(feed, inference_ms=(result.times.infer_end - result.times.infer_start) / 1e6)
         times = times.at("emit")
         self.stats.add(times)
+        if feed.stats is not self.stats:
+            feed.stats.add(times)
         if self.on_decision is not None:
             self.on_decision(result, times, shown)
 
     def _emit(self, feed: "_Feed", event: GestureEvent) -> None:
         self._all_events.append(event)
-        self._events.append(EventMark(event.label, float(event.score), float(event.t)))
+        feed.events.append(event)
+        if feed is self._feed:  # the window shows the primary source's events
+            self._events.append(EventMark(event.label, float(event.score), float(event.t)))
         if self.config.headless:
-            self._print(event.to_json())
+            line = event.to_json()
+            if self._multi:
+                line["source"] = feed.label
+            self._print(line)
         if self._actions is not None and self._actions_enabled:
             self._actions.handle(event)
 
@@ -383,10 +461,12 @@ class Engine:
             finished=finished, threshold=self._min_score, actions_enabled=self._actions_enabled))
 
     def _latency(self) -> dict:
-        """The stats summary, recomputed at most every 15 decisions (percentiles cost ~1 ms)."""
-        decisions = self._feed.decisions if self._feed is not None else 0
+        """The (primary source's) stats summary, recomputed at most every 15 decisions (percentiles
+        cost ~1 ms)."""
+        feed = self._feed
+        decisions = feed.decisions if feed is not None else 0
         if decisions - self._latency_cache[0] >= 15 or self._latency_cache[0] < 0:
-            self._latency_cache = (decisions, self.stats.summary())
+            self._latency_cache = (decisions, (feed.stats if feed is not None else self.stats).summary())
         return self._latency_cache[1]
 
     # --- recording ---------------------------------------------------------------------------------
@@ -447,7 +527,7 @@ class Engine:
                           for k, v in stats["stages_ms"].items()},
             "skipped": sum(worker.skipped.values()) if worker is not None else 0,
             "events": len(self._all_events),
-            "accuracy": feed.accuracy(self._all_events) if feed is not None else None,
+            "accuracy": feed.accuracy(feed.events) if feed is not None else None,
         }
         if feed is not None:
             summary.update({
@@ -466,6 +546,51 @@ class Engine:
                 "deterministic": self.config.deterministic,
                 "wall_s": round(time.monotonic() - feed.started, 3),
             })
+        if self._actions is not None:
+            summary["actions"] = self._actions.counts()
+        return summary
+
+    def _summary_of_all(self, feeds: list["_Feed"], worker: InferenceWorker | None) -> dict:
+        """Several sources: contract 2's fields over all of them, and ``sources``: one summary each."""
+        stats = self.stats.summary()
+        per = {f.label: f.summary(worker) for f in feeds}
+        frames: Counter[str] = Counter()
+        dropped: Counter[str] = Counter()
+        fps: Counter[str] = Counter()
+        for one in per.values():
+            frames.update(one["frames"])
+            dropped.update(one["dropped"])
+            fps.update(one["fps"])
+        truths = [t for t in (f.truth(f.events) for f in feeds) if t is not None]
+        accuracy = None
+        if truths:  # pooled over the sources with labels: 1 - sum of edit distances / sum of true gestures
+            true = sum(len(truth) for truth, _ in truths)
+            edits = sum(levenshtein(truth, called) for truth, called in truths)
+            called = sum(len(c) for _, c in truths)
+            value = max(0.0, 1.0 - edits / true) if true else float(called == 0)
+            accuracy = {"levenshtein": round(value, 4), "true": true, "called": called}
+        summary = {
+            "type": "summary",
+            "frames": dict(frames),
+            "dropped": dict(dropped),
+            "decisions": stats["decisions"],
+            "latency_ms": {k: (None if v is None else round(v, 3)) for k, v in stats["latency_ms"].items()
+                           if k != "n"},
+            "latency_of": "capture_to_decision",
+            "stages_ms": {k: {q: (None if x is None else round(x, 3)) for q, x in v.items()}
+                          for k, v in stats["stages_ms"].items()},
+            "skipped": sum(one["skipped"] for one in per.values()),
+            "events": len(self._all_events),
+            "accuracy": accuracy,
+            "frame_sets": sum(f.sets for f in feeds),
+            "fps": {k: round(v, 2) for k, v in fps.items()},
+            "model": self._runner.describe() if self._runner is not None else None,
+            "mode": worker.mode if worker is not None else None,
+            "deterministic": self.config.deterministic,
+            "batches": {str(k): n for k, n in sorted(self._batches.items())},
+            "wall_s": round(time.monotonic() - min(f.started for f in feeds), 3) if feeds else 0.0,
+            "sources": per,
+        }
         if self._actions is not None:
             summary["actions"] = self._actions.counts()
         return summary
@@ -548,12 +673,16 @@ class _Pacer:
 
 
 class _Feed:
-    """One source and its sync, buffers, recogniser and counters."""
+    """One source and its sync, buffers, recogniser, events and counters."""
 
-    def __init__(self, engine: Engine, name: str, *, start_s: float = 0.0, paused: bool = False) -> None:
+    def __init__(self, engine: Engine, name: str, *, label: str, start_s: float = 0.0, paused: bool = False) -> None:
         self.engine = engine
         self.name = name
-        self.key = f"{name}#{id(self)}"
+        self.label = label  # the source key in the JSON lines (unique among the engine's sources)
+        self.key = f"{name}#{id(self)}"  # the worker's key: unique per feed, so a replaced one's results drop
+        self.events: list[GestureEvent] = []
+        # several sources: each its own stats (frame rates, latency), the engine's aggregate the decisions
+        self.stats = LatencyStats() if engine._multi else engine.stats
         config = engine.config
         realtime = config.realtime and not config.deterministic
         self.seekable = name.lower() == "sample" or name.lower().endswith(".mmtm")
@@ -637,11 +766,14 @@ class _Feed:
 
     def start_line(self) -> dict:
         info = self.info
-        return {"type": "start", "source": self.name, "kind": type(self.source).__name__,
+        line = {"type": "start", "source": self.name, "kind": type(self.source).__name__,
                 "streams": {s: {k: v for k, v in vars(i).items() if v and k != "stream"} for s, i in info.items()},
                 "reference": self.sync.reference, "deterministic": self.engine.config.deterministic,
                 "recovery": getattr(self.source, "recovery", None), "model": self.runner.describe(),
                 "mode": "windowed" if self.windowed else "streaming"}
+        if self.engine._multi:
+            line["key"] = self.label
+        return line
 
     def stop(self) -> None:
         self.pacer.stop()
@@ -680,10 +812,11 @@ class _Feed:
             self.frames.setdefault("skeleton", 0)
         else:
             self.frames[sample.stream] = self.frames.get(sample.stream, 0) + 1
-        self.engine._record(sample)
+        if self is self.engine._feed:  # a recording holds the primary source
+            self.engine._record(sample)
         if sample.stream in self.streams:
             self.latest[sample.stream] = sample
-            self.engine.stats.add_frame(sample.stream, sample.host_ns, index=sample.index)
+            self.stats.add_frame(sample.stream, sample.host_ns, index=sample.index)
             if sample.stream not in self.buffers:  # not read by the model: "arrival" is now
                 self._arrival[sample.stream].append(now_ns())
         self.sync.push(sample)  # audio: counted there (drops), not buffered
@@ -695,7 +828,7 @@ class _Feed:
     def _sink_tracked(self, sample: Sample) -> None:
         self.frames["skeleton"] += sample.data is not None
         self.latest["skeleton"] = sample
-        self.engine.stats.add_frame("skeleton", sample.host_ns, index=sample.index)
+        self.stats.add_frame("skeleton", sample.host_ns, index=sample.index)
         self.sync.push(sample)
 
     def _time_s(self, sample: Sample) -> float:
@@ -757,8 +890,8 @@ class _Feed:
 
     # --- results --------------------------------------------------------------------------------
 
-    def accuracy(self, events: list[GestureEvent]) -> dict | None:
-        """Online Levenshtein accuracy against the source's label segments (own recordings)."""
+    def truth(self, events: list[GestureEvent]) -> tuple[list[str], list[str]] | None:
+        """(true labels of the part played, called labels), in order; None without labels."""
         labels = getattr(self.source, "labels", None)
         if not labels or not self.clock_device or self.t0 is None:
             return None
@@ -766,12 +899,65 @@ class _Feed:
         truth = [seg.label for seg in sorted(labels, key=lambda s: s.start_ns)
                  if seg.label != NO_GESTURE and self.pacer.start_s <= (seg.start_ns / 1e6 - self.t0) / 1e3 <= end]
         called = [e.label for e in sorted(events, key=lambda e: e.t)]
+        return truth, called
+
+    def accuracy(self, events: list[GestureEvent]) -> dict | None:
+        """Online Levenshtein accuracy against the source's label segments (own recordings)."""
+        pair = self.truth(events)
+        if pair is None:
+            return None
+        truth, called = pair
         return {"levenshtein": round(levenshtein_accuracy(truth, called), 4), "true": len(truth),
                 "called": len(called)}
+
+    def summary(self, worker: InferenceWorker | None) -> dict:
+        """This source's part of a several-source summary."""
+        stats = self.stats.summary()
+        sync = self.sync.stats()
+        return {
+            "source": self.name,
+            "frames": dict(self.frames),
+            "dropped": {s: st["dropped"] for s, st in sync.items()},
+            "decisions": self.decisions,
+            "skipped": worker.skipped.get(self.key, 0) if worker is not None else 0,
+            "events": len(self.events),
+            "accuracy": self.accuracy(self.events),
+            "latency_ms": {k: (None if v is None else round(v, 3)) for k, v in stats["latency_ms"].items()
+                           if k != "n"},
+            "frame_sets": self.sets,
+            "reference": self.sync.reference,
+            "missing": {s: st["missing"] for s, st in sync.items() if s != self.sync.reference and s != "audio"},
+            "duplicates": {s: st["duplicates"] for s, st in sync.items()},
+            "damaged": int(getattr(self.source, "skipped", 0)),
+            "recovery": getattr(self.source, "recovery", None),
+            "fps": stats["fps"],
+            "wall_s": round(time.monotonic() - self.started, 3),
+        }
 
 
 def _drop(sample: Sample) -> None:
     """The sink of a source whose feed was released."""
+
+
+def source_keys(names: Sequence[str]) -> list[str]:
+    """The keys several sources go by in the JSON lines: a file's stem or the name as typed
+    (``sample``, ``webcam:1``), made unique by ``#2``, ``#3``, … (the same file twice: ``sample``,
+    ``sample#2``)."""
+    taken: set[str] = set()
+    keys = []
+    for name in names:
+        keys.append(_unique_key(name, taken))
+        taken.add(keys[-1])
+    return keys
+
+
+def _unique_key(name: str, taken: set[str]) -> str:
+    path = Path(name)
+    base = path.stem if path.suffix and ":" not in name else name
+    key, k = base, 2
+    while key in taken:
+        key, k = f"{base}#{k}", k + 1
+    return key
 
 
 def _open(name: str, sink: Sink, realtime: bool) -> SourceThread:

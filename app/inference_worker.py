@@ -26,7 +26,8 @@ queue makes ``submit`` wait (file replays only: it slows the reader, never a cam
 over the same input give the same results bit for bit.
 
 Several sources may share one worker; on CUDA (or with ``batch_sources=True``) the newest jobs of
-all sources are run as ONE batch (states stacked along the batch axis).
+all sources are run as ONE batch (states stacked along the batch axis; a modality one source lacks
+is zeros in its row, its ``present`` flag 0). Unbatched, the sources take turns (round robin).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class InferenceWorker:
         self.processed: dict[str, int] = {}
         self.infer_ms: deque[float] = deque(maxlen=4096)  # model time of each call
         self._pending_skips: dict[str, int] = {}
+        self._turn = 0  # round robin over the sources (unbatched): no source starves another
         self._stopping = False
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -219,12 +221,17 @@ class InferenceWorker:
             if self._stopping or not any(self._queues.values()):
                 return None  # stopped, or closing with nothing left
             taken = []
-            for source, queue in self._queues.items():
+            sources = list(self._queues)
+            first = self._turn % len(sources)
+            for k in range(len(sources)):  # round robin: the source after the last one served goes first
+                source = sources[(first + k) % len(sources)]
+                queue = self._queues[source]
                 if not queue:
                     continue
+                self._turn = first + k + 1
                 if self.config.deterministic:
                     taken.append((queue.popleft(), 0))
-                    break  # one job at a time, oldest source first: a fixed order
+                    break  # one job at a time, in each source's own order
                 skipped = len(queue) - 1
                 job = queue.pop()
                 queue.clear()
@@ -239,8 +246,12 @@ class InferenceWorker:
     def _run(self, taken: list[tuple[Job, int]]) -> None:
         jobs = [job for job, _ in taken]
         start = time.monotonic_ns()
-        inputs = {m: np.stack([j.inputs[m] for j in jobs]) for m in self.runner.modalities
-                  if all(m in j.inputs for j in jobs)}  # (B, ...)
+        inputs = {}
+        for m in self.runner.modalities:  # (B, ...); a job without m (its source lacks it) gets zeros there
+            have = [j.inputs.get(m) for j in jobs]
+            like = next((x for x in have if x is not None), None)
+            if like is not None:
+                inputs[m] = np.stack([x if x is not None else np.zeros_like(like) for x in have])
         present = np.stack([j.present for j in jobs]).astype(np.float32)  # (B, M)
         if self.mode == "streaming":
             states = []
