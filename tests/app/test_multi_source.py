@@ -140,6 +140,8 @@ def test_deterministic_two_sources_repeat_exactly_and_match_each_source_alone(st
     for key in ("a", "b"):
         assert [g for g in gestures[0] if g["source"] == key] == [g for g in gestures[1] if g["source"] == key]
     assert sum1["skipped"] == 0 and sum1["decisions"] == 80
+    assert len({x.tobytes() for _, x, _ in by1["a"]}) > 20  # past the receptive field the scores follow the input
+    assert by1["a"][-1][1].tobytes() != by1["b"][-1][1].tobytes()
     # each source's temporal state is its own: the same logits as that source run by itself
     for key in ("a", "b"):
         alone, _, _ = run_collect(streaming_runner, key, deterministic=True)
@@ -222,3 +224,56 @@ def test_replay_of_two_recordings_on_the_command_line(tmp_path, capsys):
                       "--backend", "eager"]) == 0
     single = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert "sources" not in single[-1] and "key" not in single[0] and single[-1]["decisions"] == 30
+
+
+def test_an_unbatched_worker_serves_its_sources_in_turn():
+    from app.inference_worker import InferenceWorker
+    from tests.app.test_inference_worker import FakeRunner as CountingRunner, job
+
+    runner = CountingRunner(delay=0.02)
+    done = {"a": 0, "b": 0}
+    worker = InferenceWorker(WorkerConfig(batch_sources=False), runner=runner,
+                             on_result=lambda r: done.__setitem__(r.source, done[r.source] + 1))
+    worker.add_source("a")
+    worker.add_source("b")
+    worker.start()
+    try:
+        for k in range(40):  # both sources faster than the model: each always has a job waiting
+            worker.submit(job("a", k, k))
+            worker.submit(job("b", k, k))
+            time.sleep(0.005)
+    finally:
+        worker.close()
+        worker.join(timeout=10)
+    assert max(runner.batches) == 1
+    assert done["a"] >= 3 and done["b"] >= 3 and abs(done["a"] - done["b"]) <= 2  # neither starves
+
+
+def test_a_batch_of_sources_with_different_streams_matches_each_alone(tmp_path):
+    from app.inference_worker import InferenceWorker, Job
+    from app.latency import StageTimes
+
+    ckpt = tiny_checkpoint(tmp_path / "w.pt", shape="windowed", temporal_strides=(1, 1, 2, 2))
+    runner = ModelRunner.load(RunnerConfig(model=str(ckpt), device="cpu", threads=1, backend="eager", warmup=0))
+    spec, T = runner.spec, runner.window_frames
+    g = np.random.default_rng(3)
+    rgb = g.standard_normal((3, T, spec.height, spec.width)).astype(np.float32)  # (C, T, H, W)
+    skeleton = {s: g.standard_normal((spec.skeleton_channels, T, spec.joints)).astype(np.float32) for s in "ab"}
+    present = {"a": np.array([m in ("rgb", "skeleton") for m in runner.modalities], np.float32),
+               "b": np.array([m == "skeleton" for m in runner.modalities], np.float32)}
+    inputs = {"a": {"rgb": rgb, "skeleton": skeleton["a"]}, "b": {"skeleton": skeleton["b"]}}  # b: no camera
+    results = {}
+    worker = InferenceWorker(WorkerConfig(batch_sources=True), runner=runner,
+                             on_result=lambda r: results.__setitem__(r.source, r))
+    for s in "ab":
+        worker.add_source(s)
+        worker.submit(Job(s, inputs[s], present[s], StageTimes(), 0.0, 0))  # queued before the thread runs
+    worker.start()
+    worker.close()
+    worker.join(timeout=10)
+    assert results["a"].batch == results["b"].batch == 2
+    without_rgb = runner.window({"skeleton": skeleton["a"][None]}, present["a"][None])[0]
+    assert not np.allclose(results["a"].logits, without_rgb, atol=1e-3)  # a's camera counts in the batch
+    for s in "ab":
+        alone = runner.window({m: x[None] for m, x in inputs[s].items()}, present[s][None])[0]
+        np.testing.assert_allclose(results[s].logits, alone, rtol=1e-4, atol=1e-5)
