@@ -4,8 +4,9 @@
 #
 #   RUNS=/work/runs/default TEST=/work/runs/data/test scripts/eval_results.sh
 #
-# The test set (seed 1000: 255 isolated clips, 15 per class, and 10 continuous streams of 8
-# gestures) is generated when missing. Training used data seed 1.
+# The test set (seed 1000: 255 isolated clips, 15 per class, and 30 continuous streams of 8
+# gestures) is generated when missing. Training used data seed 1. Models a run did not make (the
+# online step of a seed-comparison run, say) are left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -14,11 +15,11 @@ TEST=${TEST:-data/synth-test}
 OUT=${OUT:-$RUNS/eval}
 mkdir -p "$OUT"
 if [ ! -f "$TEST/index.json" ]; then
-  $PYTHON main.py generate --clips 255 --streams 10 --seed 1000 --out "$TEST" --workers 2
+  $PYTHON main.py generate --clips 255 --streams 30 --seed 1000 --out "$TEST" --workers 2
 fi
 ev_() {  # NAME MODEL [extra eval args]
   local name=$1 model=$2; shift 2
-  if [ -s "$OUT/$name.json" ]; then return 0; fi
+  if [ -s "$OUT/$name.json" ] || [ ! -f "$model" ]; then return 0; fi
   if ! $PYTHON main.py eval --data "$TEST" --model "$model" --threads 1 --json "$@" 2> "$OUT/$name.log" \
       | tail -n 1 > "$OUT/$name.json.partial"; then
     echo "evaluation of $name failed (see $OUT/$name.log)" >&2
@@ -33,10 +34,11 @@ ev() { if want "$1"; then ev_ "$@"; fi; }
 ev rgb "$RUNS/rgb.pt"
 ev depth "$RUNS/depth.pt"
 ev skeleton "$RUNS/skeleton.pt"
+ev late_avg "$RUNS/late_avg.pt"
 ev late "$RUNS/late.pt"
 ev mmtm "$RUNS/mmtm.pt" --confusion "$OUT/mmtm_confusion.png"
 VAL=${VAL:-data/synth-train-val-streams}   # as in train_default.sh
-if want mmtm_tuned && [ ! -f "$RUNS/mmtm_tuned.pt" ]; then  # step 3 with recogniser settings of its own
+if want mmtm_tuned && [ -f "$RUNS/mmtm.pt" ] && [ ! -f "$RUNS/mmtm_tuned.pt" ]; then  # step 3 with recogniser settings of its own
   cp "$RUNS/mmtm.pt" "$RUNS/mmtm_tuned.pt"
   $PYTHON scripts/tune_online.py "$RUNS/mmtm_tuned.pt" --val "$VAL" --write
 fi

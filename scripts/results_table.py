@@ -1,54 +1,99 @@
-"""Print the markdown table of docs/RESULTS.md from the eval JSON files of scripts/eval_results.sh.
+"""Print the markdown tables of docs/RESULTS.md from the eval JSON files of scripts/eval_results.sh.
 
-    python scripts/results_table.py RUNS/eval
+    python scripts/results_table.py RUNS/eval                       # one training seed: every row
+    python scripts/results_table.py --seeds R0/eval R1/eval R2/eval  # mean ± std over seeds
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROWS = [
     ("rgb", "1. rgb alone"), ("depth", "1. depth alone"), ("skeleton", "1. skeleton alone"),
-    ("late", "2. late fusion (rgb+depth+skeleton)"), ("mmtm", "3. MMTM, streaming"),
-    ("mmtm_tuned", "3. MMTM, streaming, recogniser settings tuned"),
+    ("late_avg", "2. late fusion, average of the three streams, not fine-tuned"),
+    ("late", "2. late fusion (rgb+depth+skeleton), fine-tuned"), ("mmtm", "3. MMTM, fine-tuned"),
+    ("mmtm_tuned", "3. MMTM, recogniser settings tuned"),
     ("skeleton_online", "4. skeleton alone + online step (assets/model_skeleton.pt)"),
     ("mmtm_online", "4. MMTM + online step (assets/model_default.pt)"),
     ("mmtm_online_no_depth", "4. MMTM + online step, depth absent (rgb+skeleton given)"),
     ("mmtm_online_skeleton_only", "4. MMTM + online step, skeleton only given"),
 ]
+SEED_ROWS = ROWS[:6]
 
 
 def fmt(x, spec: str) -> str:
     return "n/a" if x is None else format(x, spec)
 
 
-def main() -> int:
-    folder = Path(sys.argv[1])
+def load(folder: Path, name: str) -> dict | None:
+    path = folder / f"{name}.json"
+    if not path.is_file() or not path.read_text().strip():
+        return None
+    return json.loads(path.read_text())
+
+
+def one_seed(folder: Path) -> None:
     print("| model | offline top-1 | online Levenshtein | false triggers / h | delay p50 / p95 (ms) | seen p50 | events / true |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, title in ROWS:
-        path = folder / f"{name}.json"
-        if not path.is_file() or not path.read_text().strip():
+        r = load(folder, name)
+        if r is None:
             continue
-        r = json.loads(path.read_text())
         o = r.get("online") or {}
         print(f"| {title} | {r['top1']:.3f} | {fmt(o.get('levenshtein'), '.3f')} | "
               f"{fmt(o.get('false_triggers_per_hour'), '.0f')} ({o.get('false_triggers', 'n/a')} in "
               f"{fmt((o.get('no_gesture_hours') or 0) * 60, '.1f')} min) | "
               f"{fmt(o.get('delay_ms_p50'), '.0f')} / {fmt(o.get('delay_ms_p95'), '.0f')} | "
               f"{fmt(o.get('seen_p50'), '.2f')} | {o.get('n_events', 'n/a')} / {o.get('n_true', 'n/a')} |")
-    for mm in (folder / "mmtm.json", folder / "mmtm_online.json"):
-        if not mm.is_file():
+    for name in ("mmtm", "mmtm_online"):
+        r = load(folder, name)
+        if r is None:
             continue
-        print(f"\n{mm.stem}:")
-        r = json.loads(mm.read_text())
+        print(f"\n{name}:")
         if r.get("per_stream"):
             print("streams inside the MMTM network (offline top-1): " + ", ".join(
                 f"{m} {v['top1']:.3f}" for m, v in r["per_stream"].items()))
         worst = sorted(r["per_class"].items(), key=lambda kv: kv[1])[:5]
         print("lowest per-class accuracy: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
+
+
+def mean_std(values: list[float], spec: str) -> str:
+    if not values:
+        return "n/a"
+    if len(values) == 1:
+        return format(values[0], spec)
+    return f"{format(float(np.mean(values)), spec)} ± {format(float(np.std(values, ddof=1)), spec)}"
+
+
+def seeds(folders: list[Path]) -> None:
+    print("| model | seeds | offline top-1 | online Levenshtein | false triggers / h | per seed (top-1) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, title in SEED_ROWS:
+        runs = [r for r in (load(f, name) for f in folders) if r is not None]
+        if not runs:
+            continue
+        online = [r.get("online") or {} for r in runs]
+        lev = [o["levenshtein"] for o in online if o.get("levenshtein") is not None]
+        ft = [o["false_triggers_per_hour"] for o in online if o.get("false_triggers_per_hour") is not None]
+        print(f"| {title} | {len(runs)} | {mean_std([r['top1'] for r in runs], '.3f')} | {mean_std(lev, '.3f')} | "
+              f"{mean_std(ft, '.0f')} | {', '.join(format(r['top1'], '.3f') for r in runs)} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="eval folders (one per training seed with --seeds)")
+    parser.add_argument("--seeds", action="store_true", help="mean ± std of steps 1-3 over the folders")
+    args = parser.parse_args()
+    if args.seeds:
+        seeds(args.folders)
+    else:
+        for folder in args.folders:
+            one_seed(folder)
     return 0
 
 
