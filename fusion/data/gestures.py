@@ -172,18 +172,35 @@ def _static(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
 
 
 def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
+    """A stroke. In a stream (not ``fresh``) the stroke begins about where the hand already is, as a
+    person's does: a long, fast lead-in to a far start point would itself look like the opposite
+    gesture (the way to a swipe_left's start is a swipe_right). After the stroke the hand relaxes."""
     s, e, u = _timing(rng, n, (max(8, n // 3), max(10, (3 * n) // 4)), 2 if fresh else min(10, n // 3))
     z = float(start.wrist[2])
+    here = cam.project(start.wrist)  # (2,) pixels: where the hand is now
     roll = np.zeros(n)
     pose_a = pose_b = draw_pose(rng, "open")
     rot = _orient(rng, spread=0.2)
     if label.startswith("swipe"):
         along = {"swipe_left": (1, 0), "swipe_right": (-1, 0), "swipe_up": (0, -1), "swipe_down": (0, 1)}[label]
         z = float(np.clip(z, 0.45, 1.05))
+        size = np.array([cam.width, cam.height], dtype=np.float64)
         span = rng.uniform(0.45, 0.7) * (cam.width if along[0] else cam.height)
-        centre = np.array([cam.width * rng.uniform(0.4, 0.6), cam.height * rng.uniform(0.5, 0.7)])
+        centre = size * np.array([rng.uniform(0.4, 0.6), rng.uniform(0.5, 0.7)])
         a_px = centre - 0.5 * span * np.array(along)
-        b_px = centre + 0.5 * span * np.array(along)
+        if not fresh:  # start from the hand, kept inside the frame with the whole stroke
+            lo, hi = size * np.array([0.15, 0.3]), size * np.array([0.85, 0.85])
+            ends = np.clip(np.stack([here, here + span * np.array(along)]), lo, hi)
+            span = max(float(np.abs(ends[1] - ends[0]).max()), 0.4 * float(size[0 if along[0] else 1]))
+            a_px = np.clip(ends[1] - span * np.array(along), lo, hi)
+            # a hand that must first go back (a low hand before swipe_down) does so at most half as
+            # fast as the stroke, so that the way back does not look like the opposite swipe
+            back = max(0.0, float(-(a_px - here) @ np.array(along))) / span
+            if back > 0.05:
+                d = max(8, min(e - s, int((n - 1) / (1 + 2 * back))))
+                s = max(s, min(n - 1 - d, int(np.ceil(2 * d * back))))
+                e, u = s + d, minimum_jerk(np.clip((np.arange(n) - s) / d, 0, 1))
+        b_px = a_px + span * np.array(along)
         a = cam.unproject(*a_px, z)
         b = cam.unproject(*b_px, z)
         arc = np.array(along[::-1]) * rng.normal(0, 0.02)
@@ -199,6 +216,8 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
             z0 = float(np.clip(z + rng.normal(0, 0.03), 0.35, 0.8))
             z1 = min(1.2, z0 + rng.uniform(0.18, 0.35))
         px = np.array([cam.width * rng.uniform(0.35, 0.65), cam.height * rng.uniform(0.55, 0.75)])
+        if not fresh:
+            px = np.clip(here, [0.3 * cam.width, 0.45 * cam.height], [0.7 * cam.width, 0.8 * cam.height])
         a = cam.unproject(*px, z0)
         b = cam.unproject(*px, z1) + rng.normal(0, 0.015, 3) * np.array([1, 1, 0])
         path = _blend(a, b, u)
@@ -208,6 +227,9 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
         z = float(np.clip(z, 0.4, 1.0))
         r = rng.uniform(0.035, 0.07) * (z / 0.6) ** 0.5
         centre = _place(rng, cam, z, u=(0.4, 0.6), v=(0.45, 0.65))
+        if not fresh:
+            centre = cam.unproject(*np.clip(here, [0.3 * cam.width, 0.4 * cam.height],
+                                            [0.7 * cam.width, 0.75 * cam.height]), z)
         phi0 = rng.uniform(0, 2 * np.pi)
         phi = phi0 + sense * 2 * np.pi * rng.uniform(0.8, 1.15) * u
         path = centre + r * np.stack([np.cos(phi), np.sin(phi), np.zeros(n)], axis=1) - r * np.array([np.cos(phi0), np.sin(phi0), 0])
@@ -217,8 +239,11 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
         z = float(np.clip(z, 0.35, 0.85))
         pinch, spread = draw_pose(rng, "pinch"), draw_pose(rng, "spread")
         pose_a, pose_b = (pinch, spread) if label == "zoom_in" else (spread, pinch)
-        here = _place(rng, cam, z, u=(0.35, 0.65), v=(0.55, 0.75))
-        path = _blend(here, here + rng.normal(0, 0.01, 3), u)
+        at = _place(rng, cam, z, u=(0.35, 0.65), v=(0.55, 0.75))
+        if not fresh:
+            at = cam.unproject(*np.clip(here, [0.3 * cam.width, 0.45 * cam.height],
+                                        [0.7 * cam.width, 0.8 * cam.height]), z)
+        path = _blend(at, at + rng.normal(0, 0.01, 3), u)
     path = path + _sway(rng, n, 0.003)
     if fresh:  # an isolated clip begins with the hand near the stroke's first state
         start = Start(draw_pose(rng, "relaxed", 10), _orient(rng, rot, 0.15), path[0] + rng.normal(0, 0.02, 3) * [1, 1, 0.5])
@@ -226,6 +251,9 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
     lead = minimum_jerk(np.arange(n) / max(s, 1))
     poses = _blend(start.pose, pose_a, lead)
     poses = np.where((np.arange(n) >= s)[:, None], _blend(pose_a, pose_b, u), poses)
+    if e < n:  # after the stroke the hand relaxes (an open hand held still would be open_palm)
+        after = minimum_jerk((np.arange(n) - e + 1) / max(8, n - e))  # slowly: the next gap goes on
+        poses = np.where((np.arange(n) >= e)[:, None], _blend(pose_b, draw_pose(rng, "relaxed", 8), after), poses)
     rots = _blend(start.rotvec, rot, lead)
     wrists = np.where((np.arange(n) >= s)[:, None], path, _blend(start.wrist, path[0], lead))
     roll = np.where(np.arange(n) >= s, roll, 0.0)

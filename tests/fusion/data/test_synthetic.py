@@ -165,3 +165,30 @@ def test_pool_and_single_process_agree():
     a = [c.rgb for c in synthetic.clips(1, 3, SynthConfig(width=32, height=24, frames=8), workers=2)]
     b = [c.rgb for c in synthetic.clips(1, 3, SynthConfig(width=32, height=24, frames=8), workers=1)]
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_after_a_stroke_the_hand_relaxes():
+    names = list(gestures.POSES)
+    prototypes = np.stack([gestures.POSES[n] for n in names])
+    for i in range(20):
+        rng = np.random.default_rng([12, i])
+        m = gestures.perform("swipe_left", rng, CAM, 45, gestures.Start.random(rng, CAM, 0.7))
+        if m.end <= len(m) - 8:
+            near = np.abs(prototypes - m.pose[-1]).mean(axis=1)
+            assert near[names.index("relaxed")] < near[names.index("open")]
+
+
+@pytest.mark.parametrize("label", ["swipe_left", "swipe_right", "swipe_up", "swipe_down"])
+def test_in_a_stream_the_way_to_a_swipe_does_not_look_like_the_opposite_swipe(label):
+    # The stroke starts where the hand is; a hand that must first go back (a low hand before
+    # swipe_down) goes back slower than the stroke. Before this, the lead-in of swipe_left was a
+    # fast stroke to the right (up to 3x the stroke's speed) and models called it swipe_right.
+    along = np.array({"swipe_left": (1, 0), "swipe_right": (-1, 0), "swipe_up": (0, -1), "swipe_down": (0, 1)}[label])
+    ratios = []
+    for i in range(40):
+        rng = np.random.default_rng([13, i])
+        m = gestures.perform(label, rng, CAM, 45, gestures.Start.random(rng, CAM, 0.7))
+        speed = np.diff(CAM.project(m.wrist), axis=0) @ along          # pixels per frame along the stroke
+        back = -speed[:m.start].min(initial=0.0)
+        ratios.append(back / speed[m.start:m.end].max())
+    assert np.percentile(ratios, 90) < 0.7, np.round(sorted(ratios)[-5:], 2)
