@@ -42,6 +42,7 @@ import numpy as np
 
 from app.latency import StageTimes
 from app.model_runner import ModelRunner
+from app.thread_lifecycle import ThreadLifecycle
 
 MODES = ("auto", "streaming", "windowed")
 
@@ -90,13 +91,14 @@ class Result:
     batch: int  # jobs run together in this call
 
 
-class InferenceWorker:
+class InferenceWorker(ThreadLifecycle):
     """Runs ``runner`` on submitted jobs on its own thread and hands each ``Result`` to ``on_result``."""
 
     name = "inference"
 
     def __init__(self, config: WorkerConfig, *, runner: ModelRunner,
                  on_result: Callable[[Result], None]) -> None:
+        super().__init__()
         self.config = config
         self.runner = runner
         self.on_result = on_result
@@ -116,9 +118,6 @@ class InferenceWorker:
         self._turn = 0  # round robin over the sources (unbatched): no source starves another
         self._stopping = False
         self._closing = False
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-        self.finished = threading.Event()
 
     # --- any thread ------------------------------------------------------------------------------
 
@@ -166,12 +165,6 @@ class InferenceWorker:
         with self._cond:
             return sum(len(q) for q in self._queues.values())
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the inference worker was already started")
-        self._thread = threading.Thread(target=self._main, name=self.name)
-        self._thread.start()
-
     def stop(self) -> None:
         """End now; queued jobs are dropped (wakes a waiting submit)."""
         with self._cond:
@@ -184,35 +177,19 @@ class InferenceWorker:
             self._closing = True
             self._cond.notify_all()
 
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the thread; re-raise the error that ended it. TimeoutError if still running."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError(f"{self.name} did not stop within {timeout} s")
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-    @property
-    def failed(self) -> bool:
-        return self._error is not None
-
     # --- the thread ------------------------------------------------------------------------------
 
-    def _main(self) -> None:
-        try:
-            while True:
-                jobs = self._take()
-                if jobs is None:
-                    break
-                self._run(jobs)
-        except BaseException as error:  # handed to join(), never lost
-            with self._cond:
-                self._error = error
-                self._cond.notify_all()
-        finally:
-            self.finished.set()
+    def _run(self) -> None:
+        while True:
+            jobs = self._take()
+            if jobs is None:
+                break
+            self._infer(jobs)
+
+    def _set_error(self, error: BaseException) -> None:
+        with self._cond:
+            super()._set_error(error)
+            self._cond.notify_all()  # a deterministic submit waiting for room returns
 
     def _take(self) -> list[tuple[Job, int]] | None:
         """The next jobs to run with the skips before each, or None to end."""
@@ -243,7 +220,7 @@ class InferenceWorker:
             self._cond.notify_all()  # room in the queues
             return taken
 
-    def _run(self, taken: list[tuple[Job, int]]) -> None:
+    def _infer(self, taken: list[tuple[Job, int]]) -> None:
         jobs = [job for job, _ in taken]
         start = time.monotonic_ns()
         inputs = {}

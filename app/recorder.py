@@ -27,6 +27,7 @@ from typing import Mapping, TextIO
 import numpy as np
 
 from app.sources.base import Sample, StreamInfo, now_ns
+from app.thread_lifecycle import ThreadLifecycle
 from fusion.data.recording import RecordingWriter
 from fusion.errors import BadInput
 
@@ -42,12 +43,13 @@ class RecorderConfig:
     meta: dict = field(default_factory=dict)  # device and app metadata stored in the file
 
 
-class Recorder:
+class Recorder(ThreadLifecycle):
     """A thread that writes pushed samples to a ``.mmtm`` file. start/stop/join as the sources."""
 
     name = "recorder"
 
     def __init__(self, config: RecorderConfig, *, stream_info: Mapping[str, StreamInfo] | None = None) -> None:
+        super().__init__()
         self.config = config
         self.stream_info = stream_info if stream_info is not None else {}
         meta = {"host": {"system": platform.system(), "machine": platform.machine(),
@@ -58,13 +60,10 @@ class Recorder:
         self._queue: deque = deque()
         self._cond = threading.Condition()
         self._stop = False
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
         self._described: set[str] = set()
         self.written = 0
         self.dropped = 0
         self.counts: dict[str, int] = {}
-        self.finished = threading.Event()
 
     # -- any thread -------------------------------------------------------------------------------
 
@@ -79,12 +78,6 @@ class Recorder:
     def add_meta(self, fields: Mapping) -> None:
         self._put(("meta", dict(fields)))
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("the recorder was already started")
-        self._thread = threading.Thread(target=self._main, name=self.name)
-        self._thread.start()
-
     def stop(self) -> None:
         """Write what is queued, finalise the file, end the thread."""
         with self._cond:
@@ -93,15 +86,9 @@ class Recorder:
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread; re-raise the error that ended it. TimeoutError if still running."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError(f"{self.name} did not stop within {timeout} s")
-        elif not self.writer.closed:
+        if self._thread is None and not self.writer.closed:
             self.writer.close()  # never started: still leave a valid (empty) recording
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        super().join(timeout)
 
     # -- the thread -------------------------------------------------------------------------------
 
@@ -118,28 +105,22 @@ class Recorder:
             self._queue.append(item)
             self._cond.notify()
 
-    def _main(self) -> None:
-        try:
-            while True:
-                with self._cond:
-                    if not self._cond.wait_for(lambda: self._queue or self._stop, self.config.flush_s):
-                        item = None  # idle: hand what was written to the OS
-                    elif not self._queue:
-                        break  # stopping and everything written
-                    else:
-                        item = self._queue.popleft()
-                if item is None:
-                    self.writer.flush()
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._queue or self._stop, self.config.flush_s):
+                    item = None  # idle: hand what was written to the OS
+                elif not self._queue:
+                    break  # stopping and everything written
                 else:
-                    self._write(*item)
-        except BaseException as error:  # handed to join(), never lost
-            self._error = error
-        finally:
-            try:
-                self.writer.close()
-            except BaseException as error:
-                self._error = self._error or error
-            self.finished.set()
+                    item = self._queue.popleft()
+            if item is None:
+                self.writer.flush()
+            else:
+                self._write(*item)
+
+    def _cleanup(self) -> None:
+        self.writer.close()  # whatever ended the thread, the file is finalised
 
     def _write(self, kind: str, value: object) -> None:
         if kind == "label":

@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from app.thread_lifecycle import ThreadLifecycle
+
 STREAMS = ("color", "depth", "skeleton", "audio")
 
 
@@ -77,7 +79,7 @@ class StreamInfo:
 Sink = Callable[[Sample], None]
 
 
-class SourceThread:
+class SourceThread(ThreadLifecycle):
     """Base class of the sources: one thread, cooperative stop, errors reach ``join``.
 
     Subclasses implement ``_run()``, a loop that reads until ``self.stopping`` is set or the input
@@ -90,12 +92,10 @@ class SourceThread:
     name = "source"
 
     def __init__(self, *, sink: Sink) -> None:
+        super().__init__()
         self._sink = sink
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
         self.stream_info: dict[str, StreamInfo] = {}
-        self.finished = threading.Event()  # set when the thread ends, for whatever reason
         self._opened = False
 
     @property
@@ -109,24 +109,11 @@ class SourceThread:
             self._opened = True
 
     def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError(f"{self.name} was already started")
-        self.open()
-        self._thread = threading.Thread(target=self._main, name=self.name)
-        self._thread.start()
+        self.open()  # a no-op once opened, so a second start() still fails in ThreadLifecycle.start
+        super().start()
 
     def stop(self) -> None:
         self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the thread; re-raise the error that ended it. TimeoutError if still running."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError(f"{self.name} did not stop within {timeout} s")
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
 
     def wait(self, seconds: float) -> bool:
         """Sleep that wakes on ``stop()``; True when stopping."""
@@ -135,19 +122,8 @@ class SourceThread:
     def emit(self, sample: Sample) -> None:
         self._sink(sample)
 
-    def _main(self) -> None:
-        try:
-            self._run()
-        except BaseException as error:  # handed to join(), never lost
-            self._error = error
-        finally:
-            self.finished.set()
-
     def _open(self) -> None:
         """Open the input; the default has nothing to open."""
-
-    def _run(self) -> None:
-        raise NotImplementedError
 
 
 def now_ns() -> int:
