@@ -151,7 +151,7 @@ class Engine:
         for feed in self.feeds:
             if not feed.source.finished.is_set():
                 waiting.append(feed)
-            elif getattr(feed.source, "_error", None) is not None:
+            elif feed.source.failed:
                 return True  # a failed source ends the run (its error is raised by finish)
         if not waiting:
             return True
