@@ -106,6 +106,17 @@ def _timing(rng: np.random.Generator, n: int, dur: tuple[int, int], min_start: i
     return s, s + d, minimum_jerk(np.clip(u, 0, 1) ** gamma)
 
 
+def _slow_lead(n: int, s: int, e: int, u: np.ndarray, back: float) -> tuple[int, int, np.ndarray]:
+    """Stroke start, end and phase such that the lead-in, which covers ``back`` times the stroke's
+    distance, goes at most half as fast as the stroke (the way to a gesture's start would otherwise
+    look like the opposite gesture); the stroke is shortened when the ``n`` frames need it."""
+    d = max(8, min(e - s, int((n - 1) / (1 + 2 * back))))
+    start = max(s, min(n - 1 - d, int(np.ceil(2 * d * back))))
+    if (start, d) == (s, e - s):
+        return s, e, u
+    return start, start + d, minimum_jerk(np.clip((np.arange(n) - start) / d, 0, 1))
+
+
 def _blend(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
     w = w.reshape((-1,) + (1,) * (np.ndim(a)))
     return a[None] * (1 - w) + b[None] * w
@@ -193,13 +204,8 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
             ends = np.clip(np.stack([here, here + span * np.array(along)]), lo, hi)
             span = max(float(np.abs(ends[1] - ends[0]).max()), 0.4 * float(size[0 if along[0] else 1]))
             a_px = np.clip(ends[1] - span * np.array(along), lo, hi)
-            # a hand that must first go back (a low hand before swipe_down) does so at most half as
-            # fast as the stroke, so that the way back does not look like the opposite swipe
-            back = max(0.0, float(-(a_px - here) @ np.array(along))) / span
-            if back > 0.05:
-                d = max(8, min(e - s, int((n - 1) / (1 + 2 * back))))
-                s = max(s, min(n - 1 - d, int(np.ceil(2 * d * back))))
-                e, u = s + d, minimum_jerk(np.clip((np.arange(n) - s) / d, 0, 1))
+            # a hand that must first go back (a low hand before swipe_down) does so slowly
+            s, e, u = _slow_lead(n, s, e, u, max(0.0, float(-(a_px - here) @ np.array(along))) / span)
         b_px = a_px + span * np.array(along)
         a = cam.unproject(*a_px, z)
         b = cam.unproject(*b_px, z)
@@ -239,6 +245,9 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
         z = float(np.clip(z, 0.35, 0.85))
         pinch, spread = draw_pose(rng, "pinch"), draw_pose(rng, "spread")
         pose_a, pose_b = (pinch, spread) if label == "zoom_in" else (spread, pinch)
+        if not fresh:  # spreading the fingers before zoom_out is a zoom_in, unless done slowly
+            change = float(np.abs(pose_b - pose_a).mean())
+            s, e, u = _slow_lead(n, s, e, u, float(np.abs(pose_a - start.pose).mean()) / change)
         at = _place(rng, cam, z, u=(0.35, 0.65), v=(0.55, 0.75))
         if not fresh:
             at = cam.unproject(*np.clip(here, [0.3 * cam.width, 0.45 * cam.height],

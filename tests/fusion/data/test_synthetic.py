@@ -192,3 +192,14 @@ def test_in_a_stream_the_way_to_a_swipe_does_not_look_like_the_opposite_swipe(la
         back = -speed[:m.start].min(initial=0.0)
         ratios.append(back / speed[m.start:m.end].max())
     assert np.percentile(ratios, 90) < 0.7, np.round(sorted(ratios)[-5:], 2)
+
+
+def test_in_a_stream_the_fingers_spread_for_zoom_out_slower_than_they_pinch():
+    # spreading the fingers before zoom_out is what zoom_in looks like; done fast it was called zoom_in
+    ratios = []
+    for i in range(30):
+        rng = np.random.default_rng([14, i])
+        m = gestures.perform("zoom_out", rng, CAM, 40, gestures.Start.random(rng, CAM, 0.6))
+        change = np.abs(np.diff(m.pose, axis=0)).mean(axis=1)              # degrees per frame
+        ratios.append(change[:m.start].max(initial=0.0) / change[m.start:m.end].max())
+    assert np.percentile(ratios, 90) < 0.8, np.round(sorted(ratios)[-5:], 2)
