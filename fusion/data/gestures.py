@@ -117,6 +117,11 @@ def _slow_lead(n: int, s: int, e: int, u: np.ndarray, back: float) -> tuple[int,
     return start, start + d, minimum_jerk(np.clip((np.arange(n) - start) / d, 0, 1))
 
 
+def _inside(cam: Intrinsics, px: np.ndarray, u=(0.3, 0.7), v=(0.45, 0.8)) -> np.ndarray:
+    """Pixel ``px`` moved into the given fractions of the frame's width and height."""
+    return np.clip(px, [u[0] * cam.width, v[0] * cam.height], [u[1] * cam.width, v[1] * cam.height])
+
+
 def _blend(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
     w = w.reshape((-1,) + (1,) * (np.ndim(a)))
     return a[None] * (1 - w) + b[None] * w
@@ -223,7 +228,7 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
             z1 = min(1.2, z0 + rng.uniform(0.18, 0.35))
         px = np.array([cam.width * rng.uniform(0.35, 0.65), cam.height * rng.uniform(0.55, 0.75)])
         if not fresh:
-            px = np.clip(here, [0.3 * cam.width, 0.45 * cam.height], [0.7 * cam.width, 0.8 * cam.height])
+            px = _inside(cam, here)
         a = cam.unproject(*px, z0)
         b = cam.unproject(*px, z1) + rng.normal(0, 0.015, 3) * np.array([1, 1, 0])
         path = _blend(a, b, u)
@@ -234,8 +239,7 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
         r = rng.uniform(0.035, 0.07) * (z / 0.6) ** 0.5
         centre = _place(rng, cam, z, u=(0.4, 0.6), v=(0.45, 0.65))
         if not fresh:
-            centre = cam.unproject(*np.clip(here, [0.3 * cam.width, 0.4 * cam.height],
-                                            [0.7 * cam.width, 0.75 * cam.height]), z)
+            centre = cam.unproject(*_inside(cam, here, v=(0.4, 0.75)), z)
         phi0 = rng.uniform(0, 2 * np.pi)
         phi = phi0 + sense * 2 * np.pi * rng.uniform(0.8, 1.15) * u
         path = centre + r * np.stack([np.cos(phi), np.sin(phi), np.zeros(n)], axis=1) - r * np.array([np.cos(phi0), np.sin(phi0), 0])
@@ -250,8 +254,7 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
             s, e, u = _slow_lead(n, s, e, u, float(np.abs(pose_a - start.pose).mean()) / change)
         at = _place(rng, cam, z, u=(0.35, 0.65), v=(0.55, 0.75))
         if not fresh:
-            at = cam.unproject(*np.clip(here, [0.3 * cam.width, 0.45 * cam.height],
-                                        [0.7 * cam.width, 0.8 * cam.height]), z)
+            at = cam.unproject(*_inside(cam, here), z)
         path = _blend(at, at + rng.normal(0, 0.01, 3), u)
     path = path + _sway(rng, n, 0.003)
     if fresh:  # an isolated clip begins with the hand near the stroke's first state
