@@ -279,8 +279,10 @@ IDLE_WEIGHTS = (0.3, 0.25, 0.2, 0.15, 0.1)
 def idle(rng, cam, n, start: Start, kind: str | None = None) -> Motion:
     """no_gesture: idle hands, slow transitions, scratching, a hand leaving the view, no hand.
 
-    The hand between gestures stays relaxed: it never settles in a gesture's pose (an open hand
-    held still *is* open_palm), so a continuous stream's no_gesture frames never show a gesture.
+    The hand between gestures never settles in a gesture's pose facing the camera (an open hand held
+    still towards the camera *is* open_palm), so a continuous stream's no_gesture frames never show a
+    gesture. ``open_away`` (streams only) is an open hand turned away from the camera, palm up, down
+    or sideways, as a hand is carried or rests: open fingers alone are no gesture.
     """
     kind = kind or str(rng.choice(IDLE_KINDS, p=IDLE_WEIGHTS))
     t = np.arange(n)
@@ -295,6 +297,13 @@ def idle(rng, cam, n, start: Start, kind: str | None = None) -> Motion:
         target = start.wrist + rng.normal(0, 0.03, 3) * np.array([1, 1, 0.5])
         poses, rots, wrists = _approach(rng, n, start, pose, _orient(rng, spread=0.5), target, int(rng.integers(n // 2, n + 1)))
         wrists = wrists + _sway(rng, n, 0.004)
+    elif kind == "open_away":
+        axis = np.array([*rng.normal(0, 1, 2), 0.0])
+        away = axis / max(np.linalg.norm(axis), 1e-9) * rng.uniform(1.1, 1.9)   # 63..109 degrees from facing
+        target = start.wrist + rng.normal(0, 0.04, 3) * np.array([1, 1, 0.5])
+        poses, rots, wrists = _approach(rng, n, start, draw_pose(rng, str(rng.choice(["open", "spread"])), 8),
+                                        hand.rotvec_of(hand.rotation(away)), target, int(rng.integers(n // 3, n)))
+        wrists = wrists + _sway(rng, n, 0.006)
     elif kind == "scratch":
         pose = draw_pose(rng, "relaxed", 8)
         target = start.wrist + rng.normal(0, 0.02, 3)

@@ -102,7 +102,7 @@ def make_stream(seed: int, index: int, config: SynthConfig = SynthConfig()) -> S
     segments: list[tuple[str, int, int]] = []
     frame = 0
     for k in range(config.stream_gestures):
-        kind = str(rng.choice(["idle", "transition", "scratch"], p=[0.5, 0.3, 0.2]))
+        kind = str(rng.choice(["idle", "transition", "scratch", "open_away"], p=[0.4, 0.25, 0.15, 0.2]))
         gap = gestures.idle(rng, cam, int(rng.integers(15, 46)), start, kind)
         parts.append(gap)
         frame += len(gap)

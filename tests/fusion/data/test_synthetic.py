@@ -203,3 +203,15 @@ def test_in_a_stream_the_fingers_spread_for_zoom_out_slower_than_they_pinch():
         change = np.abs(np.diff(m.pose, axis=0)).mean(axis=1)              # degrees per frame
         ratios.append(change[:m.start].max(initial=0.0) / change[m.start:m.end].max())
     assert np.percentile(ratios, 90) < 0.8, np.round(sorted(ratios)[-5:], 2)
+
+
+def test_an_open_hand_between_gestures_is_turned_away_from_the_camera():
+    # open fingers alone are no gesture (a real open hand rising into view, palm up, was called
+    # thumbs_up by models that had never seen one): open_away shows them, never facing the camera
+    for i in range(30):
+        rng = np.random.default_rng([15, i])
+        m = gestures.idle(rng, CAM, 30, gestures.Start.random(rng, CAM, 0.7), "open_away")
+        facing = hand.rotation(m.rotvec[-1]) @ np.array([0.0, 0.0, 1.0])   # the rotated facing axis
+        assert np.degrees(np.arccos(np.clip(facing[2], -1, 1))) > 55
+    stream = synthetic.make_stream(4, 0, SynthConfig(width=48, height=36, frames=16, stream_gestures=6))
+    assert len(stream.segments) == 6
