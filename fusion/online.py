@@ -55,6 +55,10 @@ class OnlineConfig:
     static_hold_s: float = 0.5
     # No event is emitted within this many seconds after the previous event's call time.
     cooldown_s: float = 0.5
+    # True: a dynamic segment not called early that another gesture overtakes is dropped, not
+    # called: what leads into a gesture (spreading the fingers before zoom_out looks like zoom_in)
+    # gives way to the gesture that follows it.
+    supersede: bool = False
     # Labels treated as static; None means fusion.labels.STATIC_GESTURES.
     static_labels: tuple[str, ...] | None = None
 
@@ -166,7 +170,7 @@ class OnlineRecognizer:
             overtaken = top is not None and top != a and s[top] >= self.config.start_threshold \
                 and s[top] > s[a]
             if s[a] < self.config.end_threshold or overtaken:
-                events += self._close(t)
+                events += self._close(t, overtaken=overtaken)
             else:
                 self._last_active_t = t
                 self._peak = max(self._peak, float(s[a]))
@@ -210,9 +214,9 @@ class OnlineRecognizer:
         self._fired = False
         self._high_since = None
 
-    def _close(self, t: float) -> list[GestureEvent]:
+    def _close(self, t: float, *, overtaken: bool = False) -> list[GestureEvent]:
         k, self._active = self._active, None
-        if self._fired or t < self._cool_until:
+        if self._fired or t < self._cool_until or (overtaken and self.config.supersede):
             return []
         end = self._last_active_t
         need = self.config.static_hold_s if self._static[k] else self.config.min_dynamic_s

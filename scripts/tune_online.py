@@ -33,6 +33,7 @@ GRID = {
     "early_min_s": (0.05, 0.15),
     "cooldown_s": (1.0, 1.5),
     "static_hold_s": (0.5, 0.8),
+    "supersede": (False, True),
 }
 
 

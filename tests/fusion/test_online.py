@@ -75,6 +75,23 @@ def test_one_gesture_overtaken_by_another_gives_two_events():
     assert [e.label for e in events] == ["swipe_left", "swipe_right"]
 
 
+def test_supersede_drops_what_another_gesture_overtakes_but_not_what_ends_by_itself():
+    # the lead-in (swipe_left at 0.8) runs straight into the gesture (swipe_right): only the latter
+    scores, times = _stream(IDLE, ("swipe_left", 0.5, 0.8), ("swipe_right", 0.5, 0.8), IDLE)
+    events = recognize(OnlineConfig(supersede=True, cooldown_s=1.0), LABELS, scores, times)
+    assert [e.label for e in events] == ["swipe_right"]
+    # without it the lead-in is called and its cooldown blocks the real gesture
+    assert [e.label for e in recognize(OnlineConfig(cooldown_s=1.0), LABELS, scores, times)] == ["swipe_left"]
+    # a gesture that ends by itself (back to no_gesture) is still called
+    scores, times = _stream(IDLE, ("swipe_left", 0.5, 0.8), IDLE, ("swipe_right", 0.5, 0.8), IDLE)
+    events = recognize(OnlineConfig(supersede=True), LABELS, scores, times)
+    assert [e.label for e in events] == ["swipe_left", "swipe_right"]
+    # and one called early is not taken back
+    scores, times = _stream(IDLE, ("swipe_left", 0.5, 0.99), ("swipe_right", 0.5, 0.8), IDLE)
+    events = recognize(OnlineConfig(supersede=True, cooldown_s=0.0), LABELS, scores, times)
+    assert [(e.label, e.early) for e in events] == [("swipe_left", True), ("swipe_right", False)]
+
+
 def test_cooldown_suppresses_a_quick_repeat():
     scores, times = _stream(IDLE, ("swipe_left", 0.3, 0.8), ("no_gesture", 0.2, 0.97),
                             ("swipe_left", 0.3, 0.8), IDLE)
