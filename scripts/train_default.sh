@@ -98,7 +98,7 @@ wait $mm
 wait $sk
 t_end=$(date +%s)
 
-VAL=${VAL:-$DATA-val-streams}   # 6 streams, seed 500: for the recogniser settings only
+VAL=${VAL:-$DATA-val-streams}   # 16 streams, seed 500: for the recogniser settings only
 for m in mmtm_online skeleton_online; do
   stamp "recogniser settings for $m (validation streams, seed 500)"
   $PYTHON scripts/tune_online.py "$RUNS/$m.pt" --val "$VAL" --write

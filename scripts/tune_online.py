@@ -2,7 +2,7 @@
 
     python scripts/tune_online.py assets/model_default.pt --val runs/val-streams [--write]
 
-The validation streams (seed 500, 6 streams; generated when the folder is missing) are used by no
+The validation streams (seed 500, 16 streams; generated when the folder is missing) are used by no
 training run and by no test. The model's per-frame logits are computed once (as the app computes
 them: ``step()`` per frame); then a grid of ``OnlineConfig`` settings is scored by
 Levenshtein accuracy − false triggers per hour / 1000. ``--write`` stores the best settings in
@@ -55,7 +55,7 @@ def main() -> int:
     torch.set_num_threads(1)
     val = Path(args.val)
     if not (val / "index.json").is_file():
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "generate", "--clips", "0", "--streams", "6",
+        subprocess.run([sys.executable, str(ROOT / "main.py"), "generate", "--clips", "0", "--streams", "16",
                         "--seed", "500", "--out", str(val)], check=True)
     model, meta = load_checkpoint(args.model)
     spec, labels = meta.config.input, meta.labels
