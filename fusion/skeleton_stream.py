@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from fusion.temporal_head import FrameStream, TemporalHead
+from fusion.temporal_head import FrameStream, StagedStream, TemporalHead
 
 HAND_BONES = (
     (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
@@ -107,7 +107,7 @@ class ClipSkeletonStage(nn.Module):
         return torch.relu(self.temporal(y) + skip)
 
 
-class ClipSkeletonStream(nn.Module):
+class ClipSkeletonStream(StagedStream):
     """Graph + temporal convolutions over (T, J) (windowed shape)."""
 
     def __init__(self, *, in_channels: int, widths: Sequence[int], joints: int, num_classes: int,
@@ -123,16 +123,5 @@ class ClipSkeletonStream(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(self.widths[-1], num_classes)
 
-    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """(B,C,T,J) → every stage's output (B,C_i,T_i,J)."""
-        out = []
-        for stage in self.stages:
-            x = stage(x)
-            out.append(x)
-        return out
-
     def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
         return self.fc(self.dropout(feature.mean(dim=(2, 3))))  # (B, K)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x)[-1], x.shape[0])

@@ -99,19 +99,22 @@ class TemporalHead(nn.Module):
         return self.fc(self.dropout(mean)), new_state
 
 
-class FrameStream(nn.Module):
-    """A per-frame stream: ``stages`` run on every frame, ``temporal`` (a ``TemporalHead``) over them.
+class StagedStream(nn.Module):
+    """A stream of ``stages`` (an ``nn.ModuleList``, stage 0 the stem) and a head on the last one.
 
-    Subclasses set ``stages`` and ``temporal`` and give ``fold`` (window → frames) and ``embed``
-    (last stage output → one vector per frame).
+    ``forward_features`` gives every stage's output (what MMTM and the fusion network read),
+    ``forward_head(feature, batch)`` (subclasses) the logits, ``forward`` the two in a row.
     """
 
     stages: nn.ModuleList
-    temporal: "TemporalHead"
+
+    def _stage_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What stage 0 takes, made from the stream's input (the input itself by default)."""
+        return x
 
     def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """A window → every stage's per-frame output (B·T, C_i, …)."""
-        x = self.fold(x)
+        """A window → every stage's output."""
+        x = self._stage_input(x)
         out = []
         for stage in self.stages:
             x = stage(x)
@@ -119,11 +122,28 @@ class FrameStream(nn.Module):
         return out
 
     def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x)[-1], x.shape[0])
+
+
+class FrameStream(StagedStream):
+    """A per-frame stream: ``stages`` run on every frame, ``temporal`` (a ``TemporalHead``) over them.
+
+    Subclasses set ``stages`` and ``temporal`` and give ``fold`` (window → frames) and ``embed``
+    (last stage output → one vector per frame). ``forward_features`` gives each stage's per-frame
+    output (B·T, C_i, …).
+    """
+
+    temporal: "TemporalHead"
+
+    def _stage_input(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fold(x)
+
+    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
         """Last stage output (B·T, C, …) → logits (B, K)."""
         f = self.embed(feature)  # (B·T, C)
         f = f.reshape(batch, -1, f.shape[1]).transpose(1, 2)  # (B, C, T)
         return self.temporal(f)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x)[-1], x.shape[0])
 

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from fusion.temporal_head import FrameStream, TemporalHead
+from fusion.temporal_head import FrameStream, StagedStream, TemporalHead
 
 
 def _conv_bn(conv: nn.Module, channels: int, bn: type[nn.Module]) -> nn.Sequential:
@@ -106,7 +106,7 @@ class ClipStage(nn.Module):
         return y
 
 
-class ClipVideoStream(nn.Module):
+class ClipVideoStream(StagedStream):
     """R(2+1)D-like 3D CNN over a whole clip (windowed shape)."""
 
     def __init__(self, *, in_channels: int, widths: Sequence[int], num_classes: int,
@@ -122,16 +122,5 @@ class ClipVideoStream(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(self.widths[-1], num_classes)
 
-    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """(B,C,T,H,W) → every stage's output (B,C_i,T_i,H_i,W_i)."""
-        out = []
-        for stage in self.stages:
-            x = stage(x)
-            out.append(x)
-        return out
-
     def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
         return self.fc(self.dropout(feature.mean(dim=(2, 3, 4))))  # (B, K)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x)[-1], x.shape[0])
