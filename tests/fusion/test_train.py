@@ -8,15 +8,12 @@ from fusion.checkpoint import load_checkpoint, read_checkpoint
 from fusion.errors import BadInput
 from fusion.train import TrainConfig, predict, state_path, train
 from main import main
-from tests.fusion.train_data import TINY, separable_clips
+from tests.fusion.train_data import TINY, one_thread, separable_clips
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(before)
 
 
 def config(tmp_path, name, **changes):

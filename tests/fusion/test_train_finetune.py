@@ -9,15 +9,12 @@ from fusion.data.recording import RecordingWriter, SkeletonRecord
 from fusion.data.recording_clips import recording_clips
 from fusion.data.synthetic import SynthConfig, make_stream
 from fusion.train import TrainConfig, train
-from tests.fusion.train_data import LABELS, SPEC, TINY, separable_clips
+from tests.fusion.train_data import LABELS, SPEC, TINY, one_thread, separable_clips
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
     yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

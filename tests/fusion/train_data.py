@@ -3,9 +3,20 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 from fusion.data.torch_dataset import PreparedClips
 from fusion.preprocess import InputSpec
+
+@pytest.fixture
+def one_thread():
+    """Training tests run torch on one thread (import it into a test module with autouse)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 SPEC = InputSpec(width=32, height=24, window=16)
 TINY = dict(size=(32, 24), window=16, video_widths=(4, 8, 8, 8), skeleton_widths=(8, 8, 8, 8), temporal_channels=8,
