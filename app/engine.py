@@ -45,6 +45,7 @@ from typing import Callable, Sequence, TextIO
 
 import numpy as np
 
+from app.ctrl_c import ctrl_c_flag
 from app.inference_worker import InferenceWorker, Job, Result, WorkerConfig
 from app.latency import LatencyStats, StageTimes
 from app.model_runner import ModelRunner, RunnerConfig, default_model_for
@@ -126,14 +127,12 @@ class Engine:
 
     def run(self) -> dict:
         """Play the source to its end (or ``max_frames``, or Ctrl-C); prints JSON lines; the summary."""
-        self.start()
-        try:
-            while not self._ended(0.05):
+        with ctrl_c_flag() as ctrl_c:
+            self.start()
+            while not ctrl_c.is_set() and not self._ended(0.05):
                 if self._worker.failed:
                     break
-        except KeyboardInterrupt:
-            pass
-        return self.finish()
+            return self.finish()
 
     @property
     def feeds(self) -> list["_Feed"]:

@@ -26,6 +26,7 @@ from typing import Mapping, TextIO
 
 import numpy as np
 
+from app.ctrl_c import ctrl_c_flag
 from app.sources.base import Sample, StreamInfo, now_ns
 from app.thread_lifecycle import ThreadLifecycle
 from fusion.data.recording import RecordingWriter
@@ -200,34 +201,33 @@ def record(config: RecordConfig, *, log: TextIO | None = None) -> dict:
                                              "command": "record", "argv": sys.argv[1:]}),
                         stream_info=source.stream_info)
     fan.sinks.append(recorder.push)
-    interrupted = False
     start = time.monotonic()
     prompts = _Prompts(config, recorder, log) if config.labels == "prompt" else None
-    recorder.start()
-    source.start()
-    try:
-        last_progress = 0.0
-        while not source.finished.is_set():
-            elapsed = time.monotonic() - start
-            if config.seconds is not None and elapsed >= config.seconds:
-                break
-            if prompts is not None and prompts.step(elapsed):
-                break
-            if elapsed - last_progress >= 0.5:
-                last_progress = elapsed
-                _progress(log, elapsed, config.seconds, recorder)
-            source.finished.wait(0.05)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if prompts is not None:
-            prompts.close(now_ns())
-        source.stop()
+    with ctrl_c_flag() as ctrl_c:
+        recorder.start()
+        source.start()
         try:
-            source.join(timeout=5)
+            last_progress = 0.0
+            while not source.finished.is_set() and not ctrl_c.is_set():
+                elapsed = time.monotonic() - start
+                if config.seconds is not None and elapsed >= config.seconds:
+                    break
+                if prompts is not None and prompts.step(elapsed):
+                    break
+                if elapsed - last_progress >= 0.5:
+                    last_progress = elapsed
+                    _progress(log, elapsed, config.seconds, recorder)
+                source.finished.wait(0.05)
         finally:
-            recorder.stop()
-            recorder.join(timeout=30)
+            interrupted = ctrl_c.is_set()
+            if prompts is not None:
+                prompts.close(now_ns())
+            source.stop()
+            try:
+                source.join(timeout=5)
+            finally:
+                recorder.stop()
+                recorder.join(timeout=30)
     _progress(log, time.monotonic() - start, config.seconds, recorder)
     print(file=log)
     return {"type": "record", "path": config.out, "frames": dict(recorder.counts), "written": recorder.written,

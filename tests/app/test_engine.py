@@ -1,5 +1,7 @@
 import io
 import json
+import os
+import signal
 import threading
 import time
 
@@ -308,3 +310,22 @@ def test_a_failed_start_leaves_no_thread_running(tmp_path):
     while set(threading.enumerate()) - before and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not set(threading.enumerate()) - before
+
+
+def test_ctrl_c_ends_the_run_with_its_summary():
+    # Ctrl-C (SIGINT on the main thread, where run() polls it) stops a real-time run cleanly:
+    # the summary comes last and counts what was decided before it.
+    engine, out, _ = make_engine(FakeRunner(), source_kw=dict(n=3000))  # 30 s at 100 fps
+
+    def press_ctrl_c():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (engine.feeds and engine.feeds[0].decisions >= 5):
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    summary = engine.run()
+    presser.join(5)
+    assert lines(out)[-1] == summary
+    assert 5 <= summary["decisions"] < 3000
