@@ -323,7 +323,7 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
 
                 curves = {k: v for k, v in history.items() if v}
                 training_curves_png(curves_path(config.out), curves,
-                                    title=f"{config.fusion} {'+'.join(modalities)} ({mcfg.shape})")
+                                    title=f"{mcfg.fusion} {'+'.join(modalities)} ({mcfg.shape})")
             except ImportError:
                 pass
 

@@ -1,6 +1,6 @@
 """Where a model's online recognition goes wrong on continuous streams.
 
-    python scripts/online_errors.py MODEL STREAMS_DIR [--streams N] [--label zoom_out]
+    python scripts/online_errors.py MODEL STREAMS_DIR [--streams N] [--label zoom_out] [--set supersede=false]
 
 Runs every stream frame by frame through the model's ``step()`` and the recogniser with the
 settings stored in the checkpoint (as ``main.py eval`` does), then prints the Levenshtein accuracy
@@ -8,12 +8,14 @@ and the errors by kind: gestures missed, gestures called as another label (true,
 events outside every gesture (label, the gesture nearest it). ``--label L`` also prints, for each
 segment of L in the first 8 streams, the top class and its probability every 3rd frame from 10
 frames before to 15 after: what the model answers while the hand leads into and out of it.
+``--set NAME=VALUE`` (repeatable) changes one of the stored recogniser settings for this run.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -38,6 +40,8 @@ def main() -> int:
     parser.add_argument("streams", help="a synthetic dataset folder with continuous streams")
     parser.add_argument("--streams", dest="count", type=int, help="only the first N streams")
     parser.add_argument("--label", help="show the per-frame answers around this label's segments")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override one recogniser setting, e.g. supersede=false or ema_tau_s=0.05")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model, meta = load_checkpoint(args.model)
@@ -49,7 +53,7 @@ def main() -> int:
         rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, spec)
         frames.append({"rgb": rgb, "depth": depth, "skeleton": skel})
     scores = stream_scores(model, frames, spec, modalities)
-    config = online_config_of(meta)
+    config = _with_overrides(online_config_of(meta), args.set, parser)
     missed, called_as, outside = collections.Counter(), collections.Counter(), collections.Counter()
     runs = []
     for k, ((logits, idx), s) in enumerate(zip(scores, streams)):
@@ -81,6 +85,30 @@ def main() -> int:
     print(f"called as another label (true, called): {dict(called_as)}")
     print(f"outside every gesture (called, nearest): {dict(outside)}")
     return 0
+
+
+def _with_overrides(config, items: list[str], parser: argparse.ArgumentParser):
+    """``config`` with NAME=VALUE settings replaced (bool, float; parser.error on a bad one)."""
+    changes = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        current = getattr(config, name, None)
+        if name in ("from_logits", "static_labels") or not isinstance(current, (bool, float)) or not text:
+            parser.error(f"--set {item!r}: expected NAME=VALUE for one of the recogniser's numeric or "
+                         f"true/false settings")
+        if isinstance(current, bool):
+            if text.lower() not in ("true", "false"):
+                parser.error(f"--set {item!r}: {name} is true or false")
+            changes[name] = text.lower() == "true"
+        else:
+            try:
+                changes[name] = float(text)
+            except ValueError:
+                parser.error(f"--set {item!r}: {name} is a number")
+    try:
+        return dataclasses.replace(config, **changes)
+    except ValueError as error:
+        parser.error(f"--set: {error}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""scripts/tune_online.py: the grid is scored on worker processes, the best point is the one a serial
+scoring finds, and --write stores it where main.py eval and the app read it."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from fusion.checkpoint import load_checkpoint
+from fusion.evaluate import online_config_of
+from fusion.metrics import evaluate_online
+from fusion.online import OnlineConfig, recognize
+from tests.app.engine_fixtures import tiny_checkpoint
+from tests.fusion.train_data import write_tiny_dataset
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "tune_online.py"
+SMALL_GRID = {"start_threshold": (0.3, 0.6), "ema_tau_s": (0.0, 0.2), "static_hold_s": (0.2, 0.8)}
+
+
+@pytest.fixture
+def tune_online(monkeypatch):
+    spec = importlib.util.spec_from_file_location("tune_online", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "tune_online", module)  # the workers unpickle its _score by name
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "GRID", SMALL_GRID)
+    return module
+
+
+def test_best_settings_are_found_on_workers_and_written(tune_online, tmp_path, monkeypatch, capsys):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=2)
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "2", "--write"])
+    assert tune_online.main() == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    # the same grid scored serially in this process, on the logits the script computed
+    best = max(tune_online._score(values)[0] for values in tune_online.itertools.product(*SMALL_GRID.values()))
+    chosen = {k: report["settings"][k] for k in SMALL_GRID}
+    cfg = OnlineConfig(from_logits=True, **chosen)
+    m = evaluate_online([(segs, recognize(cfg, tune_online._LABELS, logits, times), dur)
+                         for logits, times, segs, dur in tune_online._DATA])
+    assert m.levenshtein - m.false_triggers_per_hour / 1000.0 == pytest.approx(best)
+    assert report["best"]["levenshtein"] == pytest.approx(round(m.levenshtein, 3))
+
+    _, meta = load_checkpoint(model)
+    assert online_config_of(meta) == OnlineConfig(from_logits=True, **meta.training["online"])
+    assert {k: meta.training["online"][k] for k in SMALL_GRID} == chosen
+    assert meta.training["online_tuned_on"]["streams"] == 2
