@@ -6,25 +6,30 @@
 #   DATA=/work/runs/data/train RUNS=/work/runs/default scripts/train_default.sh
 #   SEED=1 INSTALL=0 ONLINE=0 RUNS=runs/seed1 scripts/train_default.sh   # another seed, steps 1-3 only
 #   SHAPE=windowed INSTALL=0 ONLINE=0 RUNS=runs/windowed scripts/train_default.sh   # the windowed models
+#   FINE_LR=2e-4 INSTALL=0 ONLINE=0 RUNS=runs/lr2e-4 scripts/train_default.sh  # steps 2-3 at another lr
 #
 # The paper's recipe (Joze et al. 2020): each stream alone, then MMTM built from the three unimodal
 # checkpoints (identity at init) and fine-tuned; late fusion (the average of the three streams'
 # logits) built from the same checkpoints and fine-tuned the same way, so the two differ only by the
 # MMTM modules; "late_avg" is that average without fine-tuning.
 # Then an online step: MMTM and the skeleton stream fine-tuned on the clips plus windows cut from
-# continuous streams, so that they learn transitions between gestures and when to answer.
-# Two training processes run side by side (one thread each) for a 2-core CPU.
+# 120 continuous streams, so that they learn transitions between gestures and when to answer; the
+# recogniser settings of each are then chosen on 64 validation streams (seed 500).
+# Steps 1-3 run two training processes side by side (one thread each) for a 2-core CPU; step 4
+# runs its two one after the other on both cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
 DATA=${DATA:-data/synth-train}
 DATA_STREAMS=${DATA_STREAMS:-$DATA-streams}      # continuous streams for the online step (seed 2)
 DATA_STREAMS2=${DATA_STREAMS2:-$DATA-streams2}   # and more of them (seed 3)
+DATA_STREAMS3=${DATA_STREAMS3:-$DATA-streams3}   # and more (seed 4)
 RUNS=${RUNS:-runs/default}
 CLIPS=${CLIPS:-1360}              # 80 clips per class, 17 classes
 SEED=${SEED:-0}                   # training seed (data seed is 1; evaluation uses unseen seeds)
 SHAPE=${SHAPE:-streaming}         # streaming (per-frame 2D + causal temporal; the app's) or windowed (3D)
 ONLINE=${ONLINE:-1}               # 0: stop after step 3 (the seed comparison needs only steps 1-3)
+FINE_LR=${FINE_LR:-1e-3}          # learning rate of steps 2-3 (fine-tuning the assembled networks)
 COMMON="--data $DATA --shape $SHAPE --size 64x48 --window 20 --batch 16 --threads 1 --seed $SEED"
 mkdir -p "$RUNS" assets
 t0=$(date +%s)
@@ -63,7 +68,7 @@ INIT="rgb=$RUNS/rgb.pt,depth=$RUNS/depth.pt,skeleton=$RUNS/skeleton.pt"
 
 stamp "2. late fusion, 3. MMTM (paper variant, identity at init): from the three streams, fine-tuned alike"
 run late_avg --fusion late --modalities rgb,depth,skeleton --epochs 0 --init "$INIT"
-FINE="--modalities rgb,depth,skeleton --epochs 3 --lr 1e-3 --modality-dropout 0.25 --init $INIT"
+FINE="--modalities rgb,depth,skeleton --epochs 3 --lr $FINE_LR --modality-dropout 0.25 --init $INIT"
 run late --fusion late $FINE &
 late=$!
 run mmtm --fusion mmtm $FINE &
@@ -76,29 +81,26 @@ if [ "$ONLINE" = 0 ]; then
   exit 0
 fi
 
-if [ ! -f "$DATA_STREAMS/index.json" ]; then
-  stamp "generate 24 continuous streams (seed 2) for the online step"
-  $PYTHON main.py generate --clips 0 --streams 24 --seed 2 --out "$DATA_STREAMS" --workers 2
-fi
-if [ ! -f "$DATA_STREAMS2/index.json" ]; then
-  stamp "generate 32 continuous streams (seed 3) for the online step"
-  $PYTHON main.py generate --clips 0 --streams 32 --seed 3 --out "$DATA_STREAMS2" --workers 2
-fi
-for d in "$DATA_STREAMS" "$DATA_STREAMS2"; do
+# continuous streams for the online step: DIR:STREAMS:SEED
+STREAM_SETS="$DATA_STREAMS:24:2 $DATA_STREAMS2:32:3 $DATA_STREAMS3:64:4"
+ALL=$DATA
+for set in $STREAM_SETS; do
+  IFS=: read -r dir count seed <<< "$set"
+  if [ ! -f "$dir/index.json" ]; then
+    stamp "generate $count continuous streams (seed $seed) for the online step"
+    $PYTHON main.py generate --clips 0 --streams "$count" --seed "$seed" --out "$dir" --workers 2
+  fi
   $PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
-prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$d"
+prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$dir"
+  ALL="$ALL,$dir"
 done
-ALL="$DATA,$DATA_STREAMS,$DATA_STREAMS2"
 stamp "4. online step: fine-tune on the clips plus windows of continuous streams (transitions, when to answer)"
-run mmtm_online --data "$ALL" --finetune "$RUNS/mmtm.pt" --epochs 2 --lr 5e-4 --modality-dropout 0.25 &
-mm=$!
-run skeleton_online --data "$ALL" --finetune "$RUNS/skeleton.pt" --epochs 6 --lr 1e-3 &
-sk=$!
-wait $mm
-wait $sk
+# one after the other, each on both cores
+run skeleton_online --data "$ALL" --finetune "$RUNS/skeleton.pt" --epochs 6 --lr 1e-3 --threads 2
+run mmtm_online --data "$ALL" --finetune "$RUNS/mmtm.pt" --epochs 4 --lr 1e-3 --modality-dropout 0.25 --threads 2
 t_end=$(date +%s)
 
-VAL=${VAL:-$DATA-val-streams}   # 16 streams, seed 500: for the recogniser settings only
+VAL=${VAL:-$DATA-val64}   # 64 streams, seed 500: for the recogniser settings only
 for m in mmtm_online skeleton_online; do
   stamp "recogniser settings for $m (validation streams, seed 500)"
   $PYTHON scripts/tune_online.py "$RUNS/$m.pt" --val "$VAL" --write
