@@ -2,7 +2,8 @@
 
 A KeyboardInterrupt can land anywhere in the main thread, including inside ``Event.wait`` between
 taking and releasing the event's lock; the lock then stays held, the thread that later sets the
-event blocks forever, and the process never exits (seen once in the record command's Ctrl-C test).
+event blocks forever, and the process never exits (the likely cause of a hang seen once in the
+record command's Ctrl-C test).
 Long-running commands therefore take Ctrl-C like this::
 
     with ctrl_c_flag() as ctrl_c:
