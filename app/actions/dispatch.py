@@ -29,6 +29,7 @@ from typing import Callable, Protocol, TextIO
 from app.actions.config import (
     Action, ActionsConfig, CommandAction, GestureRule, JsonlAction, KeyAction, OscAction, OscArg, PLACEHOLDERS,
 )
+from app.thread_lifecycle import ThreadLifecycle
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class CommandResult:
         return self.error is None
 
 
-class ActionDispatcher:
+class ActionDispatcher(ThreadLifecycle):
     """Runs the actions of a config for each gesture event; one worker thread for commands.
 
     ``on_command_done(result)`` is called on the worker after each command (failures are also
@@ -66,8 +67,11 @@ class ActionDispatcher:
     construction, such as key actions that will be skipped for want of a display.
     """
 
+    name = "actions"
+
     def __init__(self, config: ActionsConfig, *, on_command_done: Callable[[CommandResult], None] | None = None,
                  stdout: TextIO | None = None) -> None:
+        super().__init__()
         self.config = config
         self._rules = {rule.label: rule for rule in config.gestures}
         self._on_command_done = on_command_done
@@ -98,8 +102,6 @@ class ActionDispatcher:
         self._busy = False
         self._proc: subprocess.Popen | None = None
         self._state = "new"  # new -> running -> stopped, or running -> failed (worker error)
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
         self._results: deque[CommandResult] = deque(maxlen=64)
         self._command_counts = {"run": 0, "failed": 0, "dropped": 0}
 
@@ -110,8 +112,7 @@ class ActionDispatcher:
             if self._state != "new":
                 raise RuntimeError("the action dispatcher was already started")
             self._state = "running"
-        self._thread = threading.Thread(target=self._main, name="actions")
-        self._thread.start()
+        super().start()
 
     def stop(self) -> None:
         """Stop acting: pending commands are discarded and a running one is killed."""
@@ -126,16 +127,6 @@ class ActionDispatcher:
             for f in self._files.values():
                 f.close()
             self._files.clear()
-
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the worker; re-raise the error that ended it. TimeoutError if still running."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise TimeoutError(f"the action worker did not stop within {timeout} s")
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until no command is pending or running; False on timeout."""
@@ -282,39 +273,40 @@ class ActionDispatcher:
             self._cond.notify_all()
         return f"command queued: {shown}"
 
-    def _main(self) -> None:
-        try:
-            while True:
-                with self._cond:
-                    self._cond.wait_for(lambda: self._pending or self._state == "stopped")
-                    if self._state == "stopped":
-                        return
-                    argv, timeout = self._pending.popleft()
-                    self._busy = True
-                try:
-                    result = self._run_command(argv, timeout)
-                finally:
-                    with self._cond:
-                        self._busy = False
-                        self._cond.notify_all()
-                with self._cond:
-                    self._results.append(result)
-                    self._command_counts["run"] += 1
-                    self._command_counts["failed"] += not result.ok
-                if not result.ok:
-                    log.warning("command failed: %s: %s", shlex.join(result.argv), result.error)
-                if self._on_command_done is not None:
-                    self._on_command_done(result)
-        except BaseException as error:  # handed to join(), never lost
-            self._error = error
+    def _run(self) -> None:
+        while True:
             with self._cond:
-                if self._state == "running":
-                    self._state = "failed"  # later commands say so instead of waiting forever
-                self._pending.clear()
-        finally:
+                self._cond.wait_for(lambda: self._pending or self._state == "stopped")
+                if self._state == "stopped":
+                    return
+                argv, timeout = self._pending.popleft()
+                self._busy = True
+            try:
+                result = self._run_command(argv, timeout)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
             with self._cond:
-                self._busy = False
-                self._cond.notify_all()
+                self._results.append(result)
+                self._command_counts["run"] += 1
+                self._command_counts["failed"] += not result.ok
+            if not result.ok:
+                log.warning("command failed: %s: %s", shlex.join(result.argv), result.error)
+            if self._on_command_done is not None:
+                self._on_command_done(result)
+
+    def _set_error(self, error: BaseException) -> None:
+        super()._set_error(error)  # handed to join(), never lost
+        with self._cond:
+            if self._state == "running":
+                self._state = "failed"  # later commands say so instead of waiting forever
+            self._pending.clear()
+
+    def _cleanup(self) -> None:
+        with self._cond:
+            self._busy = False
+            self._cond.notify_all()
 
     def _run_command(self, argv: tuple[str, ...], timeout: float) -> CommandResult:
         start = time.monotonic()
