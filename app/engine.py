@@ -129,9 +129,12 @@ class Engine:
         """Play the source to its end (or ``max_frames``, or Ctrl-C); prints JSON lines; the summary."""
         with ctrl_c_flag() as ctrl_c:
             self.start()
-            while not ctrl_c.is_set() and not self._ended(0.05):
-                if self._worker.failed:
-                    break
+            try:
+                while not ctrl_c.is_set() and not self._ended(0.05):
+                    if self._worker.failed:
+                        break
+            except KeyboardInterrupt:  # a second Ctrl-C while waiting: end as the first would
+                pass
             return self.finish()
 
     @property

@@ -5,9 +5,9 @@
 The validation streams (seed 500, 64 streams, about 20 minutes; generated when the folder is
 missing) are used by no training run and by no test. The model's per-frame logits are computed once
 (as the app computes them: ``step()`` per frame); then a grid of ``OnlineConfig`` settings is scored
-by Levenshtein accuracy − false triggers per hour / 1000, on ``--workers`` processes. ``--write`` stores the best settings in
-the checkpoint's training metadata (``training["online"]``), where ``main.py eval`` (and the app)
-pick them up.
+by Levenshtein accuracy − false triggers per hour / 1000, on ``--workers`` processes (ties go to the
+settings whose text sorts first). ``--write`` stores the best settings in the checkpoint's training
+metadata (``training["online"]``), where ``main.py eval`` (and the app) pick them up.
 """
 
 from __future__ import annotations
