@@ -218,6 +218,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--modality-dropout", type=float, default=0.0, metavar="P",
                    help="per-sample chance to drop one modality (default: 0)")
+    p.add_argument("--aux-loss", type=float, default=0.5, metavar="W",
+                   help="weight of each stream's own loss in a fusion model (default: 0.5; 0: fused loss only)")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--size", default="64x48", metavar="WxH", help="model input size (default: 64x48)")
@@ -260,7 +262,7 @@ def _run_train(args: argparse.Namespace) -> int:
         modalities=tuple(m.strip() for m in args.modalities.split(",") if m.strip()), shape=args.shape,
         epochs=args.epochs, batch=args.batch, lr=args.lr, init=tuple(init), resume=args.resume,
         finetune=args.finetune, seed=args.seed,
-        modality_dropout=args.modality_dropout, threads=args.threads, device=args.device, size=(width, height),
+        modality_dropout=args.modality_dropout, aux_loss=args.aux_loss, threads=args.threads, device=args.device, size=(width, height),
         window=args.window, video_widths=ints(args.video_widths, "--video-widths"),
         skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,
         augment=None if args.no_augment else TrainConfig.__dataclass_fields__["augment"].default_factory(),

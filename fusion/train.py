@@ -81,6 +81,8 @@ class TrainConfig:
             raise BadInput("--epochs must be >= 0, --batch >= 2 and --lr > 0")
         if not 0.0 <= self.modality_dropout < 1.0:
             raise BadInput("--modality-dropout must be in [0, 1)")
+        if not self.aux_loss >= 0.0:
+            raise BadInput("--aux-loss must be >= 0")
         if self.finetune:
             if self.init:
                 raise BadInput("--finetune and --init exclude each other")

@@ -8,6 +8,7 @@
 #   SHAPE=windowed INSTALL=0 ONLINE=0 RUNS=runs/windowed scripts/train_default.sh   # the windowed models
 #   FINE_LR=2e-4 INSTALL=0 ONLINE=0 RUNS=runs/lr2e-4 scripts/train_default.sh  # steps 2-3 at another lr
 #   FINE_DROPOUT=0 INSTALL=0 ONLINE=0 RUNS=runs/nodrop scripts/train_default.sh  # or without modality dropout
+#   FINE_AUX=0 INSTALL=0 ONLINE=0 RUNS=runs/noaux scripts/train_default.sh  # or without the per-stream losses
 #
 # The paper's recipe (Joze et al. 2020): each stream alone, then MMTM built from the three unimodal
 # checkpoints (identity at init) and fine-tuned; late fusion (the average of the three streams'
@@ -32,6 +33,7 @@ SHAPE=${SHAPE:-streaming}         # streaming (per-frame 2D + causal temporal; t
 ONLINE=${ONLINE:-1}               # 0: stop after step 3 (the seed comparison needs only steps 1-3)
 FINE_LR=${FINE_LR:-1e-3}          # learning rate of steps 2-3 (fine-tuning the assembled networks)
 FINE_DROPOUT=${FINE_DROPOUT:-0.25}  # modality dropout of steps 2-3
+FINE_AUX=${FINE_AUX:-0.5}         # weight of each stream's own loss in steps 2-3
 COMMON="--data $DATA --shape $SHAPE --size 64x48 --window 20 --batch 16 --threads 1 --seed $SEED"
 mkdir -p "$RUNS" assets
 t0=$(date +%s)
@@ -70,7 +72,7 @@ INIT="rgb=$RUNS/rgb.pt,depth=$RUNS/depth.pt,skeleton=$RUNS/skeleton.pt"
 
 stamp "2. late fusion, 3. MMTM (paper variant, identity at init): from the three streams, fine-tuned alike"
 run late_avg --fusion late --modalities rgb,depth,skeleton --epochs 0 --init "$INIT"
-FINE="--modalities rgb,depth,skeleton --epochs 3 --lr $FINE_LR --modality-dropout $FINE_DROPOUT --init $INIT"
+FINE="--modalities rgb,depth,skeleton --epochs 3 --lr $FINE_LR --modality-dropout $FINE_DROPOUT --aux-loss $FINE_AUX --init $INIT"
 run late --fusion late $FINE &
 late=$!
 run mmtm --fusion mmtm $FINE &

@@ -1,12 +1,16 @@
 """Training: loss drops on a separable set, resume continues exactly, the unimodal → fusion recipe, bad input."""
 
+import dataclasses
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from fusion.checkpoint import load_checkpoint, read_checkpoint
 from fusion.errors import BadInput
-from fusion.train import TrainConfig, predict, state_path, train
+from fusion.train import TrainConfig, _loss, predict, state_path, train
 from main import main
 from tests.fusion.train_data import TINY, one_thread, separable_clips
 
@@ -96,6 +100,10 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert "--modalities" in capsys.readouterr().err
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "none",
                  "--modalities", "rgb,depth", "--quiet"]) == 2
+    capsys.readouterr()
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--aux-loss", "-1",
+                 "--quiet"]) == 2
+    assert "--aux-loss" in capsys.readouterr().err
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"PK\x03\x04 not a checkpoint")
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "mmtm",
@@ -130,3 +138,16 @@ def test_stream_windows_are_labelled_by_what_the_model_last_saw():
     assert picks[100] == 5                   # last frames 112..131: inside the long static gesture
     assert all(label in (0, 3, 5) for label in picks.values())
     assert picks[168] == 0                   # last frames 180..199: after everything
+
+
+def test_aux_loss_weighs_the_streams_own_losses():
+    torch.manual_seed(0)
+    labels = torch.tensor([0, 1, 2, 1])
+    streams = {"rgb": torch.randn(4, 3), "skeleton": torch.randn(4, 3)}
+    out = SimpleNamespace(logits=(streams["rgb"] + streams["skeleton"]) / 2, streams=streams)
+    config = TrainConfig(data="d", out="o.pt", label_smoothing=0.0)
+    fused = F.cross_entropy(out.logits, labels)
+    each = torch.stack([F.cross_entropy(v, labels) for v in streams.values()]).mean()
+    assert float(_loss(out, labels, None, dataclasses.replace(config, aux_loss=0.0))) == pytest.approx(float(fused))
+    assert float(_loss(out, labels, None, dataclasses.replace(config, aux_loss=0.5))) == pytest.approx(
+        float(fused + 0.5 * each))
