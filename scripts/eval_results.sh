@@ -37,7 +37,7 @@ ev skeleton "$RUNS/skeleton.pt"
 ev late_avg "$RUNS/late_avg.pt"
 ev late "$RUNS/late.pt"
 ev mmtm "$RUNS/mmtm.pt" --confusion "$OUT/mmtm_confusion.png"
-VAL=${VAL:-data/synth-train-val-streams}   # as in train_default.sh
+VAL=${VAL:-data/synth-train-val64}   # as in train_default.sh
 if want mmtm_tuned && [ -f "$RUNS/mmtm.pt" ] && [ ! -f "$RUNS/mmtm_tuned.pt" ]; then  # step 3 with recogniser settings of its own
   cp "$RUNS/mmtm.pt" "$RUNS/mmtm_tuned.pt"
   $PYTHON scripts/tune_online.py "$RUNS/mmtm_tuned.pt" --val "$VAL" --write
