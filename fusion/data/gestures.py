@@ -168,8 +168,7 @@ def _near(rng, cam: Intrinsics, wrist: np.ndarray, spread: float, u=(0.25, 0.75)
     """A wrist position a few centimetres from ``wrist``, kept inside the given part of the image."""
     z = float(np.clip(wrist[2] + rng.normal(0, 0.04), 0.35, 1.05))
     target = np.array([wrist[0], wrist[1], z]) + rng.normal(0, spread, 3) * np.array([1, 1, 0])
-    px = cam.project(target)
-    px = np.clip(px, [u[0] * cam.width, v[0] * cam.height], [u[1] * cam.width, v[1] * cam.height])
+    px = _inside(cam, cam.project(target), u, v)
     return cam.unproject(px[0], px[1], z)
 
 
