@@ -63,6 +63,17 @@ def _label_map(data_labels, model_labels, source: str) -> np.ndarray:
     return np.array([list(model_labels).index(l) for l in data_labels], np.int64)
 
 
+def prepare_streams(streams, spec) -> list[dict[str, np.ndarray]]:
+    """Continuous streams (``fusion.data.clip.Stream``) → the prepared arrays ``stream_scores`` takes."""
+    from fusion.data.torch_dataset import prepare_frames
+
+    frames = []
+    for s in streams:
+        rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, spec)
+        frames.append({"rgb": rgb, "depth": depth, "skeleton": skel})
+    return frames
+
+
 def stream_scores(model, frames: list[dict[str, np.ndarray]], spec, modalities: tuple[str, ...], *,
                   stride: int = 2, progress: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """(logits (N, K), frame indices (N,)) per stream, computed as the app computes them.
@@ -121,7 +132,7 @@ def stream_scores(model, frames: list[dict[str, np.ndarray]], spec, modalities: 
 def evaluate(config: EvalConfig) -> dict:
     """The report: {"model", "top1", "per_class", "per_stream", "confusion", "online", …} (see module docstring)."""
     from fusion.checkpoint import load_checkpoint
-    from fusion.data.torch_dataset import prepare_clips, prepare_dataset, prepare_frames
+    from fusion.data.torch_dataset import prepare_clips, prepare_dataset
     from fusion.metrics import evaluate_online, offline_report
     from fusion.train import predict
 
@@ -185,11 +196,8 @@ def evaluate(config: EvalConfig) -> dict:
 
     # online
     if stream_list:
-        frames = []
-        for s in stream_list:
-            rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, spec)
-            frames.append({"rgb": rgb, "depth": depth, "skeleton": skel})
-        scores = stream_scores(model, frames, spec, modalities, stride=config.stride, progress=config.progress)
+        scores = stream_scores(model, prepare_streams(stream_list, spec), spec, modalities, stride=config.stride,
+                               progress=config.progress)
         per_stream_events = []
         all_events = []
         online_config = config.online or online_config_of(meta)

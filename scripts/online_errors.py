@@ -3,8 +3,8 @@
     python scripts/online_errors.py MODEL STREAMS_DIR [--streams N] [--label zoom_out] [--set supersede=false]
 
 Runs every stream frame by frame through the model's ``step()`` and the recogniser with the
-settings stored in the checkpoint (as ``main.py eval`` does), then prints the Levenshtein accuracy
-and the errors by kind: gestures missed, gestures called as another label (true, called), and
+settings stored in the checkpoint (as ``main.py eval`` does), then prints the Levenshtein accuracy,
+the true gestures by label and the errors by kind: gestures missed, gestures called as another label (true, called), and
 events outside every gesture (label, the gesture nearest it). ``--label L`` also prints, for each
 segment of L in the first 8 streams, the top class and its probability every 3rd frame from 10
 frames before to 15 after: what the model answers while the hand leads into and out of it.
@@ -30,8 +30,7 @@ def main() -> int:
 
     from fusion.checkpoint import load_checkpoint
     from fusion.data.dataset import SyntheticDataset
-    from fusion.data.torch_dataset import prepare_frames
-    from fusion.evaluate import online_config_of, stream_scores
+    from fusion.evaluate import online_config_of, prepare_streams, stream_scores
     from fusion.metrics import evaluate_online
     from fusion.online import recognize
 
@@ -48,11 +47,7 @@ def main() -> int:
     spec, labels, modalities = meta.config.input, meta.labels, tuple(meta.config.modalities)
     ds = SyntheticDataset(args.streams)
     streams = [ds.stream(k) for k in range(min(args.count or ds.num_streams, ds.num_streams))]
-    frames = []
-    for s in streams:
-        rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, spec)
-        frames.append({"rgb": rgb, "depth": depth, "skeleton": skel})
-    scores = stream_scores(model, frames, spec, modalities)
+    scores = stream_scores(model, prepare_streams(streams, spec), spec, modalities)
     config = _with_overrides(online_config_of(meta), args.set, parser)
     missed, called_as, outside = collections.Counter(), collections.Counter(), collections.Counter()
     runs = []
@@ -81,6 +76,7 @@ def main() -> int:
     print(f"settings: {config}")
     print(f"levenshtein {m.levenshtein:.3f}  false triggers/h {m.false_triggers_per_hour:.1f}  "
           f"events {m.n_events}  true {m.n_true}")
+    print(f"true gestures by label: {dict(sorted(collections.Counter(g[0] for r in runs for g in r[0]).items()))}")
     print(f"missed: {dict(missed)}")
     print(f"called as another label (true, called): {dict(called_as)}")
     print(f"outside every gesture (called, nearest): {dict(outside)}")

@@ -44,13 +44,20 @@ _DATA: list = []
 _LABELS: tuple[str, ...] = ()
 
 
+def _metrics(cfg):
+    """OnlineMetrics of the recogniser with settings ``cfg`` over the validation streams."""
+    from fusion.metrics import evaluate_online
+    from fusion.online import recognize
+
+    return evaluate_online([(segs, recognize(cfg, _LABELS, logits, times), dur) for logits, times, segs, dur in _DATA])
+
+
 def _score(values: tuple) -> tuple[float, object, object]:
     """(objective, OnlineMetrics, OnlineConfig) of one point of GRID on the validation streams."""
-    from fusion.metrics import evaluate_online
-    from fusion.online import OnlineConfig, recognize
+    from fusion.online import OnlineConfig
 
     cfg = OnlineConfig(from_logits=True, **dict(zip(GRID, values)))
-    m = evaluate_online([(segs, recognize(cfg, _LABELS, logits, times), dur) for logits, times, segs, dur in _DATA])
+    m = _metrics(cfg)
     return m.levenshtein - m.false_triggers_per_hour / 1000.0, m, cfg
 
 
@@ -60,14 +67,13 @@ def main() -> int:
     from fusion.checkpoint import load_checkpoint, save_checkpoint
     from fusion.data.dataset import SyntheticDataset
     from fusion.data.progress import Progress
-    from fusion.data.torch_dataset import prepare_frames
-    from fusion.evaluate import stream_scores
-    from fusion.metrics import evaluate_online
-    from fusion.online import OnlineConfig, recognize
+    from fusion.evaluate import prepare_streams, stream_scores
+    from fusion.online import OnlineConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
-    parser.add_argument("--val", default=str(ROOT / "data" / "synth-val-streams"))
+    parser.add_argument("--val", default=str(ROOT / "data" / "synth-train-val64"),
+                        help="validation streams (as train_default.sh names them)")
     parser.add_argument("--streams", type=int, default=64, help="streams to generate when --val is missing")
     parser.add_argument("--workers", type=int, default=2, help="processes scoring the grid")
     parser.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
@@ -82,11 +88,7 @@ def main() -> int:
     spec, labels = meta.config.input, meta.labels
     ds = SyntheticDataset(val)
     streams = [ds.stream(k) for k in range(ds.num_streams)]
-    frames = []
-    for s in streams:
-        rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, spec)
-        frames.append({"rgb": rgb, "depth": depth, "skeleton": skel})
-    scores = stream_scores(model, frames, spec, tuple(meta.config.modalities), progress=True)
+    scores = stream_scores(model, prepare_streams(streams, spec), spec, tuple(meta.config.modalities), progress=True)
     global _DATA, _LABELS
     _LABELS = tuple(labels)
     _DATA = [(logits, idx / s.fps, [(l, a / s.fps, b / s.fps) for l, a, b in s.segments], len(s.rgb) / s.fps)
@@ -100,8 +102,7 @@ def main() -> int:
             results.append(result)
             bar.update(len(results))
     results.sort(key=lambda r: (-r[0], str(r[2])))  # ties: a fixed order, not the workers'
-    default_m = evaluate_online([(segs, recognize(OnlineConfig(from_logits=True), _LABELS, logits, times), dur)
-                                 for logits, times, segs, dur in _DATA])
+    default_m = _metrics(OnlineConfig(from_logits=True))
     best_s, best_m, best = results[0]
     settings = {k: v for k, v in dataclasses.asdict(best).items() if k not in ("from_logits", "static_labels")}
     report = {"model": args.model, "val": str(val), "default": {"levenshtein": round(default_m.levenshtein, 3),
