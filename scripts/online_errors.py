@@ -75,6 +75,7 @@ def main() -> int:
     m = evaluate_online(runs)
     print(f"settings: {config}")
     print(f"levenshtein {m.levenshtein:.3f}  false triggers/h {m.false_triggers_per_hour:.1f}  "
+          f"({m.false_triggers} in {m.no_gesture_hours * 60:.1f} min of no-gesture footage)  "
           f"events {m.n_events}  true {m.n_true}")
     print(f"true gestures by label: {dict(sorted(collections.Counter(g[0] for r in runs for g in r[0]).items()))}")
     print(f"missed: {dict(missed)}")
