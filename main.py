@@ -227,6 +227,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--video-widths", metavar="W,W,W,W", help="rgb/depth stage widths (default: the model's)")
     p.add_argument("--skeleton-widths", metavar="W,W,W,W", help="skeleton stage widths (default: the model's)")
     p.add_argument("--temporal-channels", type=int, metavar="C", help="width of the causal temporal layers")
+    p.add_argument("--rgb-input", choices=("frames", "motion", "frames+motion"),
+                   help="what the rgb stream sees of each frame: the frame (default), its difference from "
+                        "the frame before, or both (from --init when given)")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--max-steps", type=int, metavar="N", help="at most N steps per epoch (quick runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -265,6 +268,7 @@ def _run_train(args: argparse.Namespace) -> int:
         modality_dropout=args.modality_dropout, aux_loss=args.aux_loss, threads=args.threads, device=args.device, size=(width, height),
         window=args.window, video_widths=ints(args.video_widths, "--video-widths"),
         skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,
+        rgb_input=args.rgb_input,
         augment=None if args.no_augment else TrainConfig.__dataclass_fields__["augment"].default_factory(),
         command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet,
         max_steps_per_epoch=args.max_steps)

@@ -17,6 +17,9 @@ MODALITIES = ("rgb", "depth", "skeleton")
 FUSIONS = ("none", "late", "mmtm")
 SHAPES = ("streaming", "windowed")
 IN_CHANNELS = {"rgb": 3, "depth": 1}
+# What the rgb stream sees of each frame t (streaming shape): the frame, its difference from the
+# frame before (the moving hand stands out, the static scene cancels), or both stacked.
+RGB_INPUTS = {"frames": 3, "motion": 3, "frames+motion": 6}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class ModelConfig:
     temporal_dilations: tuple[int, ...] = (1, 2, 4)  # receptive field 1 + (k−1)·Σd = 15 frames
     temporal_strides: tuple[int, ...] = (1, 1, 2, 2)  # windowed: temporal stride of each stage
     dropout: float = 0.2
+    rgb_input: str = "frames"  # see RGB_INPUTS; "motion" needs the frame before each window (lead_frames)
     input: InputSpec = field(default_factory=InputSpec)
 
     def __post_init__(self) -> None:
@@ -61,6 +65,15 @@ class ModelConfig:
             raise ValueError(f"mmtm_stages must lie in 0..{stages - 1}, got {self.mmtm_stages}")
         if self.num_classes < 2:
             raise ValueError("num_classes must be at least 2")
+        if self.rgb_input not in RGB_INPUTS:
+            raise ValueError(f"rgb_input must be one of {tuple(RGB_INPUTS)}, got {self.rgb_input!r}")
+        if self.rgb_input != "frames" and self.shape != "streaming":
+            raise ValueError(f"rgb_input {self.rgb_input!r} needs the streaming shape")
+
+    @property
+    def lead_frames(self) -> int:
+        """Frames a window needs before its T frames: 1 when the rgb stream sees frame differences."""
+        return int(self.rgb_input != "frames" and "rgb" in self.modalities)
 
     def replace(self, **changes) -> "ModelConfig":
         return dataclasses.replace(self, **changes)

@@ -86,7 +86,8 @@ def model_info(model: nn.Module) -> dict:
         "mmtm_flops_share": mmtm_flops / flops["total"] if flops["total"] else 0.0,
     }
     if streaming:
-        window_inputs = {m: x.unsqueeze(2).expand(*x.shape[:2], spec.window, *x.shape[2:])
+        frames = spec.window + model.lead_frames
+        window_inputs = {m: x.unsqueeze(2).expand(*x.shape[:2], frames, *x.shape[2:])
                          for m, x in zip(model.modalities, inputs)}
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             model(window_inputs)

@@ -6,6 +6,12 @@ state) and averages the newest T − R + 1 temporal outputs. After at least T fr
 newest frame equals ``forward`` over the last T frames (eval mode); after R ≤ n < T frames it equals
 ``forward`` over all n frames.
 
+When the rgb stream sees frame differences (``ModelConfig.rgb_input`` "motion" or "frames+motion",
+``lead_frames`` 1), ``forward`` takes each window with the frame before it (T + 1 frames; the extra
+one is only the first difference's reference) and ``step`` keeps the previous rgb frame in its
+state; the first frame ``step`` sees is its own reference (zero difference), as in ``forward`` over
+the first n frames with the first one repeated in front.
+
     forward({"rgb": (B,3,T,H,W), "depth": (B,1,T,H,W), "skeleton": (B,C,T,J)})  → FusionOutput
     step({"rgb": (B,3,H,W), "depth": (B,1,H,W), "skeleton": (B,C,J)})           → FusionOutput
     reset()
@@ -19,7 +25,7 @@ from typing import Mapping, Sequence
 import torch
 
 from fusion.fusion_net import FusionNet, FusionOutput
-from fusion.model_config import IN_CHANNELS, ModelConfig
+from fusion.model_config import IN_CHANNELS, RGB_INPUTS, ModelConfig
 from fusion.skeleton_stream import FrameSkeletonStream
 from fusion.video_stream import FrameVideoStream
 
@@ -41,8 +47,10 @@ class StreamingFusionNet(FusionNet):
                 streams[m] = FrameSkeletonStream(in_channels=config.input.skeleton_channels,
                                                  widths=config.skeleton_widths, joints=config.input.joints, **common)
             else:
-                streams[m] = FrameVideoStream(in_channels=IN_CHANNELS[m], widths=config.video_widths, **common)
+                channels = RGB_INPUTS[config.rgb_input] if m == "rgb" else IN_CHANNELS[m]
+                streams[m] = FrameVideoStream(in_channels=channels, widths=config.video_widths, **common)
         super().__init__(config=config, streams=streams)
+        self.lead_frames = config.lead_frames
         first = self.streams[self.modalities[0]].temporal
         self.receptive_field = first.receptive_field
         self.window = config.input.window
@@ -53,18 +61,35 @@ class StreamingFusionNet(FusionNet):
     def forward(self, inputs: Mapping[str, torch.Tensor],
                 present: Mapping[str, torch.Tensor] | None = None) -> FusionOutput:
         xs, weights, batch = self._gather(inputs, present, windowed=True)
+        xs = self._drop_lead(xs)
         xs = {m: self.streams[m].fold(x) for m, x in xs.items()}  # (B·T, C, …)
         feats = self._run_stages(xs)
         logits = {m: self.streams[m].forward_head(feats[m], batch) for m in weights}  # present streams only
         return FusionOutput(self._average(logits, weights), logits)
 
+    def _drop_lead(self, xs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Windows of ``lead_frames`` + T frames → T frames per stream, rgb made what its stream sees."""
+        if not self.lead_frames:
+            return xs
+        frames = next(iter(xs.values())).shape[2]
+        if frames < 2:
+            raise ValueError(f"rgb_input {self.config.rgb_input!r} needs the frame before the window: "
+                             f"windows of T + 1 frames, got {frames}")
+        out = {m: x[:, :, 1:] for m, x in xs.items()}
+        out["rgb"] = rgb_stream_input(xs["rgb"][:, :, 1:], xs["rgb"][:, :, :-1], self.config.rgb_input)
+        return out
+
     # --- streaming ------------------------------------------------------------------------------
 
     def initial_state(self, batch: int = 1, *, device=None, dtype=torch.float32) -> list[torch.Tensor]:
-        """Zero state: per stream (modality order) its temporal buffers and output ring, then frames seen (B,)."""
+        """Zero state: per stream (modality order) its temporal buffers and output ring, the rgb frame
+        before (B,3,H,W) when the rgb stream sees frame differences, then frames seen (B,)."""
         state: list[torch.Tensor] = []
         for m in self.modalities:
             state += self.streams[m].temporal.initial_state(batch, device=device, dtype=dtype)
+        if self.lead_frames:
+            spec = self.config.input
+            state.append(torch.zeros(batch, IN_CHANNELS["rgb"], spec.height, spec.width, device=device, dtype=dtype))
         state.append(torch.zeros(batch, device=device, dtype=dtype))
         return state
 
@@ -81,6 +106,13 @@ class StreamingFusionNet(FusionNet):
         for i, m in enumerate(self.modalities):
             x = frames[i]
             xs[m] = x * present[:, i].reshape((x.shape[0],) + (1,) * (x.ndim - 1))
+        last_rgb = []
+        if self.lead_frames:
+            # the first frame has none before it: it is its own (the difference is zero)
+            now, first = xs["rgb"], (seen == 0).to(xs["rgb"].dtype).reshape(-1, 1, 1, 1)
+            before = state[-2] * (1.0 - first) + now * first
+            xs["rgb"] = rgb_stream_input(now, before, self.config.rgb_input)
+            last_rgb = [now]
         feats = self._run_stages(xs)
         new_state: list[torch.Tensor] = []
         stream_logits: list[torch.Tensor] = []
@@ -92,6 +124,7 @@ class StreamingFusionNet(FusionNet):
             stream_logits.append(logits)
             new_state += s
             pos += n
+        new_state += last_rgb
         new_state.append(seen + 1.0)
         total = sum(l * present[:, i:i + 1] for i, l in enumerate(stream_logits))
         logits = total / torch.clamp(present.sum(dim=1, keepdim=True), min=1e-6)  # (B, K)
@@ -134,3 +167,12 @@ class StreamingFusionNet(FusionNet):
         logits, stream_logits, self._state = self.step_functional(xs, torch.stack(mask, dim=1), self._state)
         streams = {m: l for m, l in zip(self.modalities, stream_logits) if m in frames}
         return FusionOutput(logits, streams)
+
+
+def rgb_stream_input(now: torch.Tensor, before: torch.Tensor, kind: str) -> torch.Tensor:
+    """What the rgb stream sees (``ModelConfig.rgb_input``): from normalised frames ``now`` and the
+    frames ``before`` them (channel axis 1), ``now − before`` ("motion") or both stacked."""
+    if kind == "frames":
+        return now
+    motion = now - before
+    return motion if kind == "motion" else torch.cat([now, motion], dim=1)

@@ -68,6 +68,7 @@ class TrainConfig:
     skeleton_widths: tuple[int, ...] | None = None
     temporal_channels: int | None = None
     temporal_dilations: tuple[int, ...] | None = None
+    rgb_input: str | None = None                  # frames | motion | frames+motion (None: the model's default)
     aux_loss: float = 0.5                         # weight of the per-stream losses (fusion models)
     label_smoothing: float = 0.05
     val_fraction: float = 0.05                    # held-out clips for the per-epoch validation accuracy
@@ -119,14 +120,16 @@ def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
     """The architecture to train: from the --init checkpoints when given, else from the options."""
     try:
         if config.init:
-            meta, _ = read_checkpoint(config.init[0][1])
-            base = meta.config
+            metas = {m: read_checkpoint(path)[0] for m, path in config.init}
+            base = metas[config.init[0][0]].config
+            # what the rgb stream sees comes from the rgb checkpoint, whichever --init is first
+            rgb_input = metas["rgb"].config.rgb_input if "rgb" in metas else base.rgb_input
             return base.replace(modalities=tuple(config.modalities), fusion=config.fusion, shape=config.shape,
-                                num_classes=num_classes)
+                                num_classes=num_classes, rgb_input=rgb_input)
         w, h = config.size
         spec = InputSpec(width=w, height=h, window=config.window)
         changes = {k: getattr(config, k) for k in ("video_widths", "skeleton_widths", "temporal_channels",
-                                                    "temporal_dilations") if getattr(config, k) is not None}
+                                                    "temporal_dilations", "rgb_input") if getattr(config, k) is not None}
         return ModelConfig(shape=config.shape, modalities=tuple(config.modalities), fusion=config.fusion,
                            num_classes=num_classes, input=spec, **changes)
     except ValueError as error:
@@ -198,8 +201,9 @@ def predict(model, clips, indices: np.ndarray, modalities: tuple[str, ...], *, b
     """Fused and per-stream predicted classes of clips ``indices`` (windows centred on the gesture)."""
     model.eval()
     fused, streams = [], {m: [] for m in modalities}
+    lead = getattr(model, "lead_frames", 0)
     for i in range(0, len(indices), batch):
-        x, _ = clips.batch(indices[i:i + batch], modalities)
+        x, _ = clips.batch(indices[i:i + batch], modalities, lead=lead)
         out = model({k: v.to(device) for k, v in x.items()})
         fused.append(out.logits.argmax(1).cpu().numpy())
         for m, logits in out.streams.items():
@@ -339,7 +343,7 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         sums = [0.0, 0.0, 0.0]  # loss·n, correct, n
         for s in range(steps_per_epoch):
             idx = order[s * config.batch:(s + 1) * config.batch]
-            x, y = clips.batch(idx, modalities, rng=np_rng)
+            x, y = clips.batch(idx, modalities, rng=np_rng, lead=mcfg.lead_frames)
             if aug is not None:
                 x = augment(x, aug, gen)
             present = modality_dropout(modalities, len(idx), config.modality_dropout, gen)

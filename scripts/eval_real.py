@@ -124,8 +124,8 @@ def run(models: list[Path], real: Path) -> dict:
             key = f"{path.name} [{'+'.join(mods)}]"
             entry = {}
             with torch.inference_mode():
-                x = model_inputs([photo] * spec.window, [photo_marks] * spec.window, [photo_hand] * spec.window,
-                                 spec, mods)
+                n = spec.window + getattr(model, "lead_frames", 0)  # the photo held still for a window
+                x = model_inputs([photo] * n, [photo_marks] * n, [photo_hand] * n, spec, mods)
                 p = torch.softmax(model(x).logits[0], 0).numpy()
                 top = np.argsort(-p)[:3]
                 entry["photo_top3"] = [[labels[i], round(float(p[i]), 3)] for i in top]

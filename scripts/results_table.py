@@ -15,8 +15,8 @@ import numpy as np
 
 ROWS = [
     ("rgb", "1. rgb alone"), ("depth", "1. depth alone"), ("skeleton", "1. skeleton alone"),
-    ("late_avg", "2. late fusion, average of the three streams, not fine-tuned"),
-    ("late", "2. late fusion (rgb+depth+skeleton), fine-tuned"), ("mmtm", "3. MMTM, fine-tuned"),
+    ("late_avg", "2. late fusion, average of the streams ({mods}), not fine-tuned"),
+    ("late", "2. late fusion ({mods}), fine-tuned"), ("mmtm", "3. MMTM ({mods}), fine-tuned"),
     ("mmtm_tuned", "3. MMTM, recogniser settings tuned"),
     ("skeleton_online", "4. skeleton alone + online step (assets/model_skeleton.pt)"),
     ("mmtm_online", "4. MMTM + online step (assets/model_default.pt)"),
@@ -24,6 +24,11 @@ ROWS = [
     ("mmtm_online_skeleton_only", "4. MMTM + online step, skeleton only given"),
 ]
 SEED_ROWS = ROWS[:6]
+
+
+def titled(title: str, result: dict) -> str:
+    """A row title with the evaluated model's modalities in place of ``{mods}``."""
+    return title.format(mods="+".join(result.get("modalities", ())))
 
 
 def fmt(x, spec: str) -> str:
@@ -45,7 +50,7 @@ def one_seed(folder: Path) -> None:
         if r is None:
             continue
         o = r.get("online") or {}
-        print(f"| {title} | {r['top1']:.3f} | {fmt(o.get('levenshtein'), '.3f')} | "
+        print(f"| {titled(title, r)} | {r['top1']:.3f} | {fmt(o.get('levenshtein'), '.3f')} | "
               f"{fmt(o.get('false_triggers_per_hour'), '.0f')} ({o.get('false_triggers', 'n/a')} in "
               f"{fmt((o.get('no_gesture_hours') or 0) * 60, '.1f')} min) | "
               f"{fmt(o.get('delay_ms_p50'), '.0f')} / {fmt(o.get('delay_ms_p95'), '.0f')} | "
@@ -80,7 +85,7 @@ def seeds(folders: list[Path]) -> None:
         online = [r.get("online") or {} for r in runs]
         lev = [o["levenshtein"] for o in online if o.get("levenshtein") is not None]
         ft = [o["false_triggers_per_hour"] for o in online if o.get("false_triggers_per_hour") is not None]
-        print(f"| {title} | {len(runs)} | {mean_std([r['top1'] for r in runs], '.3f')} | {mean_std(lev, '.3f')} | "
+        print(f"| {titled(title, runs[0])} | {len(runs)} | {mean_std([r['top1'] for r in runs], '.3f')} | {mean_std(lev, '.3f')} | "
               f"{mean_std(ft, '.0f')} | {', '.join(format(r['top1'], '.3f') for r in runs)} |")
 
 

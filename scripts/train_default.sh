@@ -9,6 +9,7 @@
 #   FINE_LR=2e-4 INSTALL=0 ONLINE=0 RUNS=runs/lr2e-4 scripts/train_default.sh  # steps 2-3 at another lr
 #   FINE_DROPOUT=0 INSTALL=0 ONLINE=0 RUNS=runs/nodrop scripts/train_default.sh  # or without modality dropout
 #   FINE_AUX=0 INSTALL=0 ONLINE=0 RUNS=runs/noaux scripts/train_default.sh  # or without the per-stream losses
+#   FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/rgbd scripts/train_default.sh  # fuse other modalities (steps 1-3)
 #
 # The paper's recipe (Joze et al. 2020): each stream alone, then MMTM built from the three unimodal
 # checkpoints (identity at init) and fine-tuned; late fusion (the average of the three streams'
@@ -34,6 +35,12 @@ ONLINE=${ONLINE:-1}               # 0: stop after step 3 (the seed comparison ne
 FINE_LR=${FINE_LR:-1e-3}          # learning rate of steps 2-3 (fine-tuning the assembled networks)
 FINE_DROPOUT=${FINE_DROPOUT:-0.25}  # modality dropout of steps 2-3
 FINE_AUX=${FINE_AUX:-0.5}         # weight of each stream's own loss in steps 2-3
+RGB_INPUT=${RGB_INPUT:-frames}    # what the rgb stream sees: frames | motion (frame differences) | frames+motion
+FUSE=${FUSE:-rgb,depth,skeleton}  # the modalities of steps 1-3 (rgb,depth: the paper's EgoGesture setting)
+if [ "$FUSE" != rgb,depth,skeleton ] && [ "$ONLINE" != 0 ]; then
+  echo "FUSE=$FUSE: the online step needs all three modalities; set ONLINE=0 INSTALL=0" >&2
+  exit 2
+fi
 COMMON="--data $DATA --shape $SHAPE --size 64x48 --window 20 --batch 16 --threads 1 --seed $SEED"
 mkdir -p "$RUNS" assets
 t0=$(date +%s)
@@ -60,19 +67,24 @@ run() {
   stamp "$name: finished"
 }
 
-stamp "1. each stream alone: rgb | skeleton then depth (two processes)"
-run rgb --fusion none --modalities rgb --epochs 15 --lr 1e-3 &
+# stream MODALITY ARGS…: the unimodal run of MODALITY, if $FUSE has it
+uses() { [[ ",$FUSE," == *",$1,"* ]]; }
+stream() { if uses "$1"; then run "$@"; fi; }
+
+stamp "1. each stream alone ($FUSE): rgb | skeleton then depth (two processes)"
+stream rgb --fusion none --modalities rgb --epochs 15 --lr 1e-3 --rgb-input "$RGB_INPUT" &
 rgb=$!
-( run skeleton --fusion none --modalities skeleton --epochs 20 --lr 3e-3 &&
-  run depth --fusion none --modalities depth --epochs 12 --lr 1e-3 ) &
+( stream skeleton --fusion none --modalities skeleton --epochs 20 --lr 3e-3 &&
+  stream depth --fusion none --modalities depth --epochs 12 --lr 1e-3 ) &
 others=$!
 wait $rgb
 wait $others
-INIT="rgb=$RUNS/rgb.pt,depth=$RUNS/depth.pt,skeleton=$RUNS/skeleton.pt"
+INIT=""
+for m in ${FUSE//,/ }; do INIT="${INIT:+$INIT,}$m=$RUNS/$m.pt"; done
 
-stamp "2. late fusion, 3. MMTM (paper variant, identity at init): from the three streams, fine-tuned alike"
-run late_avg --fusion late --modalities rgb,depth,skeleton --epochs 0 --init "$INIT"
-FINE="--modalities rgb,depth,skeleton --epochs 3 --lr $FINE_LR --modality-dropout $FINE_DROPOUT --aux-loss $FINE_AUX --init $INIT"
+stamp "2. late fusion, 3. MMTM (paper variant, identity at init): from the streams ($FUSE), fine-tuned alike"
+run late_avg --fusion late --modalities "$FUSE" --epochs 0 --init "$INIT"
+FINE="--modalities $FUSE --epochs 3 --lr $FINE_LR --modality-dropout $FINE_DROPOUT --aux-loss $FINE_AUX --init $INIT"
 run late --fusion late $FINE &
 late=$!
 run mmtm --fusion mmtm $FINE &

@@ -117,10 +117,10 @@ class PreparedClips:
         return PreparedClips(self.rgb, self.depth, self.skeleton, remap[self.label], self.active, tuple(labels),
                              self.spec, self.missing)
 
-    def crop_starts(self, indices: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    def crop_starts(self, indices: np.ndarray, rng: np.random.Generator | None, *, lead: int = 0) -> np.ndarray:
         """Window start per clip: random so that the window covers as much of the gesture as it can
-        (rng given), else centred on the gesture."""
-        T, L = self.frames, min(self.spec.window, self.frames)
+        (rng given), else centred on the gesture; ``lead`` frames before each window are included."""
+        T, L = self.frames, min(self.spec.window + lead, self.frames)
         s, e = self.active[indices, 0].astype(np.int64), self.active[indices, 1].astype(np.int64)
         if rng is None:
             return np.clip((s + e) // 2 - L // 2, 0, T - L)
@@ -129,11 +129,12 @@ class PreparedClips:
         return lo + (rng.random(len(indices)) * (hi - lo + 1)).astype(np.int64)
 
     def batch(self, indices: np.ndarray, modalities: tuple[str, ...], *, rng: np.random.Generator | None = None,
-              starts: np.ndarray | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """(inputs, labels (B,) int64) of clips ``indices``, windows cropped (random when ``rng``)."""
+              starts: np.ndarray | None = None, lead: int = 0) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """(inputs, labels (B,) int64) of clips ``indices``, windows cropped (random when ``rng``), each
+        with the ``lead`` frames before it (the model's ``lead_frames``)."""
         indices = np.asarray(indices)
-        L = min(self.spec.window, self.frames)
-        starts = self.crop_starts(indices, rng) if starts is None else starts
+        L = min(self.spec.window + lead, self.frames)
+        starts = self.crop_starts(indices, rng, lead=lead) if starts is None else starts
         rows = indices[:, None]
         cols = starts[:, None] + np.arange(L)[None, :]  # (B, L)
         rgb = self.rgb[rows, cols] if "rgb" in modalities else None

@@ -107,3 +107,15 @@ def test_model_picking_rule():
     without_depth = default_model_for(["color", "skeleton"]).name
     from app.model_runner import SKELETON_MODEL
     assert without_depth == ("model_skeleton.pt" if SKELETON_MODEL.is_file() else "model_default.pt")
+
+
+def test_rgb_differences_model_steps_alike_in_every_backend_and_windows_take_the_frame_before(tmp_path):
+    ckpt = tiny_checkpoint(tmp_path / "motion.pt", rgb_input="frames+motion")
+    eager = ModelRunner.load(RunnerConfig(model=str(ckpt), device="cpu", backend="eager", warmup=1))
+    ort = ModelRunner.load(RunnerConfig(model=str(ckpt), device="cpu", backend="onnxruntime", warmup=1))
+    steps = run_steps(eager, n=SPEC.window + 3)
+    np.testing.assert_allclose(run_steps(ort, n=SPEC.window + 3), steps, rtol=1e-5, atol=1e-4)
+    assert eager.window_frames == SPEC.window + 1  # the engine's buffers keep the frame before the window
+    seq = [frames(2, k) for k in range(SPEC.window + 3)]
+    windows = {m: np.stack([f[m] for f in seq[-eager.window_frames:]], axis=2) for m in seq[0]}
+    np.testing.assert_allclose(eager.window(windows, np.ones((2, 3), np.float32)), steps[-1], rtol=1e-5, atol=1e-4)

@@ -21,9 +21,9 @@ def _checkpoint(tmp_path, **changes):
     return tmp_path / "m.pt", model
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
-def test_streaming_step_export_matches_pytorch(tmp_path, fmt):
-    path, model = _checkpoint(tmp_path)
+@pytest.mark.parametrize("fmt,rgb_input", [("torchscript", "frames"), ("onnx", "frames"), ("onnx", "motion")])
+def test_streaming_step_export_matches_pytorch(tmp_path, fmt, rgb_input):
+    path, model = _checkpoint(tmp_path, rgb_input=rgb_input)  # motion: the previous rgb frame is state
     report = export_model(ExportConfig(out=str(tmp_path / f"m.{fmt}"), format=fmt, model=str(path)))
     assert report.ok and report.kind == "step" and report.max_abs_error <= 1e-4
     # run the exported file ourselves: 3 chained steps, then compare with the model's own step()

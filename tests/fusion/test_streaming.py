@@ -81,3 +81,46 @@ def test_functional_step_threads_explicit_state():
 def test_temporal_receptive_field_must_fit_the_window():
     with pytest.raises(ValueError, match="receptive field"):
         build_model(tiny_config(temporal_dilations=(4, 8)))
+
+
+@pytest.mark.parametrize("rgb_input", ["motion", "frames+motion"])
+def test_rgb_differences_step_equals_forward_over_the_window_and_the_frame_before(rgb_input):
+    model = _model(rgb_input=rgb_input)
+    assert model.lead_frames == 1 and model.streams["rgb"].stages[0].down[0].in_channels == (3 if rgb_input == "motion" else 6)
+    n = model.window + 5
+    x = tiny_inputs(model.config, frames=n)
+    with torch.inference_mode():
+        for t in range(n):
+            out = model.step(_frame(x, t))
+            if t == model.window - 1:  # T frames seen: the first is its own reference (repeated in front)
+                first = {m: torch.cat([v[:, :, :1], v[:, :, :t + 1]], dim=2) for m, v in x.items()}
+                assert torch.allclose(out.logits, model(first).logits, atol=1e-4, rtol=0)
+        ref = model({m: v[:, :, -model.window - 1:] for m, v in x.items()})  # T frames and the one before
+        assert torch.allclose(out.logits, ref.logits, atol=1e-4, rtol=0)
+        # the frame before the window is what the first difference is taken from
+        other = dict(x)
+        other["rgb"] = x["rgb"].clone()
+        other["rgb"][:, :, -model.window - 1] += 1.0
+        moved = model({m: v[:, :, -model.window - 1:] for m, v in other.items()})
+        assert not torch.allclose(moved.logits, ref.logits, atol=1e-3)
+        # the other streams skip it
+        other = {m: v.clone() for m, v in x.items()}
+        other["depth"][:, :, -model.window - 1] += 1.0
+        other["skeleton"][:, :, -model.window - 1] += 1.0
+        assert torch.equal(model({m: v[:, :, -model.window - 1:] for m, v in other.items()}).logits, ref.logits)
+    with pytest.raises(ValueError, match="frame before the window"):
+        model({m: v[:, :, :1] for m, v in x.items()})
+
+
+def test_rgb_differences_need_the_streaming_shape_and_the_rgb_stream():
+    with pytest.raises(ValueError, match="streaming shape"):
+        tiny_config(shape="windowed", rgb_input="motion")
+    with pytest.raises(ValueError, match="rgb_input must be one of"):
+        tiny_config(rgb_input="flow")
+    assert tiny_config(rgb_input="motion", modalities=("depth", "skeleton")).lead_frames == 0
+    assert tiny_config().lead_frames == 0
+    config = tiny_config(rgb_input="frames+motion")
+    assert type(config).from_dict(config.to_dict()) == config
+    old = config.to_dict()
+    del old["rgb_input"]  # a checkpoint written before the option
+    assert type(config).from_dict(old).rgb_input == "frames"

@@ -151,3 +151,23 @@ def test_aux_loss_weighs_the_streams_own_losses():
     assert float(_loss(out, labels, None, dataclasses.replace(config, aux_loss=0.0))) == pytest.approx(float(fused))
     assert float(_loss(out, labels, None, dataclasses.replace(config, aux_loss=0.5))) == pytest.approx(
         float(fused + 0.5 * each))
+
+
+def test_rgb_differences_train_and_carry_into_the_fusion_recipe(tmp_path):
+    clips = separable_clips(frames=20)
+    rgb = config(tmp_path, "rgb", modalities=("rgb",), epochs=1, max_steps_per_epoch=2, rgb_input="motion")
+    skeleton = config(tmp_path, "skeleton", modalities=("skeleton",), epochs=1, max_steps_per_epoch=2)
+    train(rgb, clips=clips)
+    train(skeleton, clips=clips)
+    init = (("skeleton", skeleton.out), ("rgb", rgb.out))  # the rgb checkpoint second: what it sees still counts
+    mmtm = config(tmp_path, "mmtm", fusion="mmtm", modalities=("rgb", "skeleton"), epochs=0, init=init)
+    train(mmtm, clips=clips)
+    model, meta = load_checkpoint(mmtm.out)
+    assert meta.config.rgb_input == "motion" and model.lead_frames == 1
+    x, _ = clips.batch(np.arange(6), ("rgb", "skeleton"), lead=model.lead_frames)
+    assert x["rgb"].shape[2] == TINY["window"] + 1  # the window and the frame before it
+    alone = load_checkpoint(rgb.out)[0]
+    with torch.no_grad():
+        assert torch.allclose(model(x).streams["rgb"], alone({"rgb": x["rgb"]}).logits, atol=1e-5)
+    with pytest.raises(BadInput, match="streaming shape"):
+        train(config(tmp_path, "bad", modalities=("rgb",), shape="windowed", rgb_input="motion"), clips=clips)

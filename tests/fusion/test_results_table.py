@@ -1,0 +1,28 @@
+"""scripts/results_table.py: the seed table's mean ± std and titles that name the fused modalities."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "results_table.py"
+
+
+def _write(folder: Path, name: str, top1: float, modalities: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps({"top1": top1, "modalities": modalities, "per_class": {}}))
+
+
+def test_seed_rows_name_the_modalities_the_models_fused(tmp_path):
+    folders = [tmp_path / f"s{i}" for i in range(3)]
+    for folder, (late, mmtm) in zip(folders, [(0.80, 0.84), (0.82, 0.86), (0.84, 0.85)]):
+        _write(folder, "depth", 0.75, ["depth"])
+        _write(folder, "late", late, ["rgb", "depth"])
+        _write(folder, "mmtm", mmtm, ["rgb", "depth"])
+    out = subprocess.run([sys.executable, str(SCRIPT), "--seeds", *map(str, folders)],
+                         capture_output=True, text=True, check=True).stdout
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in out.splitlines()[2:]}
+    assert set(rows) == {"1. depth alone", "2. late fusion (rgb+depth), fine-tuned", "3. MMTM (rgb+depth), fine-tuned"}
+    assert "| 3 | 0.820 ± 0.020 |" in rows["2. late fusion (rgb+depth), fine-tuned"]
+    assert "| 3 | 0.850 ± 0.010 |" in rows["3. MMTM (rgb+depth), fine-tuned"]
+    assert rows["3. MMTM (rgb+depth), fine-tuned"].endswith("| 0.840, 0.860, 0.850 |")
