@@ -76,7 +76,8 @@ class StreamingFusionNet(FusionNet):
             raise ValueError(f"rgb_input {self.config.rgb_input!r} needs the frame before the window: "
                              f"windows of T + 1 frames, got {frames}")
         out = {m: x[:, :, 1:] for m, x in xs.items()}
-        out["rgb"] = rgb_stream_input(xs["rgb"][:, :, 1:], xs["rgb"][:, :, :-1], self.config.rgb_input)
+        if "rgb" in xs:  # absent from a late-fusion network's inputs, it is not run at all
+            out["rgb"] = rgb_stream_input(xs["rgb"][:, :, 1:], xs["rgb"][:, :, :-1], self.config.rgb_input)
         return out
 
     # --- streaming ------------------------------------------------------------------------------

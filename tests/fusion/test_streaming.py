@@ -112,6 +112,17 @@ def test_rgb_differences_step_equals_forward_over_the_window_and_the_frame_befor
         model({m: v[:, :, :1] for m, v in x.items()})
 
 
+def test_late_fusion_with_rgb_differences_runs_without_rgb():
+    model = _model(fusion="late", modalities=("rgb", "skeleton"), rgb_input="motion")
+    x = tiny_inputs(model.config, frames=model.window + 1, modalities=("skeleton",))
+    with torch.inference_mode():
+        out = model(x)
+        for t in range(model.window + 1):
+            stepped = model.step(_frame(x, t))
+    assert set(out.streams) == {"skeleton"}
+    assert torch.allclose(stepped.logits, out.logits, atol=1e-4, rtol=0)
+
+
 def test_rgb_differences_need_the_streaming_shape_and_the_rgb_stream():
     with pytest.raises(ValueError, match="streaming shape"):
         tiny_config(shape="windowed", rgb_input="motion")
