@@ -1,16 +1,16 @@
-"""Can the rgb stream learn from plain frames, from frame differences, or from both?
+"""Can the rgb stream learn from its frames, from frame differences, or from both?
 
-    python scripts/rgb_input_probe.py --data data/synth-train --input diff [--steps 800] [--seed 0]
+    python scripts/rgb_input_probe.py --data data/synth-train --input motion [--steps 1000] [--seed 0]
 
 Trains the rgb stream's network (``FrameVideoStream`` with the model's default widths) alone for
 ``--steps`` steps of 16 clips on 85 % of the dataset's clips, without augmentation, and every
 ``--every`` steps prints its top-1 on 200 of those clips and on the 15 % held out (windows centred
-on the gesture). The last line is one JSON object with the history. Inputs, per frame t of a
-20-frame window (the clip's frame before the window gives the first difference):
+on the gesture). The last line is one JSON object with the history. Inputs (``ModelConfig.rgb_input``),
+per frame t of a 20-frame window (the clip's frame before the window gives the first difference):
 
-    plain  the normalised rgb frame (3 channels): what the shipped models' rgb stream sees
-    diff   rgb_t − rgb_{t−1} (3 channels): the moving hand stands out, the static scene cancels
-    both   the two stacked (6 channels)
+    frames         the normalised rgb frame (3 channels)
+    motion         rgb_t − rgb_{t−1} (3 channels): the moving hand stands out, the static scene cancels
+    frames+motion  the two stacked (6 channels)
 
 A probe for what the rgb stream should be fed (docs/RESULTS.md, "Why the rgb stream stays at
 chance"); not part of the recipe.
@@ -19,7 +19,6 @@ chance"); not part of the recipe.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -31,22 +30,17 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fusion.data.torch_dataset import prepare_dataset  # noqa: E402
-from fusion.model_config import ModelConfig  # noqa: E402
+from fusion.model_config import RGB_INPUTS, ModelConfig  # noqa: E402
 from fusion.preprocess import InputSpec  # noqa: E402
+from fusion.streaming import rgb_stream_input  # noqa: E402
 from fusion.video_stream import FrameVideoStream  # noqa: E402
 
 WINDOW = 20
-CHANNELS = {"plain": 3, "diff": 3, "both": 6}
 
 
 def network_input(rgb: torch.Tensor, kind: str) -> torch.Tensor:
     """(B, 3, T+1, H, W) normalised frames → the stream's (B, C, T, H, W) input of ``kind``."""
-    diff = rgb[:, :, 1:] - rgb[:, :, :-1]
-    if kind == "plain":
-        return rgb[:, :, 1:]
-    if kind == "diff":
-        return diff
-    return torch.cat([rgb[:, :, 1:], diff], dim=1)
+    return rgb_stream_input(rgb[:, :, 1:], rgb[:, :, :-1], kind)
 
 
 def accuracy(model, clips, indices: np.ndarray, kind: str) -> float:
@@ -54,7 +48,7 @@ def accuracy(model, clips, indices: np.ndarray, kind: str) -> float:
     correct = 0
     with torch.no_grad():
         for chunk in np.array_split(indices, max(1, len(indices) // 64)):
-            inputs, labels = clips.batch(chunk, ("rgb",))
+            inputs, labels = clips.batch(chunk, ("rgb",), lead=1)
             correct += int((model(network_input(inputs["rgb"], kind)).argmax(1) == labels).sum())
     model.train()
     return correct / len(indices)
@@ -63,7 +57,7 @@ def accuracy(model, clips, indices: np.ndarray, kind: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="a synthetic dataset (python main.py generate)")
-    parser.add_argument("--input", choices=sorted(CHANNELS), default="diff")
+    parser.add_argument("--input", choices=tuple(RGB_INPUTS), default="motion")
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--every", type=int, default=100, help="report every N steps")
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -74,16 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
-    # the recipe's preprocessing (its cache is reused), then windows one frame longer for the differences
-    spec = InputSpec(width=width, height=height, window=WINDOW)
-    clips = prepare_dataset(args.data, spec, streams=False)
-    clips = dataclasses.replace(clips, spec=dataclasses.replace(spec, window=WINDOW + 1))
+    # the recipe's preprocessing (its cache is reused); windows come with the frame before them
+    clips = prepare_dataset(args.data, InputSpec(width=width, height=height, window=WINDOW), streams=False)
     order = np.random.default_rng(args.seed).permutation(len(clips))
     held_out, train = order[:len(order) * 15 // 100], order[len(order) * 15 // 100:]
 
     torch.manual_seed(args.seed)
     config = ModelConfig()
-    model = FrameVideoStream(in_channels=CHANNELS[args.input], widths=config.video_widths,
+    model = FrameVideoStream(in_channels=RGB_INPUTS[args.input], widths=config.video_widths,
                              num_classes=len(clips.labels), window=WINDOW,
                              temporal_channels=config.temporal_channels, dropout=config.dropout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
@@ -91,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     history = []
     started = time.perf_counter()
     for step in range(1, args.steps + 1):
-        inputs, labels = clips.batch(rng.choice(train, 16), ("rgb",), rng=rng)
+        inputs, labels = clips.batch(rng.choice(train, 16), ("rgb",), rng=rng, lead=1)
         loss = torch.nn.functional.cross_entropy(model(network_input(inputs["rgb"], args.input)), labels)
         optimizer.zero_grad()
         loss.backward()

@@ -10,8 +10,10 @@
 #   FINE_DROPOUT=0 INSTALL=0 ONLINE=0 RUNS=runs/nodrop scripts/train_default.sh  # or without modality dropout
 #   FINE_AUX=0 INSTALL=0 ONLINE=0 RUNS=runs/noaux scripts/train_default.sh  # or without the per-stream losses
 #   FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/rgbd scripts/train_default.sh  # fuse other modalities (steps 1-3)
+#   RGB_INPUT=frames INSTALL=0 ONLINE=0 RUNS=runs/frames scripts/train_default.sh  # the rgb stream on plain frames
 #
-# The paper's recipe (Joze et al. 2020): each stream alone, then MMTM built from the three unimodal
+# The paper's recipe (Joze et al. 2020): each stream alone (the rgb stream on frame differences:
+# from plain 64x48 frames it does not learn; docs/RESULTS.md), then MMTM built from the three unimodal
 # checkpoints (identity at init) and fine-tuned; late fusion (the average of the three streams'
 # logits) built from the same checkpoints and fine-tuned the same way, so the two differ only by the
 # MMTM modules; "late_avg" is that average without fine-tuning.
@@ -35,7 +37,8 @@ ONLINE=${ONLINE:-1}               # 0: stop after step 3 (the seed comparison ne
 FINE_LR=${FINE_LR:-1e-3}          # learning rate of steps 2-3 (fine-tuning the assembled networks)
 FINE_DROPOUT=${FINE_DROPOUT:-0.25}  # modality dropout of steps 2-3
 FINE_AUX=${FINE_AUX:-0.5}         # weight of each stream's own loss in steps 2-3
-RGB_INPUT=${RGB_INPUT:-frames}    # what the rgb stream sees: frames | motion (frame differences) | frames+motion
+# what the rgb stream sees: motion (frame differences; streaming shape only) | frames | frames+motion
+if [ "$SHAPE" = windowed ]; then RGB_INPUT=${RGB_INPUT:-frames}; else RGB_INPUT=${RGB_INPUT:-motion}; fi
 FUSE=${FUSE:-rgb,depth,skeleton}  # the modalities of steps 1-3 (rgb,depth: the paper's EgoGesture setting)
 if [ "$FUSE" != rgb,depth,skeleton ] && [ "$ONLINE" != 0 ]; then
   echo "FUSE=$FUSE: the online step needs all three modalities; set ONLINE=0 INSTALL=0" >&2
