@@ -121,7 +121,7 @@ class ModelRunner:
         self.labels: tuple[str, ...] = tuple(meta.labels)
         self.online = online_config_of(meta)  # the recogniser settings tuned for this model
         self.spec = meta.config.input
-        self.window_frames = self.spec.window + getattr(model, "lead_frames", 0)  # T (+ 1: rgb differences)
+        self.window_frames = self.spec.window + model.lead_frames  # T (+ 1: rgb differences)
         self.receptive_field = model.receptive_field if self.streaming else self.spec.window
         self._module = (StepExport(self.model) if self.streaming else WindowExport(self.model)).eval()
         self._traced: dict[int, torch.jit.ScriptModule] = {}

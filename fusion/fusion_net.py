@@ -39,6 +39,7 @@ class FusionNet(nn.Module):
         self.modalities = tuple(config.modalities)
         self.streams = nn.ModuleDict(streams)
         self.num_stages = len(config.video_widths)
+        self.lead_frames = config.lead_frames  # frames a window carries before its T (rgb differences)
         self.mmtm = nn.ModuleDict()
         if config.fusion == "mmtm":
             for stage in config.mmtm_stages:

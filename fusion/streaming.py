@@ -50,7 +50,6 @@ class StreamingFusionNet(FusionNet):
                 channels = RGB_INPUTS[config.rgb_input] if m == "rgb" else IN_CHANNELS[m]
                 streams[m] = FrameVideoStream(in_channels=channels, widths=config.video_widths, **common)
         super().__init__(config=config, streams=streams)
-        self.lead_frames = config.lead_frames
         first = self.streams[self.modalities[0]].temporal
         self.receptive_field = first.receptive_field
         self.window = config.input.window

@@ -201,9 +201,8 @@ def predict(model, clips, indices: np.ndarray, modalities: tuple[str, ...], *, b
     """Fused and per-stream predicted classes of clips ``indices`` (windows centred on the gesture)."""
     model.eval()
     fused, streams = [], {m: [] for m in modalities}
-    lead = getattr(model, "lead_frames", 0)
     for i in range(0, len(indices), batch):
-        x, _ = clips.batch(indices[i:i + batch], modalities, lead=lead)
+        x, _ = clips.batch(indices[i:i + batch], modalities, lead=model.lead_frames)
         out = model({k: v.to(device) for k, v in x.items()})
         fused.append(out.logits.argmax(1).cpu().numpy())
         for m, logits in out.streams.items():

@@ -124,7 +124,7 @@ def run(models: list[Path], real: Path) -> dict:
             key = f"{path.name} [{'+'.join(mods)}]"
             entry = {}
             with torch.inference_mode():
-                n = spec.window + getattr(model, "lead_frames", 0)  # the photo held still for a window
+                n = spec.window + model.lead_frames  # the photo held still for a window
                 x = model_inputs([photo] * n, [photo_marks] * n, [photo_hand] * n, spec, mods)
                 p = torch.softmax(model(x).logits[0], 0).numpy()
                 top = np.argsort(-p)[:3]
