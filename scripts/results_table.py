@@ -55,13 +55,13 @@ def one_seed(folder: Path) -> None:
               f"{fmt((o.get('no_gesture_hours') or 0) * 60, '.1f')} min) | "
               f"{fmt(o.get('delay_ms_p50'), '.0f')} / {fmt(o.get('delay_ms_p95'), '.0f')} | "
               f"{fmt(o.get('seen_p50'), '.2f')} | {o.get('n_events', 'n/a')} / {o.get('n_true', 'n/a')} |")
-    for name in ("mmtm", "mmtm_online"):
+    for name in ("late", "mmtm", "mmtm_online"):
         r = load(folder, name)
         if r is None:
             continue
         print(f"\n{name}:")
         if r.get("per_stream"):
-            print("streams inside the MMTM network (offline top-1): " + ", ".join(
+            print("streams inside the network (offline top-1): " + ", ".join(
                 f"{m} {v['top1']:.3f}" for m, v in r["per_stream"].items()))
         worst = sorted(r["per_class"].items(), key=lambda kv: kv[1])[:5]
         print("lowest per-class accuracy: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
@@ -76,8 +76,8 @@ def mean_std(values: list[float], spec: str) -> str:
 
 
 def seeds(folders: list[Path]) -> None:
-    print("| model | seeds | offline top-1 | online Levenshtein | false triggers / h | per seed (top-1) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| model | seeds | offline top-1 | online Levenshtein | false triggers / h | per seed (top-1) | clips right per seed |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, title in SEED_ROWS:
         runs = [r for r in (load(f, name) for f in folders) if r is not None]
         if not runs:
@@ -86,7 +86,15 @@ def seeds(folders: list[Path]) -> None:
         lev = [o["levenshtein"] for o in online if o.get("levenshtein") is not None]
         ft = [o["false_triggers_per_hour"] for o in online if o.get("false_triggers_per_hour") is not None]
         print(f"| {titled(title, runs[0])} | {len(runs)} | {mean_std([r['top1'] for r in runs], '.3f')} | {mean_std(lev, '.3f')} | "
-              f"{mean_std(ft, '.0f')} | {', '.join(format(r['top1'], '.3f') for r in runs)} |")
+              f"{mean_std(ft, '.0f')} | {', '.join(format(r['top1'], '.3f') for r in runs)} | "
+              f"{', '.join(_right(r) for r in runs)} |")
+
+
+def _right(result: dict) -> str:
+    """Clips called right, of the clips evaluated ("n/a" for a result that does not say how many)."""
+    if "clips" not in result:
+        return "n/a"
+    return f"{round(result['top1'] * result['clips'])}/{result['clips']}"
 
 
 def main() -> int:
