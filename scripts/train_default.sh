@@ -9,6 +9,7 @@
 #   FINE_LR=2e-4 INSTALL=0 ONLINE=0 RUNS=runs/lr2e-4 scripts/train_default.sh  # steps 2-3 at another lr
 #   FINE_DROPOUT=0 INSTALL=0 ONLINE=0 RUNS=runs/nodrop scripts/train_default.sh  # or without modality dropout
 #   FINE_AUX=0 INSTALL=0 ONLINE=0 RUNS=runs/noaux scripts/train_default.sh  # or without the per-stream losses
+#   FINE_EPOCHS=8 INSTALL=0 ONLINE=0 RUNS=runs/long scripts/train_default.sh  # or longer (3 epochs by default)
 #   FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/rgbd scripts/train_default.sh  # fuse other modalities (steps 1-3)
 #   RGB_INPUT=frames INSTALL=0 ONLINE=0 RUNS=runs/frames scripts/train_default.sh  # the rgb stream on plain frames
 #
@@ -37,6 +38,7 @@ ONLINE=${ONLINE:-1}               # 0: stop after step 3 (the seed comparison ne
 FINE_LR=${FINE_LR:-1e-3}          # learning rate of steps 2-3 (fine-tuning the assembled networks)
 FINE_DROPOUT=${FINE_DROPOUT:-0.25}  # modality dropout of steps 2-3
 FINE_AUX=${FINE_AUX:-0.5}         # weight of each stream's own loss in steps 2-3
+FINE_EPOCHS=${FINE_EPOCHS:-3}     # epochs of steps 2-3
 # what the rgb stream sees: motion (frame differences; streaming shape only) | frames | frames+motion
 if [ "$SHAPE" = windowed ]; then RGB_INPUT=${RGB_INPUT:-frames}; else RGB_INPUT=${RGB_INPUT:-motion}; fi
 FUSE=${FUSE:-rgb,depth,skeleton}  # the modalities of steps 1-3 (rgb,depth: the paper's EgoGesture setting)
@@ -87,7 +89,7 @@ for m in ${FUSE//,/ }; do INIT="${INIT:+$INIT,}$m=$RUNS/$m.pt"; done
 
 stamp "2. late fusion, 3. MMTM (paper variant, identity at init): from the streams ($FUSE), fine-tuned alike"
 run late_avg --fusion late --modalities "$FUSE" --epochs 0 --init "$INIT"
-FINE="--modalities $FUSE --epochs 3 --lr $FINE_LR --modality-dropout $FINE_DROPOUT --aux-loss $FINE_AUX --init $INIT"
+FINE="--modalities $FUSE --epochs $FINE_EPOCHS --lr $FINE_LR --modality-dropout $FINE_DROPOUT --aux-loss $FINE_AUX --init $INIT"
 run late --fusion late $FINE &
 late=$!
 run mmtm --fusion mmtm $FINE &
