@@ -131,12 +131,16 @@ class PreparedClips:
     def batch(self, indices: np.ndarray, modalities: tuple[str, ...], *, rng: np.random.Generator | None = None,
               starts: np.ndarray | None = None, lead: int = 0) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """(inputs, labels (B,) int64) of clips ``indices``, windows cropped (random when ``rng``), each
-        with the ``lead`` frames before it (the model's ``lead_frames``)."""
+        with the ``lead`` frames before it (the model's ``lead_frames``).
+
+        Windows are min(window, frames) + ``lead`` frames long: a clip too short for its lead frames
+        repeats its first frame in front (its own reference, as ``step`` does with the first frame)."""
         indices = np.asarray(indices)
         L = min(self.spec.window + lead, self.frames)
+        pad = min(self.spec.window, self.frames) + lead - L
         starts = self.crop_starts(indices, rng, lead=lead) if starts is None else starts
         rows = indices[:, None]
-        cols = starts[:, None] + np.arange(L)[None, :]  # (B, L)
+        cols = starts[:, None] + np.arange(-pad, L)[None, :].clip(min=0)  # (B, pad + L)
         rgb = self.rgb[rows, cols] if "rgb" in modalities else None
         depth = self.depth[rows, cols] if "depth" in modalities else None
         skel = self.skeleton[rows, cols] if "skeleton" in modalities else None

@@ -171,3 +171,13 @@ def test_rgb_differences_train_and_carry_into_the_fusion_recipe(tmp_path):
         assert torch.allclose(model(x).streams["rgb"], alone({"rgb": x["rgb"]}).logits, atol=1e-5)
     with pytest.raises(BadInput, match="streaming shape"):
         train(config(tmp_path, "bad", modalities=("rgb",), shape="windowed", rgb_input="motion"), clips=clips)
+
+
+@pytest.mark.parametrize("frames", [TINY["window"], TINY["window"] - 3])
+def test_a_clip_too_short_for_the_frame_before_repeats_its_first_frame(frames):
+    clips = separable_clips(n=3, frames=frames)
+    x, _ = clips.batch(np.arange(3), ("rgb", "skeleton"), lead=1)
+    plain, _ = clips.batch(np.arange(3), ("rgb", "skeleton"))
+    assert x["rgb"].shape[2] == plain["rgb"].shape[2] + 1 == min(TINY["window"], frames) + 1
+    assert torch.equal(x["rgb"][:, :, 0], x["rgb"][:, :, 1])  # the first frame is its own reference
+    assert torch.equal(x["rgb"][:, :, 1:], plain["rgb"]) and torch.equal(x["skeleton"][:, :, 1:], plain["skeleton"])
