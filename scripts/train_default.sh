@@ -11,6 +11,7 @@
 #   FINE_AUX=0 INSTALL=0 ONLINE=0 RUNS=runs/noaux scripts/train_default.sh  # or without the per-stream losses
 #   FINE_EPOCHS=8 INSTALL=0 ONLINE=0 RUNS=runs/long scripts/train_default.sh  # or longer (3 epochs by default)
 #   FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/rgbd scripts/train_default.sh  # fuse other modalities (steps 1-3)
+#   SIZE=96x72 FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/96 scripts/train_default.sh  # another input size
 #   RGB_INPUT=frames INSTALL=0 ONLINE=0 RUNS=runs/frames scripts/train_default.sh  # the rgb stream on plain frames
 #
 # The paper's recipe (Joze et al. 2020): each stream alone (the rgb stream on frame differences:
@@ -41,12 +42,13 @@ FINE_AUX=${FINE_AUX:-0.5}         # weight of each stream's own loss in steps 2-
 FINE_EPOCHS=${FINE_EPOCHS:-3}     # epochs of steps 2-3
 # what the rgb stream sees: motion (frame differences; streaming shape only) | frames | frames+motion
 if [ "$SHAPE" = windowed ]; then RGB_INPUT=${RGB_INPUT:-frames}; else RGB_INPUT=${RGB_INPUT:-motion}; fi
+SIZE=${SIZE:-64x48}               # model input size WxH
 FUSE=${FUSE:-rgb,depth,skeleton}  # the modalities of steps 1-3 (rgb,depth: the paper's EgoGesture setting)
 if [ "$FUSE" != rgb,depth,skeleton ] && [ "$ONLINE" != 0 ]; then
   echo "FUSE=$FUSE: the online step needs all three modalities; set ONLINE=0 INSTALL=0" >&2
   exit 2
 fi
-COMMON="--data $DATA --shape $SHAPE --size 64x48 --window 20 --batch 16 --threads 1 --seed $SEED"
+COMMON="--data $DATA --shape $SHAPE --size $SIZE --window 20 --batch 16 --threads 1 --seed $SEED"
 mkdir -p "$RUNS" assets
 t0=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - t0 )) s] $*" >&2; }
@@ -58,7 +60,8 @@ fi
 t_train=$(date +%s)
 stamp "prepare (preprocess once, cached beside the data)"
 $PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
-prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$DATA"
+prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.argv[3]), window=20))" \
+  "$DATA" "${SIZE%x*}" "${SIZE#*x}"
 
 # run NAME ARGS…: train into $RUNS/NAME.pt; a finished run (NAME.done) is skipped and an interrupted
 # one (NAME.pt.state.pt left behind) is resumed, so the script can simply be started again.
@@ -112,7 +115,8 @@ for set in $STREAM_SETS; do
     $PYTHON main.py generate --clips 0 --streams "$count" --seed "$seed" --out "$dir" --workers 2
   fi
   $PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
-prepare_dataset(sys.argv[1], InputSpec(width=64, height=48, window=20))" "$dir"
+prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.argv[3]), window=20))" \
+    "$dir" "${SIZE%x*}" "${SIZE#*x}"
   ALL="$ALL,$dir"
 done
 stamp "4. online step: fine-tune on the clips plus windows of continuous streams (transitions, when to answer)"
