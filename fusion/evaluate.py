@@ -180,6 +180,7 @@ def evaluate(config: EvalConfig) -> dict:
     offline = offline_report(y_true, fused, labels)
     report["top1"] = round(float(offline["top1"]), 4)
     report["per_class"] = {k: round(float(v), 4) for k, v in offline["per_class"].items()}
+    report["clip_correct"] = (np.asarray(fused) == y_true).astype(int).tolist()  # per clip, for paired comparisons
     report["confusion"] = offline["confusion"]
     if len(per_stream) > 1:
         report["per_stream"] = {}

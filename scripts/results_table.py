@@ -2,12 +2,17 @@
 
     python scripts/results_table.py RUNS/eval                       # one training seed: every row
     python scripts/results_table.py --seeds R0/eval R1/eval R2/eval  # mean ± std over seeds
+
+With ``--seeds`` it also compares MMTM and late fusion clip by clip (the eval JSON's
+``clip_correct``): the clips only one of the two gets right, per seed and in all, with a two-sided
+sign test on them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -90,6 +95,35 @@ def seeds(folders: list[Path]) -> None:
               f"{', '.join(_right(r) for r in runs)} |")
 
 
+def paired(folders: list[Path], a: str = "mmtm", b: str = "late") -> None:
+    """Clips only ``a`` gets right against clips only ``b`` gets right, per seed and summed, and the
+    two-sided sign test on those discordant clips (McNemar's exact test)."""
+    pairs = []
+    for folder in folders:
+        ra, rb = load(folder, a), load(folder, b)
+        if ra is None or rb is None or "clip_correct" not in ra or "clip_correct" not in rb:
+            continue
+        ca, cb = np.asarray(ra["clip_correct"], bool), np.asarray(rb["clip_correct"], bool)
+        if ca.shape != cb.shape:
+            raise SystemExit(f"{folder}: {a} and {b} were evaluated on different clips")
+        pairs.append((int((ca & ~cb).sum()), int((cb & ~ca).sum())))
+    if not pairs:
+        return
+    only_a, only_b = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+    print(f"\n{a} against {b}, clip by clip (clips only {a} gets right / only {b} gets right): per seed "
+          + ", ".join(f"{x}/{y}" for x, y in pairs)
+          + f"; in all {only_a}/{only_b}, two-sided sign test p = {sign_test(only_a, only_b):.3f}")
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact binomial test of ``wins`` against ``losses`` under p = 1/2 (ties left out)."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(wins, losses) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
 def _right(result: dict) -> str:
     """Clips called right, of the clips evaluated ("n/a" for a result that does not say how many)."""
     if "clips" not in result:
@@ -104,6 +138,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.seeds:
         seeds(args.folders)
+        paired(args.folders)
     else:
         for folder in args.folders:
             one_seed(folder)

@@ -45,6 +45,8 @@ def test_train_then_eval_json(dataset, tmp_path, capsys):
                  "--threads", "1"]) == 0
     report = _last_json(capsys.readouterr().out)
     assert 0.0 <= report["top1"] <= 1.0
+    assert len(report["clip_correct"]) == report["clips"]  # per clip, for paired comparisons
+    assert round(sum(report["clip_correct"]) / report["clips"], 4) == report["top1"]
     assert set(report["per_class"]) <= {"no_gesture", "fist", "swipe_left"} and report["per_class"]
     assert set(report["per_stream"]) == {"rgb", "skeleton"}
     online = report["online"]

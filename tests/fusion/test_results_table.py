@@ -28,3 +28,28 @@ def test_seed_rows_name_the_modalities_the_models_fused(tmp_path):
     assert "| 3 | 0.850 ± 0.010 |" in rows["3. MMTM (rgb+depth), fine-tuned"]
     assert "| 0.840, 0.860, 0.850 |" in rows["3. MMTM (rgb+depth), fine-tuned"]
     assert rows["3. MMTM (rgb+depth), fine-tuned"].endswith("| 42/50, 43/50, 42/50 |")  # clips right per seed
+
+
+def test_the_seed_table_compares_mmtm_and_late_fusion_clip_by_clip(tmp_path):
+    folders = [tmp_path / f"s{i}" for i in range(2)]
+    late = [[1, 1, 0, 0, 1, 0], [1, 0, 1, 1, 1, 1]]
+    mmtm = [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]]  # only MMTM right: 2 and 1 clips; only late: 1 and 0
+    for folder, a, b in zip(folders, late, mmtm):
+        for name, correct in (("late", a), ("mmtm", b)):
+            _write(folder, name, sum(correct) / len(correct), ["rgb", "depth"])
+            path = folder / f"{name}.json"
+            path.write_text(json.dumps({**json.loads(path.read_text()), "clip_correct": correct}))
+    out = subprocess.run([sys.executable, str(SCRIPT), "--seeds", *map(str, folders)],
+                         capture_output=True, text=True, check=True).stdout
+    line = out.strip().splitlines()[-1]
+    assert "per seed 2/1, 1/0; in all 3/1" in line
+    assert line.endswith("p = 0.625")  # 2 · P(X ≤ 1), X ~ Binomial(4, 1/2) = 2 · 5/16
+
+
+def test_sign_test():
+    sys.path.insert(0, str(SCRIPT.parent))
+    from results_table import sign_test
+
+    assert sign_test(0, 0) == 1.0 and sign_test(5, 5) == 1.0
+    assert abs(sign_test(10, 0) - 2 / 1024) < 1e-12
+    assert abs(sign_test(0, 10) - 2 / 1024) < 1e-12
