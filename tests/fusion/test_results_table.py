@@ -1,4 +1,4 @@
-"""scripts/results_table.py: the seed table (mean ± std, titles that name the fused modalities) and the clip-by-clip comparison."""
+"""scripts/results_table.py: the seed table (mean ± std, titles naming the fused modalities), clip by clip."""
 
 import importlib.util
 import json
