@@ -12,8 +12,8 @@ per frame t of a 20-frame window (the clip's frame before the window gives the f
     motion         rgb_t − rgb_{t−1} (3 channels): the moving hand stands out, the static scene cancels
     frames+motion  the two stacked (6 channels)
 
-A probe for what the rgb stream should be fed (docs/RESULTS.md, "Why the rgb stream stays at
-chance"); not part of the recipe.
+A probe for what the rgb stream should be fed (docs/RESULTS.md, "The rgb stream: frame
+differences"); not part of the recipe.
 """
 
 from __future__ import annotations
