@@ -105,7 +105,8 @@ def paired(folders: list[Path], a: str = "mmtm", b: str = "late") -> None:
             continue
         ca, cb = np.asarray(ra["clip_correct"], bool), np.asarray(rb["clip_correct"], bool)
         if ca.shape != cb.shape:
-            raise SystemExit(f"{folder}: {a} and {b} were evaluated on different clips")
+            print(f"{folder}: {a} and {b} were evaluated on different clips", file=sys.stderr)
+            sys.exit(2)
         pairs.append((int((ca & ~cb).sum()), int((cb & ~ca).sum())))
     if not pairs:
         return

@@ -47,6 +47,15 @@ def test_the_seed_table_compares_mmtm_and_late_fusion_clip_by_clip(tmp_path):
     assert line.endswith("p = 0.625")  # 2 · P(X ≤ 1), X ~ Binomial(4, 1/2) = 2 · 5/16
 
 
+def test_clip_by_clip_refuses_evaluations_on_different_clips(tmp_path):
+    for name, correct in (("late", [1, 0, 1]), ("mmtm", [1, 1])):
+        _write(tmp_path, name, 0.5, ["rgb", "depth"])
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "clip_correct": correct}))
+    run = subprocess.run([sys.executable, str(SCRIPT), "--seeds", str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"{tmp_path}: mmtm and late were evaluated on different clips"]
+
 def test_sign_test():
     spec = importlib.util.spec_from_file_location("results_table", SCRIPT)
     module = importlib.util.module_from_spec(spec)
