@@ -230,6 +230,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rgb-input", choices=("frames", "motion", "frames+motion"),
                    help="what the rgb stream sees of each frame: the frame (default), its difference from "
                         "the frame before, or both (from --init when given)")
+    p.add_argument("--mmtm-stages", metavar="S,S", help="--fusion mmtm: MMTM after these stages, 0 the stem "
+                   "(default: 2,3; '' for none)")
+    p.add_argument("--mmtm-pooled", action="store_true", help="--fusion mmtm: one more MMTM on the streams' "
+                   "window-level features, just before their classifiers")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
     p.add_argument("--max-steps", type=int, metavar="N", help="at most N steps per epoch (quick runs)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -246,7 +250,7 @@ def _run_train(args: argparse.Namespace) -> int:
         if text is None:
             return None
         try:
-            return tuple(int(v) for v in text.split(","))
+            return tuple(int(v) for v in text.split(",") if v.strip())  # "" → ()
         except ValueError:
             raise BadInput(f"{flag} wants comma-separated integers, got {text!r}") from None
 
@@ -268,7 +272,8 @@ def _run_train(args: argparse.Namespace) -> int:
         modality_dropout=args.modality_dropout, aux_loss=args.aux_loss, threads=args.threads, device=args.device, size=(width, height),
         window=args.window, video_widths=ints(args.video_widths, "--video-widths"),
         skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,
-        rgb_input=args.rgb_input,
+        rgb_input=args.rgb_input, mmtm_pooled=args.mmtm_pooled,
+        mmtm_stages=ints(args.mmtm_stages, "--mmtm-stages"),
         augment=None if args.no_augment else TrainConfig.__dataclass_fields__["augment"].default_factory(),
         command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet,
         max_steps_per_epoch=args.max_steps)

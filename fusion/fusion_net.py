@@ -15,7 +15,7 @@ input is multiplied by the mask (zeroed) and their logits get weight 0 in the av
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple
+from typing import Iterable, Mapping, NamedTuple
 
 import torch
 from torch import nn
@@ -45,6 +45,9 @@ class FusionNet(nn.Module):
             for stage in config.mmtm_stages:
                 widths = [self.streams[m].widths[stage] for m in self.modalities]
                 self.mmtm[str(stage)] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
+            if config.mmtm_pooled:
+                widths = [self.streams[m].pooled_width for m in self.modalities]
+                self.mmtm["pooled"] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
 
     # --- inputs ---------------------------------------------------------------------------------
 
@@ -88,6 +91,19 @@ class FusionNet(nn.Module):
                 fused = self.mmtm[str(i)](*(xs[m] for m in self.modalities))
                 xs = dict(zip(self.modalities, fused))
         return xs
+
+    def _fuse_pooled(self, pooled: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The streams' window-level features through the pooled MMTM, when the network has one."""
+        if "pooled" not in self.mmtm:
+            return pooled
+        return dict(zip(self.modalities, self.mmtm["pooled"](*(pooled[m] for m in self.modalities))))
+
+    def _heads(self, feats: dict[str, torch.Tensor], batch: int, present: Iterable[str]) -> dict[str, torch.Tensor]:
+        """The last stages' outputs → logits of the ``present`` streams (pooled, fused, classified)."""
+        present = list(present)
+        pooled = {m: self.streams[m].pool(feats[m], batch) for m in (feats if "pooled" in self.mmtm else present)}
+        pooled = self._fuse_pooled(pooled)
+        return {m: self.streams[m].classify(pooled[m]) for m in present}
 
     @staticmethod
     def _average(logits: dict[str, torch.Tensor], weights: Mapping[str, torch.Tensor | None]) -> torch.Tensor:

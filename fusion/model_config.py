@@ -31,6 +31,9 @@ class ModelConfig:
     fusion: str = "mmtm"  # "none" (one stream), "late" (average of logits), "mmtm" (MMTM + average)
     num_classes: int = len(DEFAULT_LABELS)
     mmtm_stages: tuple[int, ...] = (2, 3)  # MMTM after these stages (0 = stem); see docs/BENCHMARKS-net.md
+    # one more MMTM on each stream's window-level feature, just before its classifier (streaming: the
+    # causal temporal layers' output averaged over the window; windowed: the last stage pooled over T,H,W)
+    mmtm_pooled: bool = False
     mmtm_ratio: float = 4.0
     mmtm_variant: str = "paper"  # "paper" (identity at init) or "official"
     video_widths: tuple[int, ...] = (16, 24, 48, 64)  # rgb and depth stage widths, each stage halves H and W
@@ -63,6 +66,8 @@ class ModelConfig:
         stages = len(self.video_widths)
         if any(not 0 <= s < stages for s in self.mmtm_stages):
             raise ValueError(f"mmtm_stages must lie in 0..{stages - 1}, got {self.mmtm_stages}")
+        if self.fusion == "mmtm" and not self.mmtm_stages and not self.mmtm_pooled:
+            raise ValueError("fusion 'mmtm' needs MMTM somewhere: mmtm_stages or mmtm_pooled")
         if self.num_classes < 2:
             raise ValueError("num_classes must be at least 2")
         if self.rgb_input not in RGB_INPUTS:

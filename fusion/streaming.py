@@ -2,9 +2,11 @@
 
 Each frame is computed once: ``step`` runs the per-frame stages (MMTM squeezes over H, W and over
 J of ONE frame), appends the per-frame features to each stream's causal temporal layers (cached
-state) and averages the newest T − R + 1 temporal outputs. After at least T frames, ``step`` on the
-newest frame equals ``forward`` over the last T frames (eval mode); after R ≤ n < T frames it equals
-``forward`` over all n frames.
+state) and averages the newest T − R + 1 temporal outputs. With ``ModelConfig.mmtm_pooled`` one
+more MMTM joins the streams' averages before each stream's classifier (the paper's squeeze over the
+whole clip, at the last layer), in ``forward`` and ``step`` alike. After at least T frames, ``step``
+on the newest frame equals ``forward`` over the last T frames (eval mode); after R ≤ n < T frames
+it equals ``forward`` over all n frames.
 
 When the rgb stream sees frame differences (``ModelConfig.rgb_input`` "motion" or "frames+motion",
 ``lead_frames`` 1), ``forward`` takes each window with the frame before it (T + 1 frames; the extra
@@ -63,7 +65,7 @@ class StreamingFusionNet(FusionNet):
         xs = self._drop_lead(xs)
         xs = {m: self.streams[m].fold(x) for m, x in xs.items()}  # (B·T, C, …)
         feats = self._run_stages(xs)
-        logits = {m: self.streams[m].forward_head(feats[m], batch) for m in weights}  # present streams only
+        logits = self._heads(feats, batch, weights)  # present streams only
         return FusionOutput(self._average(logits, weights), logits)
 
     def _drop_lead(self, xs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -115,15 +117,16 @@ class StreamingFusionNet(FusionNet):
             last_rgb = [now]
         feats = self._run_stages(xs)
         new_state: list[torch.Tensor] = []
-        stream_logits: list[torch.Tensor] = []
+        pooled: dict[str, torch.Tensor] = {}
         pos = 0
         for m in self.modalities:
             stream = self.streams[m]
             n = len(stream.temporal.layers) + 1
-            logits, s = stream.temporal.step(stream.embed(feats[m]), state[pos:pos + n], seen)  # (B, K)
-            stream_logits.append(logits)
+            pooled[m], s = stream.temporal.step_pool(stream.embed(feats[m]), state[pos:pos + n], seen)  # (B, C')
             new_state += s
             pos += n
+        pooled = self._fuse_pooled(pooled)
+        stream_logits = [self.streams[m].classify(pooled[m]) for m in self.modalities]  # (B, K) each
         new_state += last_rgb
         new_state.append(seen + 1.0)
         total = sum(l * present[:, i:i + 1] for i, l in enumerate(stream_logits))

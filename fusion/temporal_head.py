@@ -62,11 +62,19 @@ class TemporalHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T) per-frame features → (B, K) logits; T ≥ the receptive field."""
+        return self.classify(self.pool(x))
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, T) per-frame features → (B, C') the last layer's outputs averaged over the window."""
         if x.shape[2] < self.receptive_field:
             raise ValueError(f"need at least {self.receptive_field} frames, got {x.shape[2]}")
         for layer in self.layers:
             x = layer(x)  # (B, C', T − R + 1) at the end
-        return self.fc(self.dropout(x.mean(dim=2)))
+        return x.mean(dim=2)
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        """(B, C') pooled feature → (B, K) logits."""
+        return self.fc(self.dropout(pooled))
 
     # --- streaming ----------------------------------------------------------------------------
 
@@ -79,7 +87,13 @@ class TemporalHead(nn.Module):
 
     def step(self, x: torch.Tensor, state: Sequence[torch.Tensor], seen: torch.Tensor
              ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One frame's features (B, C) → (logits (B, K), new state).
+        """One frame's features (B, C) → (logits (B, K), new state); see ``step_pool``."""
+        pooled, new_state = self.step_pool(x, state, seen)
+        return self.classify(pooled), new_state
+
+    def step_pool(self, x: torch.Tensor, state: Sequence[torch.Tensor], seen: torch.Tensor
+                  ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One frame's features (B, C) → (pooled feature (B, C'), new state), as ``pool`` over the window.
 
         ``seen`` (B,) counts the frames before this one; outputs are averaged over the ring entries
         computed from real frames only (the last min(seen + 1 − R + 1, ring) of them).
@@ -96,14 +110,15 @@ class TemporalHead(nn.Module):
         position = torch.arange(self.ring, device=x.device, dtype=x.dtype)  # 0 … ring−1, newest last
         mask = (position.unsqueeze(0) >= (self.ring - n_valid).unsqueeze(1)).to(x.dtype)  # (B, ring)
         mean = (ring * mask.unsqueeze(1)).sum(dim=2) / torch.clamp(n_valid, min=1.0).unsqueeze(1)  # (B, C')
-        return self.fc(self.dropout(mean)), new_state
+        return mean, new_state
 
 
 class StagedStream(nn.Module):
     """A stream of ``stages`` (an ``nn.ModuleList``, stage 0 the stem) and a head on the last one.
 
     ``forward_features`` gives every stage's output (what MMTM and the fusion network read),
-    ``forward_head(feature, batch)`` (subclasses) the logits, ``forward`` the two in a row.
+    ``pool(feature, batch)`` (subclasses) the last one's window-level vector (B, C'), ``classify``
+    (subclasses) its logits, ``forward_head`` the two in a row and ``forward`` all of it.
     """
 
     stages: nn.ModuleList
@@ -121,8 +136,20 @@ class StagedStream(nn.Module):
             out.append(x)
         return out
 
-    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+    @property
+    def pooled_width(self) -> int:
+        """Channels of ``pool``'s output."""
+        return self.widths[-1]
+
+    def pool(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
         raise NotImplementedError
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+        """Last stage output → logits (B, K)."""
+        return self.classify(self.pool(feature, batch))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x)[-1], x.shape[0])
@@ -138,12 +165,19 @@ class FrameStream(StagedStream):
 
     temporal: "TemporalHead"
 
+    @property
+    def pooled_width(self) -> int:
+        return self.temporal.channels
+
     def _stage_input(self, x: torch.Tensor) -> torch.Tensor:
         return self.fold(x)
 
-    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
-        """Last stage output (B·T, C, …) → logits (B, K)."""
+    def pool(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+        """Last stage output (B·T, C, …) → the temporal layers' output averaged over the window (B, C')."""
         f = self.embed(feature)  # (B·T, C)
         f = f.reshape(batch, -1, f.shape[1]).transpose(1, 2)  # (B, C, T)
-        return self.temporal(f)
+        return self.temporal.pool(f)
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.temporal.classify(pooled)
 

@@ -69,6 +69,8 @@ class TrainConfig:
     temporal_channels: int | None = None
     temporal_dilations: tuple[int, ...] | None = None
     rgb_input: str | None = None                  # frames | motion | frames+motion (None: the model's default)
+    mmtm_stages: tuple[int, ...] | None = None    # MMTM after these stages (None: the model's default)
+    mmtm_pooled: bool = False                     # one more MMTM on the streams' window-level features
     aux_loss: float = 0.5                         # weight of the per-stream losses (fusion models)
     label_smoothing: float = 0.05
     val_fraction: float = 0.05                    # held-out clips for the per-epoch validation accuracy
@@ -119,19 +121,22 @@ class TrainConfig:
 def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
     """The architecture to train: from the --init checkpoints when given, else from the options."""
     try:
+        mmtm = {"mmtm_pooled": config.mmtm_pooled}
+        if config.mmtm_stages is not None:
+            mmtm["mmtm_stages"] = config.mmtm_stages
         if config.init:
             metas = {m: read_checkpoint(path)[0] for m, path in config.init}
             base = metas[config.init[0][0]].config
             # what the rgb stream sees comes from the rgb checkpoint, whichever --init is first
             rgb_input = metas["rgb"].config.rgb_input if "rgb" in metas else base.rgb_input
             return base.replace(modalities=tuple(config.modalities), fusion=config.fusion, shape=config.shape,
-                                num_classes=num_classes, rgb_input=rgb_input)
+                                num_classes=num_classes, rgb_input=rgb_input, **mmtm)
         w, h = config.size
         spec = InputSpec(width=w, height=h, window=config.window)
         changes = {k: getattr(config, k) for k in ("video_widths", "skeleton_widths", "temporal_channels",
                                                     "temporal_dilations", "rgb_input") if getattr(config, k) is not None}
         return ModelConfig(shape=config.shape, modalities=tuple(config.modalities), fusion=config.fusion,
-                           num_classes=num_classes, input=spec, **changes)
+                           num_classes=num_classes, input=spec, **changes, **mmtm)
     except ValueError as error:
         raise BadInput(f"bad model options: {error}") from None
 

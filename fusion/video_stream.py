@@ -122,5 +122,8 @@ class ClipVideoStream(StagedStream):
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(self.widths[-1], num_classes)
 
-    def forward_head(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
-        return self.fc(self.dropout(feature.mean(dim=(2, 3, 4))))  # (B, K)
+    def pool(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+        return feature.mean(dim=(2, 3, 4))  # (B, C)
+
+    def classify(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(pooled))  # (B, K)

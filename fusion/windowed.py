@@ -42,5 +42,5 @@ class WindowedFusionNet(FusionNet):
                 present: Mapping[str, torch.Tensor] | None = None) -> FusionOutput:
         xs, weights, batch = self._gather(inputs, present, windowed=True)
         feats = self._run_stages(xs)
-        logits = {m: self.streams[m].forward_head(feats[m], batch) for m in weights}  # present streams only
+        logits = self._heads(feats, batch, weights)  # present streams only
         return FusionOutput(self._average(logits, weights), logits)

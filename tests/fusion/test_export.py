@@ -21,9 +21,12 @@ def _checkpoint(tmp_path, **changes):
     return tmp_path / "m.pt", model
 
 
-@pytest.mark.parametrize("fmt,rgb_input", [("torchscript", "frames"), ("onnx", "frames"), ("onnx", "motion")])
-def test_streaming_step_export_matches_pytorch(tmp_path, fmt, rgb_input):
-    path, model = _checkpoint(tmp_path, rgb_input=rgb_input)  # motion: the previous rgb frame is state
+@pytest.mark.parametrize("fmt,rgb_input,pooled", [("torchscript", "frames", False), ("onnx", "frames", False),
+                                                  ("onnx", "motion", False), ("torchscript", "motion", True),
+                                                  ("onnx", "motion", True)])
+def test_streaming_step_export_matches_pytorch(tmp_path, fmt, rgb_input, pooled):
+    # motion: the previous rgb frame is state; pooled: an MMTM after the temporal layers' average too
+    path, model = _checkpoint(tmp_path, rgb_input=rgb_input, mmtm_pooled=pooled)
     report = export_model(ExportConfig(out=str(tmp_path / f"m.{fmt}"), format=fmt, model=str(path)))
     assert report.ok and report.kind == "step" and report.max_abs_error <= 1e-4
     # run the exported file ourselves: 3 chained steps, then compare with the model's own step()
@@ -55,9 +58,10 @@ def test_streaming_step_export_matches_pytorch(tmp_path, fmt, rgb_input):
             assert torch.allclose(torch.as_tensor(out[0]), ref.logits, atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
-def test_windowed_export_matches_pytorch(tmp_path, fmt):
-    path, _ = _checkpoint(tmp_path, shape="windowed", fusion="late", modalities=("rgb", "skeleton"))
+@pytest.mark.parametrize("fmt,fusion", [("torchscript", {"fusion": "late"}), ("onnx", {"fusion": "late"}),
+                                        ("onnx", {"fusion": "mmtm", "mmtm_pooled": True})])
+def test_windowed_export_matches_pytorch(tmp_path, fmt, fusion):
+    path, _ = _checkpoint(tmp_path, shape="windowed", modalities=("rgb", "skeleton"), **fusion)
     report = export_model(ExportConfig(out=str(tmp_path / f"w.{fmt}"), format=fmt, model=str(path)))
     assert report.ok and report.kind == "window"
 

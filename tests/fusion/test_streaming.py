@@ -14,10 +14,12 @@ def _frame(x, t):
     return {m: v[:, :, t] for m, v in x.items()}
 
 
-@pytest.mark.parametrize("fusion,modalities", [("mmtm", ("rgb", "depth", "skeleton")), ("late", ("rgb", "skeleton")),
-                                               ("none", ("depth",))])
-def test_step_equals_forward_over_the_last_window(fusion, modalities):
-    model = _model(fusion=fusion, modalities=modalities)
+@pytest.mark.parametrize("fusion,modalities,pooled", [
+    ("mmtm", ("rgb", "depth", "skeleton"), False), ("late", ("rgb", "skeleton"), False), ("none", ("depth",), False),
+    ("mmtm", ("rgb", "depth", "skeleton"), True), ("mmtm", ("depth", "skeleton"), "only")])
+def test_step_equals_forward_over_the_last_window(fusion, modalities, pooled):
+    stages = {"mmtm_stages": ()} if pooled == "only" else {}
+    model = _model(fusion=fusion, modalities=modalities, mmtm_pooled=bool(pooled), **stages)
     window, rf = model.window, model.receptive_field
     assert (window, rf) == (12, 7)
     x = tiny_inputs(model.config, frames=window + 9)
@@ -36,8 +38,9 @@ def test_step_equals_forward_over_the_last_window(fusion, modalities):
     assert model.frames_seen == window + 9
 
 
-def test_step_with_a_missing_modality_equals_forward_without_it():
-    model = _model()
+@pytest.mark.parametrize("pooled", [False, True])
+def test_step_with_a_missing_modality_equals_forward_without_it(pooled):
+    model = _model(mmtm_pooled=pooled)
     x = tiny_inputs(model.config, frames=model.window + 3, modalities=("rgb", "skeleton"))
     with torch.inference_mode():
         for t in range(model.window + 3):

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from fusion.checkpoint import load_checkpoint, read_checkpoint
 from fusion.errors import BadInput
-from fusion.train import TrainConfig, _loss, predict, state_path, train
+from fusion.train import TrainConfig, _loss, model_config_for, predict, state_path, train
 from main import main
 from tests.fusion.train_data import TINY, one_thread, separable_clips
 
@@ -83,6 +83,14 @@ def test_recipe_unimodal_streams_to_mmtm_and_late_fusion(tmp_path):
         averaged = load_checkpoint(late.out)[0](x)
     for m in uni:  # MMTM paper variant is the identity at init: each stream starts as trained alone
         assert torch.allclose(fused.streams[m], singles[m], atol=1e-5)
+    pooled = config(tmp_path, "pooled", fusion="mmtm", modalities=("rgb", "skeleton"), epochs=0, init=init,
+                    mmtm_stages=(), mmtm_pooled=True)
+    train(pooled, clips=clips)
+    net = load_checkpoint(pooled.out)[0]
+    assert sorted(net.mmtm) == ["pooled"]
+    with torch.no_grad():
+        for m in uni:
+            assert torch.allclose(net(x).streams[m], singles[m], atol=1e-5)
     assert torch.allclose(averaged.logits, (singles["rgb"] + singles["skeleton"]) / 2, atol=1e-5)
     # and fine-tuning the MMTM network from there runs, with modality dropout
     tuned = config(tmp_path, "tuned", fusion="mmtm", modalities=("rgb", "skeleton"), epochs=1, init=init,
@@ -104,6 +112,11 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--aux-loss", "-1",
                  "--quiet"]) == 2
     assert "--aux-loss" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "mmtm",
+                 "--modalities", "rgb,skeleton", "--mmtm-stages", "2,x", "--quiet"]) == 2
+    assert "--mmtm-stages" in capsys.readouterr().err
+    with pytest.raises(BadInput, match="mmtm_pooled"):  # --mmtm-stages '' alone leaves no MMTM
+        model_config_for(config(tmp_path, "m", fusion="mmtm", modalities=("rgb", "skeleton"), mmtm_stages=()), 5)
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"PK\x03\x04 not a checkpoint")
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "mmtm",
