@@ -291,7 +291,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--data", metavar="DIR", help="a synthetic dataset folder (its clips and streams)")
     where.add_argument("--synthetic", action="store_true", help="a fresh synthetic test set drawn with --seed")
     p.add_argument("--seed", type=int, default=1000, metavar="S", help="--synthetic: the seed (default: 1000)")
-    p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170)")
+    p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170; 0: online only)")
     p.add_argument("--streams", type=int, default=4, metavar="K", help="--synthetic: continuous streams (default: 4)")
     p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt)")
     p.add_argument("--modalities", metavar="M,M", help="feed only these modalities (e.g. skeleton: no camera image)")

@@ -9,6 +9,9 @@ model's ``step()`` on every frame, a windowed model's forward over the last T fr
 ``stride`` frames — and the per-step logits go through ``fusion.online.OnlineRecognizer``; the
 events are scored by ``fusion.metrics.evaluate_online`` (Levenshtein accuracy, false triggers per
 hour of no-gesture footage, detection delay p50/p95 and the fraction of the gesture seen).
+
+A dataset of continuous streams only (or ``--synthetic --clips 0``) is evaluated online only: the
+report's ``top1`` is then null and ``per_class`` and ``clip_correct`` are empty.
 """
 
 from __future__ import annotations
@@ -133,8 +136,7 @@ def evaluate(config: EvalConfig) -> dict:
     """The report: {"model", "top1", "per_class", "per_stream", "confusion", "online", …} (see module docstring)."""
     from fusion.checkpoint import load_checkpoint
     from fusion.data.torch_dataset import prepare_clips, prepare_dataset
-    from fusion.metrics import evaluate_online, offline_report
-    from fusion.train import predict
+    from fusion.metrics import evaluate_online
 
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -157,43 +159,33 @@ def evaluate(config: EvalConfig) -> dict:
     if config.synthetic:
         from fusion.data import synthetic
 
-        if config.clips < 1 or config.streams < 0:
-            raise BadInput("--clips must be >= 1 and --streams >= 0")
+        if config.clips < 0 or config.streams < 0 or config.clips + config.streams == 0:
+            raise BadInput("--clips and --streams must be >= 0, and not both 0")
         scfg = synthetic.SynthConfig()
-        gen = synthetic.clips(config.seed, config.clips, scfg, workers=config.workers)
-        clips = prepare_clips(gen, scfg.labels, spec)
+        clips = None
+        if config.clips:
+            gen = synthetic.clips(config.seed, config.clips, scfg, workers=config.workers)
+            clips = prepare_clips(gen, scfg.labels, spec)
         stream_list = list(synthetic.streams(config.seed, config.streams, scfg, workers=config.workers))
         source = f"synthetic seed {config.seed}"
     else:
         from fusion.data.dataset import SyntheticDataset
 
-        clips = prepare_dataset(config.data, spec, progress=config.progress, streams=False)
         ds = SyntheticDataset(config.data)
+        if len(ds) == 0 and ds.num_streams == 0:
+            raise BadInput(f"{config.data}: the dataset holds neither isolated clips nor streams")
+        # a dataset of streams only is evaluated online only
+        clips = prepare_dataset(config.data, spec, progress=config.progress, streams=False) if len(ds) else None
         stream_list = [ds.stream(k) for k in range(ds.num_streams)]
         source = str(config.data)
-    to_model = _label_map(clips.labels, labels, source)
-    y_true = to_model[clips.label]
-
-    # offline
-    fused, per_stream = predict(model, clips, np.arange(len(clips)), modalities)
-    report = {"model": str(config.model), "data": source, "modalities": list(modalities), "clips": len(clips)}
-    offline = offline_report(y_true, fused, labels)
-    report["top1"] = round(float(offline["top1"]), 4)
-    report["per_class"] = {k: round(float(v), 4) for k, v in offline["per_class"].items()}
-    report["clip_correct"] = (np.asarray(fused) == y_true).astype(int).tolist()  # per clip, for paired comparisons
-    report["confusion"] = offline["confusion"]
-    if len(per_stream) > 1:
-        report["per_stream"] = {}
-        for m, pred in per_stream.items():
-            r = offline_report(y_true, pred, labels)
-            report["per_stream"][m] = {"top1": round(float(r["top1"]), 4),
-                                       "per_class": {k: round(float(v), 4) for k, v in r["per_class"].items()}}
-    if config.confusion:
-        from fusion.plots import confusion_matrix_png
-
-        confusion_matrix_png(config.confusion, np.asarray(offline["confusion"]), labels,
-                             title=f"{Path(config.model).name}: top-1 {offline['top1']:.3f}")
-        report["confusion_png"] = str(config.confusion)
+    report = {"model": str(config.model), "data": source, "modalities": list(modalities),
+              "clips": 0 if clips is None else len(clips)}
+    if clips is not None:
+        report.update(_offline(config, model, clips, labels, modalities, source))
+    elif config.confusion:
+        raise BadInput(f"--confusion needs isolated clips; {source} has continuous streams only")
+    else:
+        report.update(top1=None, per_class={}, clip_correct=[], confusion=None)
 
     # online
     if stream_list:
@@ -219,15 +211,43 @@ def evaluate(config: EvalConfig) -> dict:
     return report
 
 
+def _offline(config: EvalConfig, model, clips, labels, modalities: tuple[str, ...], source: str) -> dict:
+    """Top-1, per class, per clip and per stream, and the confusion matrix (PNG on request), of the isolated clips."""
+    from fusion.metrics import offline_report
+    from fusion.train import predict
+
+    y_true = _label_map(clips.labels, labels, source)[clips.label]
+    fused, per_stream = predict(model, clips, np.arange(len(clips)), modalities)
+    offline = offline_report(y_true, fused, labels)
+    out = {"top1": round(float(offline["top1"]), 4)}
+    out["per_class"] = {k: round(float(v), 4) for k, v in offline["per_class"].items()}
+    out["clip_correct"] = (np.asarray(fused) == y_true).astype(int).tolist()  # per clip, for paired comparisons
+    out["confusion"] = offline["confusion"]
+    if len(per_stream) > 1:
+        out["per_stream"] = {}
+        for m, pred in per_stream.items():
+            r = offline_report(y_true, pred, labels)
+            out["per_stream"][m] = {"top1": round(float(r["top1"]), 4),
+                                    "per_class": {k: round(float(v), 4) for k, v in r["per_class"].items()}}
+    if config.confusion:
+        from fusion.plots import confusion_matrix_png
+
+        confusion_matrix_png(config.confusion, np.asarray(offline["confusion"]), labels,
+                             title=f"{Path(config.model).name}: top-1 {offline['top1']:.3f}")
+        out["confusion_png"] = str(config.confusion)
+    return out
+
+
 def format_report(report: dict) -> str:
     """A short human-readable summary of ``evaluate``'s report."""
     lines = [f"model {report['model']} on {report['data']} ({report['clips']} clips, "
              f"modalities {','.join(report['modalities'])})",
-             f"offline top-1 {report['top1']:.3f}"]
+             "offline: no isolated clips" if report["top1"] is None else f"offline top-1 {report['top1']:.3f}"]
     for m, r in (report.get("per_stream") or {}).items():
         lines.append(f"  {m:9s} alone: top-1 {r['top1']:.3f}")
-    worst = sorted(report["per_class"].items(), key=lambda kv: kv[1])[:3]
-    lines.append("  lowest classes: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
+    if report["per_class"]:
+        worst = sorted(report["per_class"].items(), key=lambda kv: kv[1])[:3]
+        lines.append("  lowest classes: " + ", ".join(f"{k} {v:.2f}" for k, v in worst))
     o = report.get("online")
     if o:
         def f(x, fmt):

@@ -59,6 +59,16 @@ def test_train_then_eval_json(dataset, tmp_path, capsys):
                  "--threads", "1"]) == 0
     report = _last_json(capsys.readouterr().out)
     assert report["modalities"] == ["skeleton"] and "per_stream" not in report
+    # a dataset of continuous streams only is evaluated online only
+    streams_only = write_tiny_dataset(tmp_path / "streams", clips=0, streams=1)
+    assert main(["eval", "--data", str(streams_only), "--model", str(late), "--json", "--threads", "1"]) == 0
+    report = _last_json(capsys.readouterr().out)
+    assert report["clips"] == 0 and report["top1"] is None and report["clip_correct"] == []
+    assert report["online"]["n_true"] == 2 and 0.0 <= report["online"]["levenshtein"] <= 1.0
+    assert main(["eval", "--data", str(streams_only), "--model", str(late), "--threads", "1"]) == 0
+    assert "offline: no isolated clips" in capsys.readouterr().out
+    assert main(["eval", "--data", str(streams_only), "--model", str(late), "--confusion", str(png)]) == 2
+    assert "streams only" in capsys.readouterr().err
 
 
 def test_streaming_scores_equal_for_batched_and_single_streams(dataset):
