@@ -55,7 +55,7 @@ def one_seed(folder: Path) -> None:
         if r is None:
             continue
         o = r.get("online") or {}
-        print(f"| {titled(title, r)} | {r['top1']:.3f} | {fmt(o.get('levenshtein'), '.3f')} | "
+        print(f"| {titled(title, r)} | {fmt(r['top1'], '.3f')} | {fmt(o.get('levenshtein'), '.3f')} | "
               f"{fmt(o.get('false_triggers_per_hour'), '.0f')} ({o.get('false_triggers', 'n/a')} in "
               f"{fmt((o.get('no_gesture_hours') or 0) * 60, '.1f')} min) | "
               f"{fmt(o.get('delay_ms_p50'), '.0f')} / {fmt(o.get('delay_ms_p95'), '.0f')} | "
