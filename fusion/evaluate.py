@@ -228,7 +228,8 @@ def _offline(config: EvalConfig, model, clips, labels, modalities: tuple[str, ..
         for m, pred in per_stream.items():
             r = offline_report(y_true, pred, labels)
             out["per_stream"][m] = {"top1": round(float(r["top1"]), 4),
-                                    "per_class": {k: round(float(v), 4) for k, v in r["per_class"].items()}}
+                                    "per_class": {k: round(float(v), 4) for k, v in r["per_class"].items()},
+                                    "clip_correct": (np.asarray(pred) == y_true).astype(int).tolist()}
     if config.confusion:
         from fusion.plots import confusion_matrix_png
 

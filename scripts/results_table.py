@@ -5,7 +5,9 @@
 
 With ``--seeds`` it also compares MMTM and late fusion clip by clip (the eval JSON's
 ``clip_correct``): the clips only one of the two gets right, per seed and in all, with a two-sided
-sign test on them.
+sign test on them; and, for each of the two, how many of its streams get each clip right (the
+streams' own answers inside the network, ``per_stream[m]["clip_correct"]``): an average can fix
+a clip that one stream gets wrong only where another gets it right.
 """
 
 from __future__ import annotations
@@ -116,6 +118,29 @@ def paired(folders: list[Path], a: str = "mmtm", b: str = "late") -> None:
           + f"; in all {only_a}/{only_b}, two-sided sign test p = {sign_test(only_a, only_b):.3f}")
 
 
+def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")) -> None:
+    """Per fusion network: the clips on which 0, 1, … of its streams are right, summed over the seeds,
+    and the fused answer's top-1 on each group."""
+    for name in names:
+        counts, fused_right = None, None
+        for folder in folders:
+            r = load(folder, name)
+            if r is None or "clip_correct" not in r or not all(
+                    "clip_correct" in v for v in (r.get("per_stream") or {}).values()) or not r.get("per_stream"):
+                continue
+            right = np.sum([v["clip_correct"] for v in r["per_stream"].values()], axis=0)  # streams right per clip
+            fused = np.asarray(r["clip_correct"], bool)
+            k = len(r["per_stream"]) + 1
+            c = np.bincount(right, minlength=k)
+            f = np.bincount(right, weights=fused, minlength=k)
+            counts, fused_right = (c, f) if counts is None else (counts + c, fused_right + f)
+        if counts is None:
+            continue
+        groups = ", ".join(f"{i} right: {n} clips (fused right on {int(fr)})"
+                           for i, (n, fr) in enumerate(zip(counts, fused_right)))
+        print(f"\n{name}, its streams' own answers clip by clip, all seeds: {groups}")
+
+
 def sign_test(wins: int, losses: int) -> float:
     """Two-sided exact binomial test of ``wins`` against ``losses`` under p = 1/2 (ties left out)."""
     n = wins + losses
@@ -140,6 +165,7 @@ def main() -> int:
     if args.seeds:
         seeds(args.folders)
         paired(args.folders)
+        streams_right(args.folders)
     else:
         for folder in args.folders:
             one_seed(folder)

@@ -47,6 +47,23 @@ def test_the_seed_table_compares_mmtm_and_late_fusion_clip_by_clip(tmp_path):
     assert line.endswith("p = 0.625")  # 2 · P(X ≤ 1), X ~ Binomial(4, 1/2) = 2 · 5/16
 
 
+def test_the_seed_table_counts_the_streams_right_on_each_clip(tmp_path):
+    folders = [tmp_path / f"s{i}" for i in range(2)]
+    fused = [[1, 1, 0, 1], [0, 1, 1, 1]]
+    rgb = [[1, 0, 0, 1], [0, 0, 1, 1]]
+    depth = [[1, 1, 0, 0], [0, 0, 0, 1]]  # streams right per clip: 2 1 0 1 and 0 0 1 2
+    for folder, f, r, d in zip(folders, fused, rgb, depth):
+        _write(folder, "late", sum(f) / 4, ["rgb", "depth"])
+        path = folder / "late.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "clip_correct": f,
+                                    "per_stream": {"rgb": {"clip_correct": r}, "depth": {"clip_correct": d}}}))
+    out = subprocess.run([sys.executable, str(SCRIPT), "--seeds", *map(str, folders)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == ("late, its streams' own answers clip by clip, all seeds: "
+                                            "0 right: 3 clips (fused right on 1), 1 right: 3 clips (fused right on 3), "
+                                            "2 right: 2 clips (fused right on 2)")
+
+
 def test_clip_by_clip_refuses_evaluations_on_different_clips(tmp_path):
     for name, correct in (("late", [1, 0, 1]), ("mmtm", [1, 1])):
         _write(tmp_path, name, 0.5, ["rgb", "depth"])
