@@ -192,7 +192,6 @@ def evaluate(config: EvalConfig) -> dict:
         scores = stream_scores(model, prepare_streams(stream_list, spec), spec, modalities, stride=config.stride,
                                progress=config.progress)
         per_stream_events = []
-        all_events = []
         online_config = config.online or online_config_of(meta)
         report["online_config"] = {k: v for k, v in online_config.__dict__.items() if k != "static_labels"}
         for s, (logits, idx) in zip(stream_list, scores):
@@ -200,7 +199,6 @@ def evaluate(config: EvalConfig) -> dict:
             events = recognize(online_config, labels, logits, times)
             segments = [(label, a / s.fps, b / s.fps) for label, a, b in s.segments]
             per_stream_events.append((segments, events, len(s.rgb) / s.fps))
-            all_events.append([e.to_json() for e in events])
         online = evaluate_online(per_stream_events)
         report["online"] = online.to_json()
         report["online"]["streams"] = len(stream_list)
