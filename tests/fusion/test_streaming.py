@@ -138,3 +138,14 @@ def test_rgb_differences_need_the_streaming_shape_and_the_rgb_stream():
     old = config.to_dict()
     del old["rgb_input"]  # a checkpoint written before the option
     assert type(config).from_dict(old).rgb_input == "frames"
+
+
+def test_the_pooled_mmtm_gates_the_window_level_features():
+    model = _model(mmtm_pooled=True)
+    x = tiny_inputs(model.config)
+    with torch.inference_mode():
+        fused = model(x)
+        del model.mmtm["pooled"]  # the same network without it
+        plain = model(x)
+    for m in model.modalities:
+        assert not torch.allclose(fused.streams[m], plain.streams[m], atol=1e-3)
