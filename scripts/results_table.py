@@ -120,17 +120,17 @@ def paired(folders: list[Path], a: str = "mmtm", b: str = "late") -> None:
 
 def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")) -> None:
     """Per fusion network: the clips on which 0, 1, … of its streams are right, summed over the seeds,
-    and the fused answer's top-1 on each group."""
+    and on how many of each group the fused answer is right."""
     for name in names:
         counts, fused_right = None, None
         for folder in folders:
-            r = load(folder, name)
-            if r is None or "clip_correct" not in r or not all(
-                    "clip_correct" in v for v in (r.get("per_stream") or {}).values()) or not r.get("per_stream"):
+            r = load(folder, name) or {}
+            streams = [v.get("clip_correct") for v in (r.get("per_stream") or {}).values()]
+            if "clip_correct" not in r or not streams or None in streams:
                 continue
-            right = np.sum([v["clip_correct"] for v in r["per_stream"].values()], axis=0)  # streams right per clip
+            right = np.sum(streams, axis=0)  # streams right per clip
             fused = np.asarray(r["clip_correct"], bool)
-            k = len(r["per_stream"]) + 1
+            k = len(streams) + 1
             c = np.bincount(right, minlength=k)
             f = np.bincount(right, weights=fused, minlength=k)
             counts, fused_right = (c, f) if counts is None else (counts + c, fused_right + f)
