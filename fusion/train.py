@@ -86,6 +86,9 @@ class TrainConfig:
             raise BadInput("--modality-dropout must be in [0, 1)")
         if not self.aux_loss >= 0.0:
             raise BadInput("--aux-loss must be >= 0")
+        if (self.mmtm_pooled or self.mmtm_stages is not None) and (self.finetune or self.fusion != "mmtm"):
+            raise BadInput("--mmtm-stages and --mmtm-pooled place the MMTMs of a network built here: "
+                           "they need --fusion mmtm and no --finetune")
         if self.finetune:
             if self.init:
                 raise BadInput("--finetune and --init exclude each other")

@@ -115,6 +115,9 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "mmtm",
                  "--modalities", "rgb,skeleton", "--mmtm-stages", "2,x", "--quiet"]) == 2
     assert "--mmtm-stages" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "late",
+                 "--modalities", "rgb,skeleton", "--mmtm-pooled", "--quiet"]) == 2
+    assert "--fusion mmtm" in capsys.readouterr().err
     with pytest.raises(BadInput, match="mmtm_pooled"):  # --mmtm-stages '' alone leaves no MMTM
         model_config_for(config(tmp_path, "m", fusion="mmtm", modalities=("rgb", "skeleton"), mmtm_stages=()), 5)
     corrupt = tmp_path / "corrupt.pt"
