@@ -14,12 +14,12 @@ def _frame(x, t):
     return {m: v[:, :, t] for m, v in x.items()}
 
 
-@pytest.mark.parametrize("fusion,modalities,pooled", [
-    ("mmtm", ("rgb", "depth", "skeleton"), False), ("late", ("rgb", "skeleton"), False), ("none", ("depth",), False),
-    ("mmtm", ("rgb", "depth", "skeleton"), True), ("mmtm", ("depth", "skeleton"), "only")])
-def test_step_equals_forward_over_the_last_window(fusion, modalities, pooled):
-    stages = {"mmtm_stages": ()} if pooled == "only" else {}
-    model = _model(fusion=fusion, modalities=modalities, mmtm_pooled=bool(pooled), **stages)
+@pytest.mark.parametrize("fusion,modalities,mmtm", [
+    ("mmtm", ("rgb", "depth", "skeleton"), {}), ("late", ("rgb", "skeleton"), {}), ("none", ("depth",), {}),
+    ("mmtm", ("rgb", "depth", "skeleton"), {"mmtm_pooled": True}),
+    ("mmtm", ("depth", "skeleton"), {"mmtm_pooled": True, "mmtm_stages": ()})])
+def test_step_equals_forward_over_the_last_window(fusion, modalities, mmtm):
+    model = _model(fusion=fusion, modalities=modalities, **mmtm)
     window, rf = model.window, model.receptive_field
     assert (window, rf) == (12, 7)
     x = tiny_inputs(model.config, frames=window + 9)
