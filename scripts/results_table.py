@@ -122,12 +122,13 @@ def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")
     """Per fusion network: the clips on which 0, 1, … of its streams are right, summed over the seeds,
     and on how many of each group the fused answer is right."""
     for name in names:
-        counts, fused_right = None, None
+        counts, fused_right, seeds = None, None, 0
         for folder in folders:
             r = load(folder, name) or {}
             streams = [v.get("clip_correct") for v in (r.get("per_stream") or {}).values()]
             if "clip_correct" not in r or not streams or None in streams:
-                continue
+                continue  # evaluated before eval --json gave each stream's clip_correct
+            seeds += 1
             right = np.sum(streams, axis=0)  # streams right per clip
             fused = np.asarray(r["clip_correct"], bool)
             k = len(streams) + 1
@@ -138,7 +139,8 @@ def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")
             continue
         groups = ", ".join(f"{i} right: {n} clips (fused right on {int(fr)})"
                            for i, (n, fr) in enumerate(zip(counts, fused_right)))
-        print(f"\n{name}, its streams' own answers clip by clip, all seeds: {groups}")
+        covered = "all seeds" if seeds == len(folders) else f"{seeds} of {len(folders)} seeds (the rest were evaluated without per-stream clip_correct)"
+        print(f"\n{name}, its streams' own answers clip by clip, {covered}: {groups}")
 
 
 def sign_test(wins: int, losses: int) -> float:

@@ -63,6 +63,14 @@ def test_the_seed_table_counts_the_streams_right_on_each_clip(tmp_path):
                                             "0 right: 3 clips (fused right on 1), 1 right: 3 clips (fused right on 3), "
                                             "2 right: 2 clips (fused right on 2)")
 
+    # a seed evaluated before eval gave each stream's clip_correct is named as left out, not counted
+    _write(tmp_path / "s2", "late", 0.5, ["rgb", "depth"])
+    out = subprocess.run([sys.executable, str(SCRIPT), "--seeds", *map(str, folders), str(tmp_path / "s2")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1].startswith(
+        "late, its streams' own answers clip by clip, 2 of 3 seeds (the rest were evaluated without "
+        "per-stream clip_correct): 0 right: 3 clips (fused right on 1),")
+
 
 def test_clip_by_clip_refuses_evaluations_on_different_clips(tmp_path):
     for name, correct in (("late", [1, 0, 1]), ("mmtm", [1, 1])):
