@@ -119,8 +119,9 @@ def paired(folders: list[Path], a: str = "mmtm", b: str = "late") -> None:
 
 
 def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")) -> None:
-    """Per fusion network: the clips on which 0, 1, … of its streams are right, summed over the seeds,
-    and on how many of each group the fused answer is right."""
+    """Per fusion network: the clips on which 0, 1, … of its streams are right, summed over the seeds
+    whose evaluation has each stream's answers (it says when that is not all of them), and on how
+    many of each group the fused answer is right."""
     for name in names:
         counts, fused_right, seeds = None, None, 0
         for folder in folders:
@@ -139,7 +140,8 @@ def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")
             continue
         groups = ", ".join(f"{i} right: {n} clips (fused right on {int(fr)})"
                            for i, (n, fr) in enumerate(zip(counts, fused_right)))
-        covered = "all seeds" if seeds == len(folders) else f"{seeds} of {len(folders)} seeds (the rest were evaluated without per-stream clip_correct)"
+        covered = ("all seeds" if seeds == len(folders) else
+                   f"{seeds} of {len(folders)} seeds (the rest were evaluated without per-stream clip_correct)")
         print(f"\n{name}, its streams' own answers clip by clip, {covered}: {groups}")
 
 
