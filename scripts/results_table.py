@@ -7,7 +7,8 @@ With ``--seeds`` it also compares MMTM and late fusion clip by clip (the eval JS
 ``clip_correct``): the clips only one of the two gets right, per seed and in all, with a two-sided
 sign test on them; and, for each of the two, how many of its streams get each clip right (the
 streams' own answers inside the network, ``per_stream[m]["clip_correct"]``): an average can fix
-a clip that one stream gets wrong only where another gets it right.
+a clip that one stream gets wrong only where another gets it right. Last, each model's per-class
+top-1 averaged over the seeds.
 """
 
 from __future__ import annotations
@@ -145,6 +146,17 @@ def streams_right(folders: list[Path], names: tuple[str, ...] = ("late", "mmtm")
         print(f"\n{name}, its streams' own answers clip by clip, {covered}: {groups}")
 
 
+def per_class(folders: list[Path]) -> None:
+    """Per model of steps 1-3: each class's top-1, averaged over the seeds, lowest first."""
+    for name, _ in SEED_ROWS:
+        runs = [r for r in (load(f, name) for f in folders) if r is not None and r.get("per_class")]
+        if not runs:
+            continue
+        means = {k: float(np.mean([r["per_class"][k] for r in runs])) for k in runs[0]["per_class"]}
+        print(f"\n{name}, per class (mean over {len(runs)} seeds, lowest first): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in sorted(means.items(), key=lambda kv: kv[1])))
+
+
 def sign_test(wins: int, losses: int) -> float:
     """Two-sided exact binomial test of ``wins`` against ``losses`` under p = 1/2 (ties left out)."""
     n = wins + losses
@@ -170,6 +182,7 @@ def main() -> int:
         seeds(args.folders)
         paired(args.folders)
         streams_right(args.folders)
+        per_class(args.folders)
     else:
         for folder in args.folders:
             one_seed(folder)

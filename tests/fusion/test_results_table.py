@@ -72,6 +72,17 @@ def test_the_seed_table_counts_the_streams_right_on_each_clip(tmp_path):
         "per-stream clip_correct): 0 right: 3 clips (fused right on 1),")
 
 
+def test_the_seed_table_averages_each_class_over_the_seeds(tmp_path):
+    folders = [tmp_path / f"s{i}" for i in range(2)]
+    for folder, (fist, swipe) in zip(folders, [(0.2, 1.0), (0.4, 0.9)]):
+        _write(folder, "depth", 0.6, ["depth"])
+        path = folder / "depth.json"
+        path.write_text(json.dumps({**json.loads(path.read_text()), "per_class": {"swipe": swipe, "fist": fist}}))
+    out = subprocess.run([sys.executable, str(SCRIPT), "--seeds", *map(str, folders)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "depth, per class (mean over 2 seeds, lowest first): fist 0.30, swipe 0.95"
+
+
 def test_clip_by_clip_refuses_evaluations_on_different_clips(tmp_path):
     for name, correct in (("late", [1, 0, 1]), ("mmtm", [1, 1])):
         _write(tmp_path, name, 0.5, ["rgb", "depth"])
