@@ -232,6 +232,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                         "the frame before, or both (from --init when given)")
     p.add_argument("--mmtm-stages", metavar="S,S", help="--fusion mmtm: MMTM after these stages, 0 the stem "
                    "(default: 2,3; '' for none)")
+    p.add_argument("--mmtm-temporal", metavar="L,L", help="--fusion mmtm (streaming): MMTM after these causal "
+                   "temporal layers, 0 the first, on each time step's features (default: none)")
     p.add_argument("--mmtm-pooled", action="store_true", help="--fusion mmtm: one more MMTM on the streams' "
                    "window-level features, just before their classifiers")
     p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
@@ -274,6 +276,7 @@ def _run_train(args: argparse.Namespace) -> int:
         skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,
         rgb_input=args.rgb_input, mmtm_pooled=args.mmtm_pooled,
         mmtm_stages=ints(args.mmtm_stages, "--mmtm-stages"),
+        mmtm_temporal=ints(args.mmtm_temporal, "--mmtm-temporal") or (),
         augment=None if args.no_augment else TrainConfig.__dataclass_fields__["augment"].default_factory(),
         command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet,
         max_steps_per_epoch=args.max_steps)

@@ -135,7 +135,7 @@ def load_unimodal_checkpoints(model: torch.nn.Module, paths: Mapping[str, str | 
             raise BadInput(f"{path}: not a unimodal {modality!r} checkpoint "
                            f"(fusion {cfg.fusion!r}, modalities {list(cfg.modalities)})")
         expected = model.config.replace(modalities=(modality,), fusion="none")
-        free = {"mmtm_stages", "mmtm_pooled", "mmtm_ratio", "mmtm_variant", "dropout"}
+        free = {"mmtm_stages", "mmtm_temporal", "mmtm_pooled", "mmtm_ratio", "mmtm_variant", "dropout"}
         if modality != "rgb":
             free.add("rgb_input")
         mismatched = [k for k, v in expected.to_dict().items() if k not in free and cfg.to_dict()[k] != v]

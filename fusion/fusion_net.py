@@ -98,10 +98,16 @@ class FusionNet(nn.Module):
             return pooled
         return dict(zip(self.modalities, self.mmtm["pooled"](*(pooled[m] for m in self.modalities))))
 
+    def _pool(self, feats: dict[str, torch.Tensor], batch: int) -> dict[str, torch.Tensor]:
+        """The given streams' last stage outputs → their window-level features (B, C')."""
+        return {m: self.streams[m].pool(f, batch) for m, f in feats.items()}
+
     def _heads(self, feats: dict[str, torch.Tensor], batch: int, present: Iterable[str]) -> dict[str, torch.Tensor]:
         """The last stages' outputs → logits of the ``present`` streams (pooled, fused, classified)."""
         present = list(present)
-        pooled = {m: self.streams[m].pool(feats[m], batch) for m in (feats if "pooled" in self.mmtm else present)}
+        # an MMTM after the stages (pooled, or between temporal layers) needs every stream's features
+        after_stages = any(not key.isdigit() for key in self.mmtm)
+        pooled = self._pool(feats if after_stages else {m: feats[m] for m in present}, batch)
         pooled = self._fuse_pooled(pooled)
         return {m: self.streams[m].classify(pooled[m]) for m in present}
 

@@ -34,6 +34,9 @@ class ModelConfig:
     # one more MMTM on each stream's window-level feature, just before its classifier (streaming: the
     # causal temporal layers' output averaged over the window; windowed: the last stage pooled over T,H,W)
     mmtm_pooled: bool = False
+    # streaming: MMTM after these causal temporal layers (0 = the first), on each time step's features,
+    # which have seen the layers' receptive field so far (3, 7, 15 frames with the default dilations)
+    mmtm_temporal: tuple[int, ...] = ()
     mmtm_ratio: float = 4.0
     mmtm_variant: str = "paper"  # "paper" (identity at init) or "official"
     video_widths: tuple[int, ...] = (16, 24, 48, 64)  # rgb and depth stage widths, each stage halves H and W
@@ -66,8 +69,13 @@ class ModelConfig:
         stages = len(self.video_widths)
         if any(not 0 <= s < stages for s in self.mmtm_stages):
             raise ValueError(f"mmtm_stages must lie in 0..{stages - 1}, got {self.mmtm_stages}")
-        if self.fusion == "mmtm" and not self.mmtm_stages and not self.mmtm_pooled:
-            raise ValueError("fusion 'mmtm' needs MMTM somewhere: mmtm_stages or mmtm_pooled")
+        layers = len(self.temporal_dilations)
+        if any(not 0 <= t < layers for t in self.mmtm_temporal):
+            raise ValueError(f"mmtm_temporal must lie in 0..{layers - 1}, got {self.mmtm_temporal}")
+        if self.mmtm_temporal and self.shape != "streaming":
+            raise ValueError("mmtm_temporal needs the streaming shape (the windowed shape has no temporal layers)")
+        if self.fusion == "mmtm" and not (self.mmtm_stages or self.mmtm_pooled or self.mmtm_temporal):
+            raise ValueError("fusion 'mmtm' needs MMTM somewhere: mmtm_stages, mmtm_temporal or mmtm_pooled")
         if self.num_classes < 2:
             raise ValueError("num_classes must be at least 2")
         if self.rgb_input not in RGB_INPUTS:
@@ -95,7 +103,7 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config fields {sorted(unknown)}")
         kwargs = dict(data)
-        for key in ("modalities", "mmtm_stages", "video_widths", "skeleton_widths", "temporal_dilations",
+        for key in ("modalities", "mmtm_stages", "mmtm_temporal", "video_widths", "skeleton_widths", "temporal_dilations",
                     "temporal_strides"):
             if key in kwargs:
                 kwargs[key] = tuple(kwargs[key])

@@ -27,6 +27,7 @@ from typing import Mapping, Sequence
 import torch
 
 from fusion.fusion_net import FusionNet, FusionOutput
+from fusion.mmtm import MMTM
 from fusion.model_config import IN_CHANNELS, RGB_INPUTS, ModelConfig
 from fusion.skeleton_stream import FrameSkeletonStream
 from fusion.video_stream import FrameVideoStream
@@ -52,6 +53,10 @@ class StreamingFusionNet(FusionNet):
                 channels = RGB_INPUTS[config.rgb_input] if m == "rgb" else IN_CHANNELS[m]
                 streams[m] = FrameVideoStream(in_channels=channels, widths=config.video_widths, **common)
         super().__init__(config=config, streams=streams)
+        if config.fusion == "mmtm":
+            for layer in config.mmtm_temporal:
+                widths = [self.streams[m].temporal.channels for m in self.modalities]
+                self.mmtm[f"temporal{layer}"] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
         first = self.streams[self.modalities[0]].temporal
         self.receptive_field = first.receptive_field
         self.window = config.input.window
@@ -67,6 +72,28 @@ class StreamingFusionNet(FusionNet):
         feats = self._run_stages(xs)
         logits = self._heads(feats, batch, weights)  # present streams only
         return FusionOutput(self._average(logits, weights), logits)
+
+    def _pool(self, feats: dict[str, torch.Tensor], batch: int) -> dict[str, torch.Tensor]:
+        """The streams' temporal layers, each followed by its MMTM when it has one, averaged over the window."""
+        if not self.config.mmtm_temporal:
+            return super()._pool(feats, batch)
+        ys = {m: self.streams[m].sequence(f, batch) for m, f in feats.items()}  # (B, C, T)
+        self.streams[self.modalities[0]].temporal.check_frames(next(iter(ys.values())).shape[2])
+        for layer in range(len(self.config.temporal_dilations)):
+            ys = {m: self.streams[m].temporal.layers[layer](y) for m, y in ys.items()}  # (B, C', T − context)
+            ys = self._fuse_temporal(layer, ys)
+        return {m: y.mean(dim=2) for m, y in ys.items()}
+
+    def _fuse_temporal(self, layer: int, ys: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The MMTM after temporal layer ``layer``, when there is one, on each time step's features:
+        ``ys`` (B, C, T') per stream in ``forward``, (B, C) in ``step``; each step is gated on its own."""
+        key = f"temporal{layer}"
+        if key not in self.mmtm:
+            return ys
+        steps = [ys[m].transpose(1, 2).flatten(0, 1) if ys[m].ndim == 3 else ys[m] for m in self.modalities]
+        fused = self.mmtm[key](*steps)  # (B·T', C') or (B, C') each
+        return {m: f.unflatten(0, (y.shape[0], y.shape[2])).transpose(1, 2) if y.ndim == 3 else f
+                for (m, y), f in zip(ys.items(), fused)}
 
     def _drop_lead(self, xs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Windows of ``lead_frames`` + T frames → T frames per stream, rgb made what its stream sees."""
@@ -116,15 +143,19 @@ class StreamingFusionNet(FusionNet):
             xs["rgb"] = rgb_stream_input(now, before, self.config.rgb_input)
             last_rgb = [now]
         feats = self._run_stages(xs)
-        new_state: list[torch.Tensor] = []
+        ys = {m: self.streams[m].embed(feats[m]) for m in self.modalities}  # (B, C) each
+        states, pos = {}, 0
+        for m in self.modalities:  # per stream: one buffer per temporal layer, then the output ring
+            n = len(self.config.temporal_dilations) + 1
+            states[m], pos = list(state[pos:pos + n]), pos + n
+        for layer in range(len(self.config.temporal_dilations)):
+            for m in self.modalities:
+                ys[m], states[m][layer] = self.streams[m].temporal.step_layer(layer, ys[m], states[m][layer])
+            ys = self._fuse_temporal(layer, ys)
         pooled: dict[str, torch.Tensor] = {}
-        pos = 0
         for m in self.modalities:
-            stream = self.streams[m]
-            n = len(stream.temporal.layers) + 1
-            pooled[m], s = stream.temporal.step_pool(stream.embed(feats[m]), state[pos:pos + n], seen)  # (B, C')
-            new_state += s
-            pos += n
+            pooled[m], states[m][-1] = self.streams[m].temporal.step_average(ys[m], states[m][-1], seen)  # (B, C')
+        new_state = [s for m in self.modalities for s in states[m]]
         pooled = self._fuse_pooled(pooled)
         stream_logits = [self.streams[m].classify(pooled[m]) for m in self.modalities]  # (B, K) each
         new_state += last_rgb

@@ -66,11 +66,15 @@ class TemporalHead(nn.Module):
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, T) per-frame features → (B, C') the last layer's outputs averaged over the window."""
-        if x.shape[2] < self.receptive_field:
-            raise ValueError(f"need at least {self.receptive_field} frames, got {x.shape[2]}")
+        self.check_frames(x.shape[2])
         for layer in self.layers:
             x = layer(x)  # (B, C', T − R + 1) at the end
         return x.mean(dim=2)
+
+    def check_frames(self, frames: int) -> None:
+        """ValueError unless ``frames`` reach the receptive field."""
+        if frames < self.receptive_field:
+            raise ValueError(f"need at least {self.receptive_field} frames, got {frames}")
 
     def classify(self, pooled: torch.Tensor) -> torch.Tensor:
         """(B, C') pooled feature → (B, K) logits."""
@@ -99,18 +103,28 @@ class TemporalHead(nn.Module):
         computed from real frames only (the last min(seen + 1 − R + 1, ring) of them).
         """
         new_state = []
-        y = x.unsqueeze(2)  # (B, C, 1)
-        for layer, buf in zip(self.layers, state):
-            window = torch.cat([buf, y], dim=2)  # (B, C_l, context + 1)
-            new_state.append(window[:, :, 1:])
-            y = layer(window)  # (B, C', 1)
-        ring = torch.cat([state[-1][:, :, 1:], y], dim=2)  # (B, C', ring)
-        new_state.append(ring)
+        for i, buf in enumerate(state[:-1]):
+            x, buf = self.step_layer(i, x, buf)
+            new_state.append(buf)
+        mean, ring = self.step_average(x, state[-1], seen)
+        return mean, new_state + [ring]
+
+    def step_layer(self, index: int, x: torch.Tensor, buffer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Layer ``index`` on one frame: its input (B, C) and past inputs ``buffer`` (B, C, context)
+        → (its output (B, C'), the new buffer)."""
+        window = torch.cat([buffer, x.unsqueeze(2)], dim=2)  # (B, C, context + 1)
+        return self.layers[index](window).squeeze(2), window[:, :, 1:]
+
+    def step_average(self, y: torch.Tensor, ring: torch.Tensor, seen: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The last layer's newest output (B, C') into the ring (B, C', T − R + 1) → (the mean over the
+        entries computed from real frames (B, C'), the new ring)."""
+        ring = torch.cat([ring[:, :, 1:], y.unsqueeze(2)], dim=2)
         n_valid = torch.clamp(seen + 2 - self.receptive_field, min=0.0, max=float(self.ring))  # (B,)
-        position = torch.arange(self.ring, device=x.device, dtype=x.dtype)  # 0 … ring−1, newest last
-        mask = (position.unsqueeze(0) >= (self.ring - n_valid).unsqueeze(1)).to(x.dtype)  # (B, ring)
+        position = torch.arange(self.ring, device=y.device, dtype=y.dtype)  # 0 … ring−1, newest last
+        mask = (position.unsqueeze(0) >= (self.ring - n_valid).unsqueeze(1)).to(y.dtype)  # (B, ring)
         mean = (ring * mask.unsqueeze(1)).sum(dim=2) / torch.clamp(n_valid, min=1.0).unsqueeze(1)  # (B, C')
-        return mean, new_state
+        return mean, ring
 
 
 class StagedStream(nn.Module):
@@ -172,11 +186,14 @@ class FrameStream(StagedStream):
     def _stage_input(self, x: torch.Tensor) -> torch.Tensor:
         return self.fold(x)
 
+    def sequence(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
+        """Last stage output (B·T, C, …) → the temporal layers' input (B, C, T)."""
+        f = self.embed(feature)  # (B·T, C)
+        return f.reshape(batch, -1, f.shape[1]).transpose(1, 2)
+
     def pool(self, feature: torch.Tensor, batch: int) -> torch.Tensor:
         """Last stage output (B·T, C, …) → the temporal layers' output averaged over the window (B, C')."""
-        f = self.embed(feature)  # (B·T, C)
-        f = f.reshape(batch, -1, f.shape[1]).transpose(1, 2)  # (B, C, T)
-        return self.temporal.pool(f)
+        return self.temporal.pool(self.sequence(feature, batch))
 
     def classify(self, pooled: torch.Tensor) -> torch.Tensor:
         return self.temporal.classify(pooled)

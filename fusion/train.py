@@ -70,6 +70,7 @@ class TrainConfig:
     temporal_dilations: tuple[int, ...] | None = None
     rgb_input: str | None = None                  # frames | motion | frames+motion (None: the model's default)
     mmtm_stages: tuple[int, ...] | None = None    # MMTM after these stages (None: the model's default)
+    mmtm_temporal: tuple[int, ...] = ()           # MMTM after these causal temporal layers (streaming)
     mmtm_pooled: bool = False                     # one more MMTM on the streams' window-level features
     aux_loss: float = 0.5                         # weight of the per-stream losses (fusion models)
     label_smoothing: float = 0.05
@@ -86,9 +87,10 @@ class TrainConfig:
             raise BadInput("--modality-dropout must be in [0, 1)")
         if not self.aux_loss >= 0.0:
             raise BadInput("--aux-loss must be >= 0")
-        if (self.mmtm_pooled or self.mmtm_stages is not None) and (self.finetune or self.fusion != "mmtm"):
-            raise BadInput("--mmtm-stages and --mmtm-pooled place the MMTMs of a network built here: "
-                           "they need --fusion mmtm and no --finetune")
+        placed = self.mmtm_pooled or self.mmtm_temporal or self.mmtm_stages is not None
+        if placed and (self.finetune or self.fusion != "mmtm"):
+            raise BadInput("--mmtm-stages, --mmtm-temporal and --mmtm-pooled place the MMTMs of a network "
+                           "built here: they need --fusion mmtm and no --finetune")
         if self.finetune:
             if self.init:
                 raise BadInput("--finetune and --init exclude each other")
@@ -124,7 +126,7 @@ class TrainConfig:
 def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
     """The architecture to train: from the --init checkpoints when given, else from the options."""
     try:
-        mmtm = {"mmtm_pooled": config.mmtm_pooled}
+        mmtm = {"mmtm_pooled": config.mmtm_pooled, "mmtm_temporal": config.mmtm_temporal}
         if config.mmtm_stages is not None:
             mmtm["mmtm_stages"] = config.mmtm_stages
         if config.init:

@@ -14,6 +14,7 @@
 #   SIZE=96x72 FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/96 scripts/train_default.sh  # another input size
 #   RGB_INPUT=frames INSTALL=0 ONLINE=0 RUNS=runs/frames scripts/train_default.sh  # the rgb stream on plain frames
 #   MMTM_STAGES= MMTM_POOLED=1 INSTALL=0 ONLINE=0 RUNS=runs/pooled scripts/train_default.sh  # MMTM elsewhere
+#   MMTM_STAGES= MMTM_TEMPORAL=0,1 INSTALL=0 ONLINE=0 RUNS=runs/temporal scripts/train_default.sh  # or there
 #
 # The paper's recipe (Joze et al. 2020): each stream alone (the rgb stream on frame differences:
 # from plain 64x48 frames it does not learn; docs/RESULTS.md), then MMTM built from the three unimodal
@@ -43,6 +44,7 @@ FINE_AUX=${FINE_AUX:-0.5}         # weight of each stream's own loss in steps 2-
 FINE_EPOCHS=${FINE_EPOCHS:-3}     # epochs of steps 2-3
 MMTM_STAGES=${MMTM_STAGES-2,3}    # step 3: MMTM after these stages of the streams ('' for none)
 MMTM_POOLED=${MMTM_POOLED:-0}     # step 3: 1 for one more MMTM on the streams' window-level features
+MMTM_TEMPORAL=${MMTM_TEMPORAL-}   # step 3: MMTM after these causal temporal layers (0 the first; '' for none)
 # what the rgb stream sees: motion (frame differences; streaming shape only) | frames | frames+motion
 if [ "$SHAPE" = windowed ]; then RGB_INPUT=${RGB_INPUT:-frames}; else RGB_INPUT=${RGB_INPUT:-motion}; fi
 SIZE=${SIZE:-64x48}               # model input size WxH
@@ -98,7 +100,7 @@ run late_avg --fusion late --modalities "$FUSE" --epochs 0 --init "$INIT"
 FINE="--modalities $FUSE --epochs $FINE_EPOCHS --lr $FINE_LR --modality-dropout $FINE_DROPOUT --aux-loss $FINE_AUX --init $INIT"
 run late --fusion late $FINE &
 late=$!
-MMTM_AT=(--mmtm-stages "$MMTM_STAGES")
+MMTM_AT=(--mmtm-stages "$MMTM_STAGES" --mmtm-temporal "$MMTM_TEMPORAL")
 if [ "$MMTM_POOLED" = 1 ]; then MMTM_AT+=(--mmtm-pooled); fi
 run mmtm --fusion mmtm $FINE "${MMTM_AT[@]}" &
 mmtm=$!

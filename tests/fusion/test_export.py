@@ -21,12 +21,16 @@ def _checkpoint(tmp_path, **changes):
     return tmp_path / "m.pt", model
 
 
-@pytest.mark.parametrize("fmt,rgb_input,pooled", [("torchscript", "frames", False), ("onnx", "frames", False),
-                                                  ("onnx", "motion", False), ("torchscript", "motion", True),
-                                                  ("onnx", "motion", True)])
-def test_streaming_step_export_matches_pytorch(tmp_path, fmt, rgb_input, pooled):
-    # motion: the previous rgb frame is state; pooled: an MMTM after the temporal layers' average too
-    path, model = _checkpoint(tmp_path, rgb_input=rgb_input, mmtm_pooled=pooled)
+POOLED, TEMPORAL = {"mmtm_pooled": True}, {"mmtm_temporal": (0, 1)}
+
+
+@pytest.mark.parametrize("fmt,rgb_input,mmtm", [("torchscript", "frames", {}), ("onnx", "frames", {}),
+                                                ("onnx", "motion", {}), ("torchscript", "motion", POOLED),
+                                                ("onnx", "motion", POOLED), ("onnx", "motion", TEMPORAL)])
+def test_streaming_step_export_matches_pytorch(tmp_path, fmt, rgb_input, mmtm):
+    # motion: the previous rgb frame is state; pooled: an MMTM after the temporal layers' average too;
+    # temporal: MMTMs between the temporal layers, on each step's features
+    path, model = _checkpoint(tmp_path, rgb_input=rgb_input, **mmtm)
     report = export_model(ExportConfig(out=str(tmp_path / f"m.{fmt}"), format=fmt, model=str(path)))
     assert report.ok and report.kind == "step" and report.max_abs_error <= 1e-4
     # run the exported file ourselves: 3 chained steps, then compare with the model's own step()

@@ -17,7 +17,9 @@ def _frame(x, t):
 @pytest.mark.parametrize("fusion,modalities,mmtm", [
     ("mmtm", ("rgb", "depth", "skeleton"), {}), ("late", ("rgb", "skeleton"), {}), ("none", ("depth",), {}),
     ("mmtm", ("rgb", "depth", "skeleton"), {"mmtm_pooled": True}),
-    ("mmtm", ("depth", "skeleton"), {"mmtm_pooled": True, "mmtm_stages": ()})])
+    ("mmtm", ("depth", "skeleton"), {"mmtm_pooled": True, "mmtm_stages": ()}),
+    ("mmtm", ("rgb", "depth", "skeleton"), {"mmtm_temporal": (0, 1)}),
+    ("mmtm", ("rgb", "depth"), {"mmtm_temporal": (1,), "mmtm_stages": ()})])
 def test_step_equals_forward_over_the_last_window(fusion, modalities, mmtm):
     model = _model(fusion=fusion, modalities=modalities, **mmtm)
     window, rf = model.window, model.receptive_field
@@ -38,9 +40,9 @@ def test_step_equals_forward_over_the_last_window(fusion, modalities, mmtm):
     assert model.frames_seen == window + 9
 
 
-@pytest.mark.parametrize("pooled", [False, True])
-def test_step_with_a_missing_modality_equals_forward_without_it(pooled):
-    model = _model(mmtm_pooled=pooled)
+@pytest.mark.parametrize("mmtm", [{}, {"mmtm_pooled": True}, {"mmtm_temporal": (0,)}])
+def test_step_with_a_missing_modality_equals_forward_without_it(mmtm):
+    model = _model(**mmtm)
     x = tiny_inputs(model.config, frames=model.window + 3, modalities=("rgb", "skeleton"))
     with torch.inference_mode():
         for t in range(model.window + 3):
@@ -149,3 +151,33 @@ def test_the_pooled_mmtm_gates_the_window_level_features():
         plain = model(x)
     for m in model.modalities:
         assert not torch.allclose(fused.streams[m], plain.streams[m], atol=1e-3)
+
+
+def test_the_temporal_mmtm_gates_each_time_step_from_every_stream_at_that_step():
+    model = _model(mmtm_temporal=(0, 1), mmtm_stages=())
+    assert sorted(model.mmtm) == ["temporal0", "temporal1"]
+    x = tiny_inputs(model.config)
+    with torch.inference_mode():
+        fused = model(x)
+        changed = dict(x, depth=x["depth"].clone())
+        changed["depth"][:, :, -1] += 1.0  # the newest depth frame only
+        moved = model(changed)
+        model.mmtm.clear()  # the same streams, no MMTM anywhere
+        unfused = model(x)
+    for m in model.modalities:
+        assert not torch.allclose(fused.streams[m], unfused.streams[m], atol=1e-3)
+    # the rgb stream hears of a change in the depth stream only through the temporal MMTMs
+    assert not torch.allclose(moved.streams["rgb"], fused.streams["rgb"], atol=1e-4)
+
+
+def test_temporal_mmtm_placement_is_checked_and_stored():
+    with pytest.raises(ValueError, match="mmtm_temporal must lie in 0..1"):
+        tiny_config(mmtm_temporal=(2,))
+    with pytest.raises(ValueError, match="streaming shape"):
+        tiny_config(shape="windowed", mmtm_temporal=(0,))
+    assert tiny_config(fusion="mmtm", mmtm_stages=(), mmtm_temporal=(1,)).mmtm_temporal == (1,)
+    config = tiny_config(mmtm_temporal=(0, 1))
+    assert type(config).from_dict(config.to_dict()) == config
+    old = config.to_dict()
+    del old["mmtm_temporal"]  # a checkpoint written before the option
+    assert type(config).from_dict(old).mmtm_temporal == ()

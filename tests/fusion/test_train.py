@@ -91,6 +91,14 @@ def test_recipe_unimodal_streams_to_mmtm_and_late_fusion(tmp_path):
     with torch.no_grad():
         for m in uni:
             assert torch.allclose(net(x).streams[m], singles[m], atol=1e-5)
+    temporal = config(tmp_path, "temporal", fusion="mmtm", modalities=("rgb", "skeleton"), epochs=0, init=init,
+                      mmtm_stages=(), mmtm_temporal=(0, 2))
+    train(temporal, clips=clips)
+    net = load_checkpoint(temporal.out)[0]
+    assert sorted(net.mmtm) == ["temporal0", "temporal2"]
+    with torch.no_grad():
+        for m in uni:
+            assert torch.allclose(net(x).streams[m], singles[m], atol=1e-5)
     assert torch.allclose(averaged.logits, (singles["rgb"] + singles["skeleton"]) / 2, atol=1e-5)
     # and fine-tuning the MMTM network from there runs, with modality dropout
     tuned = config(tmp_path, "tuned", fusion="mmtm", modalities=("rgb", "skeleton"), epochs=1, init=init,
@@ -118,6 +126,9 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "late",
                  "--modalities", "rgb,skeleton", "--mmtm-pooled", "--quiet"]) == 2
     assert "--fusion mmtm" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "late",
+                 "--modalities", "rgb,skeleton", "--mmtm-temporal", "0", "--quiet"]) == 2
+    assert "--mmtm-temporal" in capsys.readouterr().err
     with pytest.raises(BadInput, match="mmtm_pooled"):  # --mmtm-stages '' alone leaves no MMTM
         model_config_for(config(tmp_path, "m", fusion="mmtm", modalities=("rgb", "skeleton"), mmtm_stages=()), 5)
     corrupt = tmp_path / "corrupt.pt"
