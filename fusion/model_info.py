@@ -98,14 +98,15 @@ def model_info(model: nn.Module) -> dict:
 def format_info(info: dict) -> str:
     """A plain-text table of ``model_info``'s result."""
     spec = info["input"]
+    w = max(12, *(len(part) for part in info["params"]))  # the part column (mmtm.temporal0 is 14 wide)
     lines = [
         f"{info['shape']} model, fusion {info['fusion']}, modalities {'+'.join(info['modalities'])}, "
         f"input {spec['width']}x{spec['height']}, T={spec['window']}, J={spec['joints']}",
         f"FLOPs for {info['unit']}",
-        f"{'part':<12} {'params':>12} {'MFLOPs':>12}",
+        f"{'part':<{w}} {'params':>12} {'MFLOPs':>12}",
     ]
     for part, n in info["params"].items():
-        lines.append(f"{part:<12} {n:>12,} {info['flops'][part] / 1e6:>12.3f}")
+        lines.append(f"{part:<{w}} {n:>12,} {info['flops'][part] / 1e6:>12.3f}")
     lines.append(f"MMTM share of FLOPs: {100 * info['mmtm_flops_share']:.2f}%")
     if "window_forward_flops" in info:
         lines.append(f"forward over a whole window (recompute): {info['window_forward_flops'] / 1e6:.1f} MFLOPs")

@@ -2,11 +2,13 @@
 
 Each frame is computed once: ``step`` runs the per-frame stages (MMTM squeezes over H, W and over
 J of ONE frame), appends the per-frame features to each stream's causal temporal layers (cached
-state) and averages the newest T − R + 1 temporal outputs. With ``ModelConfig.mmtm_pooled`` one
-more MMTM joins the streams' averages before each stream's classifier (the paper's squeeze over the
-whole clip, at the last layer), in ``forward`` and ``step`` alike. After at least T frames, ``step``
-on the newest frame equals ``forward`` over the last T frames (eval mode); after R ≤ n < T frames
-it equals ``forward`` over all n frames.
+state) and averages the newest T − R + 1 temporal outputs. With ``ModelConfig.mmtm_temporal`` an
+MMTM follows the chosen temporal layers, gating each time step from every stream's features at that
+step (the streams' temporal layers then run one layer at a time across the streams); with
+``ModelConfig.mmtm_pooled`` one more MMTM joins the streams' averages before each stream's
+classifier (the paper's squeeze over the whole clip, at the last layer); in ``forward`` and ``step``
+alike. After at least T frames, ``step`` on the newest frame equals ``forward`` over the last T
+frames (eval mode); after R ≤ n < T frames it equals ``forward`` over all n frames.
 
 When the rgb stream sees frame differences (``ModelConfig.rgb_input`` "motion" or "frames+motion",
 ``lead_frames`` 1), ``forward`` takes each window with the frame before it (T + 1 frames; the extra
@@ -144,11 +146,10 @@ class StreamingFusionNet(FusionNet):
             last_rgb = [now]
         feats = self._run_stages(xs)
         ys = {m: self.streams[m].embed(feats[m]) for m in self.modalities}  # (B, C) each
-        states, pos = {}, 0
-        for m in self.modalities:  # per stream: one buffer per temporal layer, then the output ring
-            n = len(self.config.temporal_dilations) + 1
-            states[m], pos = list(state[pos:pos + n]), pos + n
-        for layer in range(len(self.config.temporal_dilations)):
+        layers = len(self.config.temporal_dilations)
+        # per stream: one buffer per temporal layer, then the output ring
+        states = {m: list(state[i * (layers + 1):(i + 1) * (layers + 1)]) for i, m in enumerate(self.modalities)}
+        for layer in range(layers):
             for m in self.modalities:
                 ys[m], states[m][layer] = self.streams[m].temporal.step_layer(layer, ys[m], states[m][layer])
             ys = self._fuse_temporal(layer, ys)

@@ -33,6 +33,16 @@ def test_parts_add_up_and_mmtm_is_visible(shape):
         assert mmtm["window_forward_flops"] > 5 * mmtm["flops"]["total"]
 
 
+def test_temporal_mmtms_are_counted_and_the_table_stays_aligned():
+    info = model_info(build_model(tiny_config(mmtm_stages=(), mmtm_temporal=(0, 1))))
+    late = model_info(build_model(tiny_config(fusion="late")))
+    assert set(info["params"]) == {"rgb", "depth", "skeleton", "mmtm.temporal0", "mmtm.temporal1", "total"}
+    extra = info["flops"]["mmtm.temporal0"] + info["flops"]["mmtm.temporal1"]
+    assert extra > 0 and info["flops"]["total"] - late["flops"]["total"] == extra
+    rows = format_info(info).splitlines()[2:-2]  # header, the parts and total
+    assert len({len(row) for row in rows}) == 1  # right-aligned numbers: one right edge for every row
+
+
 def test_model_info_reads_a_checkpoint(tmp_path):
     save_checkpoint(tmp_path / "m.pt", build_model(tiny_config(fusion="none", modalities=("skeleton",))),
                     labels=("a", "b", "c", "d", "e"))
