@@ -103,8 +103,8 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config fields {sorted(unknown)}")
         kwargs = dict(data)
-        for key in ("modalities", "mmtm_stages", "mmtm_temporal", "video_widths", "skeleton_widths", "temporal_dilations",
-                    "temporal_strides"):
+        for key in ("modalities", "mmtm_stages", "mmtm_temporal", "video_widths", "skeleton_widths",
+                    "temporal_dilations", "temporal_strides"):
             if key in kwargs:
                 kwargs[key] = tuple(kwargs[key])
         if "input" in kwargs:
