@@ -14,7 +14,7 @@
 #   SIZE=96x72 FUSE=rgb,depth INSTALL=0 ONLINE=0 RUNS=runs/96 scripts/train_default.sh  # another input size
 #   RGB_INPUT=frames INSTALL=0 ONLINE=0 RUNS=runs/frames scripts/train_default.sh  # the rgb stream on plain frames
 #   MMTM_STAGES= MMTM_POOLED=1 INSTALL=0 ONLINE=0 RUNS=runs/pooled scripts/train_default.sh  # MMTM elsewhere
-#   MMTM_STAGES= MMTM_TEMPORAL=0,1 INSTALL=0 ONLINE=0 RUNS=runs/temporal scripts/train_default.sh  # or there
+#   MMTM_STAGES= MMTM_TEMPORAL=0,1 INSTALL=0 ONLINE=0 RUNS=runs/temporal scripts/train_default.sh  # between the temporal layers
 #
 # The paper's recipe (Joze et al. 2020): each stream alone (the rgb stream on frame differences:
 # from plain 64x48 frames it does not learn; docs/RESULTS.md), then MMTM built from the three unimodal

@@ -153,7 +153,7 @@ def test_the_pooled_mmtm_gates_the_window_level_features():
         assert not torch.allclose(fused.streams[m], plain.streams[m], atol=1e-3)
 
 
-def test_the_temporal_mmtm_gates_each_time_step_from_every_stream_at_that_step():
+def test_the_temporal_mmtms_recalibrate_each_stream_from_the_others():
     model = _model(mmtm_temporal=(0, 1), mmtm_stages=())
     assert sorted(model.mmtm) == ["temporal0", "temporal1"]
     x = tiny_inputs(model.config)
