@@ -88,14 +88,13 @@ class StreamingFusionNet(FusionNet):
 
     def _fuse_temporal(self, layer: int, ys: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The MMTM after temporal layer ``layer``, when there is one, on each time step's features:
-        ``ys`` (B, C, T') per stream in ``forward``, (B, C) in ``step``; each step is gated on its own."""
+        ``ys`` (B, C, T') per stream (T' = 1 in ``step``); each step is gated on its own."""
         key = f"temporal{layer}"
         if key not in self.mmtm:
             return ys
-        steps = [ys[m].transpose(1, 2).flatten(0, 1) if ys[m].ndim == 3 else ys[m] for m in self.modalities]
-        fused = self.mmtm[key](*steps)  # (B·T', C') or (B, C') each
-        return {m: f.unflatten(0, (y.shape[0], y.shape[2])).transpose(1, 2) if y.ndim == 3 else f
-                for (m, y), f in zip(ys.items(), fused)}
+        fused = self.mmtm[key](*(ys[m].transpose(1, 2).flatten(0, 1) for m in self.modalities))  # (B·T', C') each
+        return {m: f.unflatten(0, (ys[m].shape[0], ys[m].shape[2])).transpose(1, 2)
+                for m, f in zip(self.modalities, fused)}
 
     def _drop_lead(self, xs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Windows of ``lead_frames`` + T frames → T frames per stream, rgb made what its stream sees."""
@@ -145,7 +144,7 @@ class StreamingFusionNet(FusionNet):
             xs["rgb"] = rgb_stream_input(now, before, self.config.rgb_input)
             last_rgb = [now]
         feats = self._run_stages(xs)
-        ys = {m: self.streams[m].embed(feats[m]) for m in self.modalities}  # (B, C) each
+        ys = {m: self.streams[m].embed(feats[m]).unsqueeze(2) for m in self.modalities}  # (B, C, 1) each
         layers = len(self.config.temporal_dilations)
         # per stream: one buffer per temporal layer, then the output ring
         states = {m: list(state[i * (layers + 1):(i + 1) * (layers + 1)]) for i, m in enumerate(self.modalities)}

@@ -103,23 +103,24 @@ class TemporalHead(nn.Module):
         computed from real frames only (the last min(seen + 1 − R + 1, ring) of them).
         """
         new_state = []
+        y = x.unsqueeze(2)  # (B, C, 1)
         for i, buf in enumerate(state[:-1]):
-            x, buf = self.step_layer(i, x, buf)
+            y, buf = self.step_layer(i, y, buf)
             new_state.append(buf)
-        mean, ring = self.step_average(x, state[-1], seen)
+        mean, ring = self.step_average(y, state[-1], seen)
         return mean, new_state + [ring]
 
     def step_layer(self, index: int, x: torch.Tensor, buffer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Layer ``index`` on one frame: its input (B, C) and past inputs ``buffer`` (B, C, context)
-        → (its output (B, C'), the new buffer)."""
-        window = torch.cat([buffer, x.unsqueeze(2)], dim=2)  # (B, C, context + 1)
-        return self.layers[index](window).squeeze(2), window[:, :, 1:]
+        """Layer ``index`` on one frame: its input (B, C, 1) and past inputs ``buffer`` (B, C, context)
+        → (its output (B, C', 1), the new buffer)."""
+        window = torch.cat([buffer, x], dim=2)  # (B, C, context + 1)
+        return self.layers[index](window), window[:, :, 1:]
 
     def step_average(self, y: torch.Tensor, ring: torch.Tensor, seen: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The last layer's newest output (B, C') into the ring (B, C', T − R + 1) → (the mean over the
-        entries computed from real frames (B, C'), the new ring)."""
-        ring = torch.cat([ring[:, :, 1:], y.unsqueeze(2)], dim=2)
+        """The last layer's newest output (B, C', 1) into the ring (B, C', T − R + 1) → (the mean over
+        the entries computed from real frames (B, C'), the new ring)."""
+        ring = torch.cat([ring[:, :, 1:], y], dim=2)
         n_valid = torch.clamp(seen + 2 - self.receptive_field, min=0.0, max=float(self.ring))  # (B,)
         position = torch.arange(self.ring, device=y.device, dtype=y.dtype)  # 0 … ring−1, newest last
         mask = (position.unsqueeze(0) >= (self.ring - n_valid).unsqueeze(1)).to(y.dtype)  # (B, ring)
