@@ -173,9 +173,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 def _run_generate(args: argparse.Namespace) -> int:
     import json
 
-    from fusion.data.dataset import generate
-    from fusion.data.preview import write_preview
-    from fusion.data.synthetic import SynthConfig
+    from fusion.data.synthetic.dataset_files import generate
+    from fusion.data.synthetic.preview import write_preview
+    from fusion.data.synthetic.world import SynthConfig
 
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))

@@ -148,7 +148,8 @@ def _source(config: BenchConfig, log):
 def write_synthetic_recording(path, *, seconds: float, width: int = 640, height: int = 480, fps: float = 30.0,
                               seed: int = 0) -> Path:
     """A RealSense-like recording: color (JPEG) + depth + a moving 21-joint hand, every frame."""
-    from fusion.data.recording import RecordingWriter, SkeletonRecord
+    from fusion.data.recording import RecordingWriter
+    from fusion.data.sample import Skeleton
 
     rng = np.random.default_rng(seed)
     n = int(seconds * fps)
@@ -172,7 +173,7 @@ def write_synthetic_recording(path, *, seconds: float, width: int = 640, height:
             rec.write("color", color, index=i, host_ns=t, device_ms=t / 1e6)
             rec.write("depth", depth, index=i, host_ns=t + 100_000, device_ms=t / 1e6)
             hand = base + np.array([cx - 0.1, cy - 0.1, 0.0], np.float32)
-            rec.write("skeleton", SkeletonRecord(hand.astype(np.float32)), index=i, host_ns=t + 200_000)
+            rec.write("skeleton", Skeleton(hand.astype(np.float32)), index=i, host_ns=t + 200_000)
     return Path(path)
 
 

@@ -51,7 +51,8 @@ from app.latency import LatencyStats, StageTimes
 from app.model_runner import ModelRunner, RunnerConfig, default_model_for
 from app.ring_buffer import RingBuffer
 from app.snapshot import EventMark, LatestSlot, Snapshot
-from app.sources.base import Sample, Sink, SourceThread, StreamInfo, now_ns
+from app.sources.base import Sink, SourceThread, now_ns
+from fusion.data.sample import Sample, StreamInfo
 from app.sync import FrameSet, SyncConfig, Synchronizer
 from fusion.errors import BadInput
 from fusion.labels import NO_GESTURE

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from fusion.errors import BadInput
 
 HANDS = ("Right", "Left", "any")

@@ -27,7 +27,8 @@ from typing import Mapping, TextIO
 import numpy as np
 
 from app.ctrl_c import ctrl_c_flag
-from app.sources.base import Sample, StreamInfo, now_ns
+from app.sources.base import now_ns
+from fusion.data.sample import Sample, StreamInfo
 from app.thread_lifecycle import ThreadLifecycle
 from fusion.data.recording import RecordingWriter
 from fusion.errors import BadInput

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from app.ring_buffer import RingBuffer
-from app.sources.base import Sample, now_ns
+from app.sources.base import now_ns
+from fusion.data.sample import Sample
 
 VIDEO = ("depth", "color", "skeleton")
 

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.recorder import Recorder, RecorderConfig  # noqa: E402
 from app.ring_buffer import RingBuffer  # noqa: E402
-from app.sources.base import Sample, Skeleton, SourceThread, now_ns  # noqa: E402
+from app.sources.base import SourceThread, now_ns  # noqa: E402
+from fusion.data.sample import Sample, Skeleton  # noqa: E402
 from app.sync import SyncConfig, Synchronizer  # noqa: E402
 from fusion.data.recording import RecordingWriter  # noqa: E402
 

@@ -35,13 +35,13 @@ def main() -> int:
     parser.add_argument("--out", help="dataset folder (default: a temporary one, deleted after)")
     args = parser.parse_args()
 
-    from fusion.data import synthetic
+    from fusion.data.synthetic import world
 
-    synthetic.make_clip(0, 0)  # warm up imports
+    world.make_clip(0, 0)  # warm up imports
     single = []
     for i in range(args.repeat):
         start = time.perf_counter()
-        synthetic.make_clip(1, i)
+        world.make_clip(1, i)
         single.append(time.perf_counter() - start)
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.sources.base import Sample  # noqa: E402
+from fusion.data.sample import Sample  # noqa: E402
 
 
 def bench_video(path: Path, frames: int | None) -> dict:

@@ -67,8 +67,8 @@ def _label_map(data_labels, model_labels, source: str) -> np.ndarray:
 
 
 def prepare_streams(streams, spec) -> list[dict[str, np.ndarray]]:
-    """Continuous streams (``fusion.data.clip.Stream``) → the prepared arrays ``stream_scores`` takes."""
-    from fusion.data.torch_dataset import prepare_frames
+    """Continuous streams (``fusion.data.synthetic.clip.Stream``) → the prepared arrays ``stream_scores`` takes."""
+    from fusion.data.model_inputs import prepare_frames
 
     frames = []
     for s in streams:
@@ -84,13 +84,13 @@ def stream_scores(model, frames: list[dict[str, np.ndarray]], spec, modalities: 
     ``frames[k]`` holds prepared arrays of stream k: rgb (T,h,w,3) uint8, depth (T,h,w), skeleton (T,C,J).
     Streaming models step through all streams at once (batch = number of streams).
     """
-    from fusion.data.torch_dataset import to_inputs
+    from fusion.data.model_inputs import to_inputs
 
     lengths = [len(f["skeleton"]) for f in frames]
     n_max = max(lengths)
     bar = None
     if progress:
-        from fusion.data.progress import Progress
+        from fusion.progress import Progress
 
         bar = Progress(n_max, label="online")
     out: list[tuple[np.ndarray, np.ndarray]] = []
@@ -135,7 +135,7 @@ def stream_scores(model, frames: list[dict[str, np.ndarray]], spec, modalities: 
 def evaluate(config: EvalConfig) -> dict:
     """The report: {"model", "top1", "per_class", "per_stream", "confusion", "online", …} (see module docstring)."""
     from fusion.checkpoint import load_checkpoint
-    from fusion.data.torch_dataset import prepare_clips, prepare_dataset
+    from fusion.data.model_inputs import prepare_clips, prepare_dataset
     from fusion.metrics import evaluate_online
 
     if config.threads:
@@ -157,19 +157,19 @@ def evaluate(config: EvalConfig) -> dict:
     # the data
     stream_list = []
     if config.synthetic:
-        from fusion.data import synthetic
+        from fusion.data.synthetic import world
 
         if config.clips < 0 or config.streams < 0 or config.clips + config.streams == 0:
             raise BadInput("--clips and --streams must be >= 0, and not both 0")
-        scfg = synthetic.SynthConfig()
+        scfg = world.SynthConfig()
         clips = None
         if config.clips:
-            gen = synthetic.clips(config.seed, config.clips, scfg, workers=config.workers)
+            gen = world.clips(config.seed, config.clips, scfg, workers=config.workers)
             clips = prepare_clips(gen, scfg.labels, spec)
-        stream_list = list(synthetic.streams(config.seed, config.streams, scfg, workers=config.workers))
+        stream_list = list(world.streams(config.seed, config.streams, scfg, workers=config.workers))
         source = f"synthetic seed {config.seed}"
     else:
-        from fusion.data.dataset import SyntheticDataset
+        from fusion.data.synthetic.dataset_files import SyntheticDataset
 
         ds = SyntheticDataset(config.data)
         if len(ds) == 0 and ds.num_streams == 0:

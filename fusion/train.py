@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from fusion import distributed
 from fusion.augment import AugmentConfig, augment, modality_dropout
 from fusion.checkpoint import read_checkpoint, save_checkpoint
-from fusion.data.progress import Progress
+from fusion.progress import Progress
 from fusion.errors import BadInput
 from fusion.model_config import FUSIONS, MODALITIES, SHAPES, ModelConfig, build_model
 from fusion.preprocess import InputSpec
@@ -417,13 +417,13 @@ def _data_source(data: str, clips) -> tuple[str, tuple[str, ...], list]:
         return "given", tuple(clips.labels), []
     dirs = data.split(",")
     if all((Path(d) / "index.json").is_file() for d in dirs):
-        from fusion.data.dataset import SyntheticDataset
+        from fusion.data.synthetic.dataset_files import SyntheticDataset
 
         labels = [tuple(SyntheticDataset(d).labels) for d in dirs]
         if any(l != labels[0] for l in labels):
             raise BadInput(f"the datasets {dirs} have different label lists")
         return "synthetic", labels[0], []
-    from fusion.data.recording_clips import find_recordings, recording_labels
+    from fusion.data.recording.clips import find_recordings, recording_labels
 
     paths = find_recordings(data)
     if not paths:
@@ -436,10 +436,10 @@ def _data_source(data: str, clips) -> tuple[str, tuple[str, ...], list]:
 def _load_clips(kind: str, config: TrainConfig, recordings: list, labels: tuple[str, ...], spec: InputSpec,
                 info: distributed.DistInfo):
     if kind == "recordings":
-        from fusion.data.recording_clips import recording_clips
+        from fusion.data.recording.clips import recording_clips
 
         return recording_clips(recordings, labels=labels, spec=spec)
-    from fusion.data.torch_dataset import concat, prepare_dataset
+    from fusion.data.model_inputs import concat, prepare_dataset
 
     parts = []
     for d in config.data.split(","):

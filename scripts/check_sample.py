@@ -24,8 +24,8 @@ def main() -> int:
 
     from fusion.checkpoint import load_checkpoint
     from fusion.data.recording import RecordingReader
-    from fusion.data.recording_clips import _timeline
-    from fusion.data.torch_dataset import prepare_frames
+    from fusion.data.recording.clips import _timeline
+    from fusion.data.model_inputs import prepare_frames
     from fusion.evaluate import online_config_of, stream_scores
     from fusion.online import recognize
 

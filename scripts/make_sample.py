@@ -3,7 +3,7 @@
     python scripts/make_sample.py                       # → assets/sample.mmtm (seed 2026, 7 gestures)
     python scripts/make_sample.py --out x.mmtm --seed 5 --gestures 6
 
-One continuous stream of ``fusion.data.synthetic.make_stream`` (gestures separated by idle motion),
+One continuous stream of ``fusion.data.synthetic.world.make_stream`` (gestures separated by idle motion),
 written frame by frame through ``fusion.data.recording.RecordingWriter`` the way the live recorder
 writes: color (JPEG), depth (16-bit PNG) and the MediaPipe-style hand skeleton at 30 fps, with one
 label segment per gesture. Same seed, same footage. To stay under 10 MB the depth is rounded to
@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 def write_sample(out: Path, *, seed: int, gestures: int, depth_step_mm: int = 20, jpeg_quality: int = 75,
                  overwrite: bool = True) -> dict:
-    from fusion.data.recording import RecordingWriter, SkeletonRecord
-    from fusion.data.synthetic import SynthConfig, make_stream
+    from fusion.data.recording import RecordingWriter
+    from fusion.data.sample import Skeleton
+    from fusion.data.synthetic.world import SynthConfig, make_stream
 
     config = SynthConfig(stream_gestures=gestures)
     s = make_stream(seed, 0, config)
@@ -34,7 +35,7 @@ def write_sample(out: Path, *, seed: int, gestures: int, depth_step_mm: int = 20
     intrinsics = {"fx": fx, "fy": fy, "ppx": ppx, "ppy": ppy, "model": "none", "coeffs": [0.0] * 5}
     H, W = s.rgb.shape[1:3]
     meta = {"device": {"name": "mmtm-live synthetic camera", "serial": f"synthetic-seed-{seed}"},
-            "source": {"kind": "synthetic", "generator": "fusion.data.synthetic.make_stream", "seed": seed,
+            "source": {"kind": "synthetic", "generator": "fusion.data.synthetic.world.make_stream", "seed": seed,
                        "gestures": gestures}}
     unit_mm = s.depth_scale * 1000.0
     step = max(1, int(round(depth_step_mm / unit_mm)))
@@ -53,7 +54,7 @@ def write_sample(out: Path, *, seed: int, gestures: int, depth_step_mm: int = 20
             device_ms = t * 1000.0 / s.fps
             rec.write("color", s.rgb[t], index=t, host_ns=host, device_ms=device_ms)
             rec.write("depth", depth[t], index=t, host_ns=host, device_ms=device_ms)
-            hand = SkeletonRecord(image=s.skeleton[t], world=s.world[t], handedness=s.handedness) if s.presence[t] else None
+            hand = Skeleton(image=s.skeleton[t], world=s.world[t], handedness=s.handedness) if s.presence[t] else None
             rec.write("skeleton", hand, index=t, host_ns=host, device_ms=device_ms)
         for label, start, end in s.segments:
             rec.add_label(label, start_ns=start * step_ns, end_ns=end * step_ns)

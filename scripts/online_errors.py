@@ -29,7 +29,7 @@ def main() -> int:
     import torch
 
     from fusion.checkpoint import load_checkpoint
-    from fusion.data.dataset import SyntheticDataset
+    from fusion.data.synthetic.dataset_files import SyntheticDataset
     from fusion.evaluate import online_config_of, prepare_streams, stream_scores
     from fusion.metrics import evaluate_online
     from fusion.online import recognize

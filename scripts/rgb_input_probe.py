@@ -29,7 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fusion.data.torch_dataset import prepare_dataset  # noqa: E402
+from fusion.data.model_inputs import prepare_dataset  # noqa: E402
 from fusion.model_config import RGB_INPUTS, ModelConfig  # noqa: E402
 from fusion.preprocess import InputSpec  # noqa: E402
 from fusion.streaming import rgb_stream_input  # noqa: E402

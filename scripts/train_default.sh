@@ -64,7 +64,7 @@ if [ ! -f "$DATA/index.json" ]; then
 fi
 t_train=$(date +%s)
 stamp "prepare (preprocess once, cached beside the data)"
-$PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
+$PYTHON -c "import sys; from fusion.data.model_inputs import prepare_dataset; from fusion.preprocess import InputSpec; \
 prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.argv[3]), window=20))" \
   "$DATA" "${SIZE%x*}" "${SIZE#*x}"
 
@@ -121,7 +121,7 @@ for set in $STREAM_SETS; do
     stamp "generate $count continuous streams (seed $seed) for the online step"
     $PYTHON main.py generate --clips 0 --streams "$count" --seed "$seed" --out "$dir" --workers 2
   fi
-  $PYTHON -c "import sys; from fusion.data.torch_dataset import prepare_dataset; from fusion.preprocess import InputSpec; \
+  $PYTHON -c "import sys; from fusion.data.model_inputs import prepare_dataset; from fusion.preprocess import InputSpec; \
 prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.argv[3]), window=20))" \
     "$dir" "${SIZE%x*}" "${SIZE#*x}"
   ALL="$ALL,$dir"

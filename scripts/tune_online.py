@@ -65,8 +65,8 @@ def main() -> int:
     import torch
 
     from fusion.checkpoint import load_checkpoint, save_checkpoint
-    from fusion.data.dataset import SyntheticDataset
-    from fusion.data.progress import Progress
+    from fusion.data.synthetic.dataset_files import SyntheticDataset
+    from fusion.progress import Progress
     from fusion.evaluate import prepare_streams, stream_scores
     from fusion.online import OnlineConfig
 

@@ -35,7 +35,9 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from app.sources.base import Sample, SourceThread, StreamInfo, now_ns
+from app.sources.base import SourceThread, now_ns
+
+from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
 
 RECORDING_SUFFIXES = (".bag", ".db3")

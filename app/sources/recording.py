@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.sources.base import Sample, Sink, Skeleton, SourceThread, StreamInfo, now_ns
-from fusion.data.recording import RecordingReader, SkeletonRecord
+from app.sources.base import Sink, SourceThread, now_ns
+
+from fusion.data.recording import RecordingReader
+from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
 
 
@@ -70,8 +72,6 @@ class RecordingSource(SourceThread):
                 if info.width and isinstance(data, np.ndarray) and data.shape[:2] != (info.height, info.width):
                     raise BadInput(f"{self.config.path}: a {frame.stream} frame of {data.shape[1]}x{data.shape[0]} "
                                    f"in a stream of {info.width}x{info.height}")
-                if isinstance(data, SkeletonRecord):
-                    data = Skeleton(image=data.image, world=data.world, handedness=data.handedness, score=data.score)
                 self.emit(Sample(frame.stream, data, frame.index, host_ns=now_ns(), device_ms=frame.host_ns / 1e6))
                 self.emitted += 1
         finally:

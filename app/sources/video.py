@@ -25,7 +25,8 @@ from typing import Callable, Protocol
 import numpy as np
 
 from app.hand_tracker import HandTracker, HandTrackerConfig
-from app.sources.base import Sample, SourceThread, StreamInfo, now_ns
+from app.sources.base import SourceThread, now_ns
+from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
 
 CAMERA_TIMEOUT_S = 2.0  # a webcam that delivers nothing for this long has gone

@@ -13,7 +13,7 @@ from PyQt6.QtCore import QPointF, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from app.ui import theme
 from app.ui.pill import PillCache
 

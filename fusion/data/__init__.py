@@ -1,9 +1,12 @@
-"""Data: the synthetic RGB-D-skeleton gesture world, its on-disk format, dataset readers, recordings.
+"""Data, grouped by what it is.
 
-Synthetic world (docs/synthetic.md): ``hand`` (kinematic hand), ``gestures`` (per-label motions),
-``camera``, ``render`` (RGB + depth), ``landmarks`` (MediaPipe-style skeleton), ``clip`` (``Clip``,
-``Stream``), ``synthetic`` (clips and streams by seed), ``dataset`` (format, writer, reader),
-``preview`` (contact sheet), ``hand_stats`` / ``measure_real`` / ``realism`` (checks against real hands).
-Recordings: ``recording`` / ``recording_format`` (the project's own ``.mmtm`` files, docs/recording.md).
-Real datasets: ``egogesture``, ``nvgesture``, ``ntu`` (docs/datasets.md).
+- ``sample``: ``Sample``, ``Skeleton``, ``StreamInfo`` — the one captured-sample type that sources,
+  the recorder and every reader share.
+- ``synthetic/``: the synthetic RGB-D-skeleton gesture world (docs/synthetic.md): the kinematic hand,
+  per-label motions, camera, renderer, MediaPipe-style landmarks, clips and streams by seed, the
+  dataset folder format, the contact sheet, and the realism checks against real hands.
+- ``readers/``: public datasets (EgoGesture, NVGesture, NTU RGB+D; docs/datasets.md).
+- ``recording/``: the project's own ``.mmtm`` files (docs/recording.md) and labelled recordings as
+  training clips.
+- ``model_inputs``: clips of any origin preprocessed once into model inputs, batched as tensors.
 """

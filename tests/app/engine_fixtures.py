@@ -4,7 +4,8 @@ import numpy as np
 import torch
 
 from fusion.checkpoint import save_checkpoint
-from fusion.data.recording import RecordingWriter, SkeletonRecord
+from fusion.data.recording import RecordingWriter
+from fusion.data.sample import Skeleton
 from fusion.labels import DEFAULT_LABELS
 from fusion.model_config import ModelConfig, build_model
 from fusion.preprocess import InputSpec
@@ -42,7 +43,7 @@ def write_moving(path, n=60, *, h=24, w=32, labels=(("swipe_left", 0.2, 1.0),)):
                       device_ms=t / 1e6)
             rec.write("color", rng.integers(0, 255, (h, w, 3), dtype=np.uint8), index=i, host_ns=t + 1_000_000)
             xyz = rng.random((21, 3)).astype(np.float32)
-            rec.write("skeleton", SkeletonRecord(xyz) if i % 5 else None, index=i, host_ns=t + 2_000_000)
+            rec.write("skeleton", Skeleton(xyz) if i % 5 else None, index=i, host_ns=t + 2_000_000)
         for label, a, b in labels:
             rec.add_label(label, start_ns=T0 + int(a * 1e9), end_ns=T0 + int(b * 1e9))
     return path

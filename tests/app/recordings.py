@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from fusion.data.recording import RecordingWriter, SkeletonRecord
+from fusion.data.recording import RecordingWriter
+
+from fusion.data.sample import Skeleton
 
 T0 = 10**9
 PERIOD = 33_333_333
@@ -19,7 +21,7 @@ def write_rgbd(path, n=30, *, h=24, w=32, color_every=2, hand_every=3):
             rec.write("depth", np.full((h, w), 500 + i, np.uint16), index=i, host_ns=t, device_ms=t / 1e6)
             if i % color_every == 0:
                 rec.write("color", np.full((h, w, 3), i % 256, np.uint8), index=i // color_every, host_ns=t + 2_000_000)
-            hand = SkeletonRecord(np.full((21, 3), i / n, np.float32)) if i % hand_every else None
+            hand = Skeleton(np.full((21, 3), i / n, np.float32)) if i % hand_every else None
             rec.write("skeleton", hand, index=i, host_ns=t + 4_000_000)
         rec.add_label("swipe_left", start_ns=T0, end_ns=T0 + 10**9)
     return path

@@ -11,7 +11,8 @@ import pytest
 from app.engine import Engine, EngineConfig, source_keys
 from app.inference_worker import WorkerConfig
 from app.model_runner import ModelRunner, RunnerConfig
-from app.sources.base import Sample, Skeleton, SourceThread, StreamInfo, now_ns
+from app.sources.base import SourceThread, now_ns
+from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.errors import BadInput
 from fusion.online import OnlineConfig
 from tests.app.engine_fixtures import tiny_checkpoint, write_moving

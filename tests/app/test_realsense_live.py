@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from app.sources.base import StreamInfo
+from fusion.data.sample import StreamInfo
 from app.sources.realsense import DeviceLost, RawFrame, RealSenseConfig, RealSenseSource
 from fusion.errors import BadInput
 

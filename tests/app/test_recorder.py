@@ -11,7 +11,8 @@ import pytest
 
 from app.recorder import RecordConfig, Recorder, RecorderConfig, record
 from app.sources.audio import write_wav
-from app.sources.base import Sample, Skeleton, SourceThread, StreamInfo, now_ns
+from app.sources.base import SourceThread, now_ns
+from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.data.recording import RecordingReader
 from fusion.errors import BadInput
 from tests.app.recordings import write_rgbd

@@ -3,7 +3,7 @@ import time
 import numpy as np
 import pytest
 
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from app.sources.open import open_source
 from app.sources.recording import RecordingConfig, RecordingSource
 from fusion.errors import BadInput

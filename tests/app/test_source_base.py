@@ -1,6 +1,8 @@
 import pytest
 
-from app.sources.base import Sample, SourceThread, StreamInfo, now_ns
+from app.sources.base import SourceThread, now_ns
+
+from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from app.ring_buffer import RingBuffer
-from app.sources.base import Sample, Skeleton
+from fusion.data.sample import Sample, Skeleton
 from app.sync import FrameSet, SyncConfig, Synchronizer
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from app.sources.video import VideoConfig, VideoSource
 from fusion.errors import BadInput
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from app.hand_tracker import HandTracker, HandTrackerConfig
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from fusion.errors import BadInput
 
 pytest.importorskip("mediapipe")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from fusion.checkpoint import read_checkpoint
-from fusion.data.torch_dataset import prepare_frames
+from fusion.data.model_inputs import prepare_frames
 from fusion.evaluate import stream_scores
 from fusion.model_config import build_model
 from main import main
@@ -72,7 +72,7 @@ def test_train_then_eval_json(dataset, tmp_path, capsys):
 
 
 def test_streaming_scores_equal_for_batched_and_single_streams(dataset):
-    from fusion.data.dataset import SyntheticDataset
+    from fusion.data.synthetic.dataset_files import SyntheticDataset
     from fusion.model_config import ModelConfig
     from fusion.preprocess import InputSpec
 

@@ -155,7 +155,7 @@ def test_windowed_shape_trains_too(tmp_path):
 
 
 def test_stream_windows_are_labelled_by_what_the_model_last_saw():
-    from fusion.data.torch_dataset import window_labels
+    from fusion.data.model_inputs import window_labels
 
     segments = [(3, 40, 60), (5, 100, 160)]  # a short dynamic gesture, a long static one
     picks = dict(window_labels(segments, 200, frames=32, last=20, stride=2, min_seen=0.6, no_gesture=0))

@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from fusion.checkpoint import read_checkpoint
-from fusion.data.recording import RecordingWriter, SkeletonRecord
-from fusion.data.recording_clips import recording_clips
-from fusion.data.synthetic import SynthConfig, make_stream
+from fusion.data.recording import RecordingWriter
+from fusion.data.sample import Skeleton
+from fusion.data.recording.clips import recording_clips
+from fusion.data.synthetic.world import SynthConfig, make_stream
 from fusion.train import TrainConfig, train
 from tests.fusion.train_data import LABELS, SPEC, TINY, one_thread, separable_clips
 
@@ -28,7 +29,7 @@ def recording(tmp_path_factory):
         for t in range(len(s.rgb)):
             rec.write("color", s.rgb[t], index=t, host_ns=t * step)
             rec.write("depth", s.depth[t], index=t, host_ns=t * step)
-            rec.write("skeleton", SkeletonRecord(image=s.skeleton[t], handedness=s.handedness) if s.presence[t] else None,
+            rec.write("skeleton", Skeleton(image=s.skeleton[t], handedness=s.handedness) if s.presence[t] else None,
                       index=t, host_ns=t * step)
         for k, (label, a, b) in enumerate(s.segments):
             rec.add_label("my_wave" if k == 0 else label, start_ns=a * step, end_ns=b * step)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fusion.data.torch_dataset import PreparedClips
+from fusion.data.model_inputs import PreparedClips
 from fusion.preprocess import InputSpec
 
 @pytest.fixture
@@ -41,8 +41,8 @@ def separable_clips(n: int = 24, frames: int = 16, seed: int = 0) -> PreparedCli
 
 def write_tiny_dataset(out: Path, *, clips: int = 6, streams: int = 1) -> Path:
     """A real synthetic dataset on disk (3 labels, 32x24 frames, 16-frame clips, 2-gesture streams)."""
-    from fusion.data.dataset import write_dataset
-    from fusion.data.synthetic import SynthConfig
+    from fusion.data.synthetic.dataset_files import write_dataset
+    from fusion.data.synthetic.world import SynthConfig
 
     cfg = SynthConfig(width=32, height=24, frames=16, stream_gestures=2, labels=LABELS)
     write_dataset(out, clips=clips, streams=streams, seed=3, config=cfg, workers=1)

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from app.snapshot import EventMark, LatestSlot, Snapshot
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from fusion.labels import DEFAULT_LABELS
 
 # An open right palm in hand units (wrist at the origin, y up is negative), MediaPipe's joint order.

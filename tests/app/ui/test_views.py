@@ -6,7 +6,7 @@ from PyQt6.QtCore import QPoint, Qt
 from PyQt6.QtGui import QColor
 
 from app.snapshot import EventMark, Snapshot
-from app.sources.base import Skeleton
+from fusion.data.sample import Skeleton
 from app.ui.depth_view import depth_lut
 from app.ui.hud import hud_lines
 from app.ui.prediction_panel import top_k

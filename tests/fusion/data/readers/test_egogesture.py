@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion.data.egogesture import CLASSES, EgoGestureReader, read_label_csv
+from fusion.data.readers.egogesture import CLASSES, EgoGestureReader, read_label_csv
 from fusion.errors import BadInput
 
 H, W, N = 6, 8, 12

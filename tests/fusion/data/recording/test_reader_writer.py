@@ -7,8 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from fusion.data import recording_format as fmt
-from fusion.data.recording import RecordingReader, RecordingWriter, SkeletonRecord
+from fusion.data.recording import format as fmt
+from fusion.data.recording import RecordingReader, RecordingWriter
+from fusion.data.sample import Skeleton
 from fusion.errors import BadInput
 from tests.conftest import ROOT
 
@@ -25,9 +26,9 @@ def depth(i: int) -> np.ndarray:
     return rng.integers(0, 65535, (H, W), dtype=np.uint16)  # full 16-bit range, noisy
 
 
-def hand(i: int, world: bool = True) -> SkeletonRecord:
+def hand(i: int, world: bool = True) -> Skeleton:
     rng = np.random.default_rng(100 + i)
-    return SkeletonRecord(image=rng.random((21, 3), dtype=np.float32),
+    return Skeleton(image=rng.random((21, 3), dtype=np.float32),
                           world=rng.random((21, 3), dtype=np.float32) if world else None,
                           handedness="Left" if i % 2 else "Right", score=0.75)
 

@@ -1,23 +1,12 @@
-"""The project's own recording format (``.mmtm``): a crash-safe single file, written and read here.
-
-Files only: no threads, no devices (the live recorder in ``app/recorder.py`` writes through
-``RecordingWriter``; replay and training read through ``RecordingReader``)::
-
-    with RecordingWriter("take.mmtm", meta={"device": {...}}) as rec:
-        rec.set_stream("depth", {"width": 640, "height": 480, "fps": 30, "depth_scale": 0.001})
-        rec.write("depth", depth_u16, index=0, host_ns=t)
-        rec.add_label("swipe_left", start_ns=t0, end_ns=t1)
+"""Reads the project's recording format (``.mmtm``), complete or not (layout in ``format.py``).
 
     rec = RecordingReader("take.mmtm")
-    rec.frame(7)          # random access (Frame: stream, data, index, host_ns, device_ms)
-    for f in rec.frames(("color", "depth")): ...
+    rec.frame(7)          # random access: a fusion.data.sample.Sample
+    for sample in rec.frames(("color", "depth")): ...
 
-The file is a sequence of append-only chunks, each with its length and CRCs (byte layout in
-``recording_format.py`` and docs/recording.md), flushed to the OS every ``flush_s`` seconds. A
-writer killed at any point leaves a file that reads back up to its last complete chunk; ``close()``
-appends an index of every chunk, so a complete file opens without a scan, and a file without one
-(a crash) is scanned instead. Damage raises ``BadInput`` only where nothing can be read;
-otherwise the reader keeps what is valid and ``recovery`` says how much that was.
+A complete file opens from the index its writer appended; a file without one (a crash) is scanned
+chunk by chunk instead. Damage raises ``BadInput`` only where nothing can be read; otherwise the
+reader keeps what is valid and ``recovery`` says how much that was.
 """
 
 from __future__ import annotations
@@ -25,33 +14,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator
 
 import numpy as np
 
-from fusion.data import recording_format as fmt
-from fusion.data.recording_format import SkeletonRecord
+from fusion.data.recording import format as fmt
+from fusion.data.sample import STREAMS, Sample, Skeleton
 from fusion.errors import BadInput
-
-__all__ = ["RecordingWriter", "RecordingReader", "Frame", "LabelSegment", "SkeletonRecord", "SUFFIX"]
-
-SUFFIX = ".mmtm"
-APP = "mmtm-live"
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One recorded sample; ``data`` as in ``app.sources.base.Sample`` (skeletons as ``SkeletonRecord``)."""
-
-    stream: str
-    data: object
-    index: int
-    host_ns: int
-    device_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,107 +33,6 @@ class LabelSegment:
     label: str
     start_ns: int
     end_ns: int
-
-
-class RecordingWriter:
-    """Appends samples to a new ``.mmtm`` file; ``close()`` (or leaving the ``with``) finalises it.
-
-    ``lossless``: PNG instead of JPEG for color (depth is always lossless 16-bit PNG).
-    ``flush_s``: how often written chunks are handed to the OS (what survives a killed process).
-    An existing file is never replaced unless ``overwrite``.
-    """
-
-    def __init__(self, path: str | os.PathLike, *, meta: Mapping | None = None, lossless: bool = False,
-                 jpeg_quality: int = 90, flush_s: float = 0.25, overwrite: bool = False) -> None:
-        self.path = Path(path)
-        self.lossless = lossless
-        self.jpeg_quality = jpeg_quality
-        self.flush_s = flush_s
-        try:
-            self._file = open(self.path, "wb" if overwrite else "xb")
-        except FileExistsError:
-            raise BadInput(f"{self.path} already exists; choose another name or overwrite it explicitly") from None
-        except OSError as error:
-            raise BadInput(f"cannot write {self.path}: {error.strerror or error}") from None
-        self._entries: list[tuple[int, int, int, int, int]] = []  # offset, host_ns, index, kind, stream
-        self._offset = 0
-        self._last_flush = time.monotonic()
-        self.frames_written = 0
-        self.closed = False
-        self._put(fmt.MAGIC)
-        header = {"format": "mmtm-recording", "version": fmt.VERSION, "app": APP,
-                  "created_unix": time.time(), "codecs": {"color": "png" if lossless else "jpeg",
-                                                          "depth": "png16", "audio": "float32le"}}
-        header.update(meta or {})
-        self._chunk(b"META", fmt.json_bytes(header), kind=1)
-
-    # -- writing ----------------------------------------------------------------------------------
-
-    def add_meta(self, fields: Mapping) -> None:
-        """More metadata (device, app, ...); later keys override earlier ones when read."""
-        self._chunk(b"META", fmt.json_bytes(dict(fields)), kind=1)
-
-    def set_stream(self, stream: str, info: Mapping) -> None:
-        """What is known of a stream: width, height, fps, rate, depth_scale, intrinsics."""
-        if stream not in fmt.STREAMS:
-            raise ValueError(f"unknown stream {stream!r}; expected one of {fmt.STREAMS}")
-        self._chunk(b"STRM", fmt.json_bytes({**dict(info), "stream": stream}), kind=2,
-                    stream=fmt.STREAMS.index(stream))
-
-    def write(self, stream: str, data: object, *, index: int, host_ns: int, device_ms: float | None = None) -> int:
-        """Append one sample; returns its frame number in the file."""
-        payload = fmt.encode_frame(stream, data, index=index, host_ns=host_ns, device_ms=device_ms,
-                                   lossless=self.lossless, jpeg_quality=self.jpeg_quality)
-        self._chunk(b"FRAM", payload, kind=0, stream=fmt.STREAMS.index(stream), index=index, host_ns=host_ns)
-        self.frames_written += 1
-        return self.frames_written - 1
-
-    def add_label(self, label: str, *, start_ns: int, end_ns: int) -> None:
-        """A gesture segment; times on the clock of the frames' ``host_ns``."""
-        if end_ns < start_ns:
-            raise ValueError(f"label {label!r} ends before it starts")
-        self._chunk(b"LABL", fmt.json_bytes({"label": str(label), "start_ns": int(start_ns), "end_ns": int(end_ns)}),
-                    kind=3, host_ns=start_ns)
-
-    def flush(self) -> None:
-        self._file.flush()
-        self._last_flush = time.monotonic()
-
-    def close(self) -> None:
-        """Append the index and the tail, flush and sync. Idempotent."""
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            table = np.array(self._entries, dtype=fmt.INDEX_DTYPE) if self._entries else np.zeros(0, fmt.INDEX_DTYPE)
-            index_offset = self._offset
-            self._put(fmt.chunk(b"INDX", table.tobytes()))
-            self._put(fmt.chunk(b"TAIL", fmt.TAIL.pack(index_offset)))
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        finally:
-            self._file.close()
-
-    def __enter__(self) -> "RecordingWriter":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- internals --------------------------------------------------------------------------------
-
-    def _chunk(self, tag: bytes, payload: bytes, *, kind: int, stream: int = 0, index: int = 0,
-               host_ns: int = 0) -> None:
-        if self.closed:
-            raise ValueError(f"{self.path} is already closed")
-        self._entries.append((self._offset, int(host_ns), int(index), kind, stream))
-        self._put(fmt.chunk(tag, payload))
-        if time.monotonic() - self._last_flush >= self.flush_s:
-            self.flush()
-
-    def _put(self, data: bytes) -> None:
-        self._file.write(data)
-        self._offset += len(data)
 
 
 class RecordingReader:
@@ -196,9 +67,9 @@ class RecordingReader:
     def counts(self) -> dict[str, int]:
         """Frames per stream."""
         ids, n = np.unique(self.table["stream"], return_counts=True)
-        return {fmt.STREAMS[i]: int(c) for i, c in zip(ids, n)}
+        return {STREAMS[i]: int(c) for i, c in zip(ids, n)}
 
-    def frame(self, i: int) -> Frame:
+    def frame(self, i: int) -> Sample:
         """Frame ``i`` in file order (random access); BadInput if that frame is damaged."""
         if not -len(self) <= i < len(self):
             raise IndexError(f"frame {i} of {len(self)}")
@@ -209,10 +80,10 @@ class RecordingReader:
         except ValueError as error:
             raise BadInput(f"{self.path}: frame {i} (byte {offset}) is damaged: {error}") from None
 
-    def frames(self, streams: Iterable[str] | None = None) -> Iterator[Frame]:
+    def frames(self, streams: Iterable[str] | None = None) -> Iterator[Sample]:
         """Frames in file order, optionally of some streams only; damaged frames are skipped and
         counted in ``skipped``."""
-        wanted = None if streams is None else {fmt.STREAMS.index(s) for s in streams if s in fmt.STREAMS}
+        wanted = None if streams is None else {STREAMS.index(s) for s in streams if s in STREAMS}
         for i, row in enumerate(self.table):
             if wanted is not None and int(row["stream"]) not in wanted:
                 continue
@@ -285,7 +156,7 @@ class RecordingReader:
         except ValueError:
             return None
         if len(table) and (table["offset"].max() >= index_offset or table["kind"].max() >= len(fmt.KINDS)
-                           or table["stream"].max() >= len(fmt.STREAMS)):
+                           or table["stream"].max() >= len(STREAMS)):
             return None
         self._good_end = self.size
         return table.copy()
@@ -312,7 +183,7 @@ class RecordingReader:
                 kind = fmt.KINDS.index(tag)
                 if kind == 0 and len(payload) >= fmt.FRAME_HEADER.size:
                     stream, _, index, host_ns, _ = fmt.FRAME_HEADER.unpack_from(payload)
-                    if stream < len(fmt.STREAMS):
+                    if stream < len(STREAMS):
                         entries.append((offset, host_ns, index, 0, stream))
                     else:
                         self.skipped += 1
@@ -348,7 +219,7 @@ class RecordingReader:
             raise ValueError("not a JSON object")
         if kind == 1:
             self.meta.update(value)
-        elif kind == 2 and value.get("stream") in fmt.STREAMS:
+        elif kind == 2 and value.get("stream") in STREAMS:
             self.streams[value.pop("stream")] = value
         elif kind == 3:
             self.labels.append(LabelSegment(str(value["label"]), int(value["start_ns"]), int(value["end_ns"])))
@@ -358,21 +229,21 @@ def _crc(data: bytes) -> int:
     return zlib.crc32(data)
 
 
-def _decode(payload: bytes) -> Frame:
+def _decode(payload: bytes) -> Sample:
     if len(payload) < fmt.FRAME_HEADER.size:
         raise ValueError("frame header is cut short")
     stream, codec, index, host_ns, device_ms = fmt.FRAME_HEADER.unpack_from(payload)
-    if stream >= len(fmt.STREAMS):
+    if stream >= len(STREAMS):
         raise ValueError(f"unknown stream id {stream}")
     data = fmt.decode_body(codec, payload[fmt.FRAME_HEADER.size:])
-    name = fmt.STREAMS[stream]
+    name = STREAMS[stream]
     if name == "color" and not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 3
                                 and data.shape[2] == 3):
         raise ValueError("a color frame that is not an RGB image")
     if name == "depth" and not (isinstance(data, np.ndarray) and data.dtype == np.uint16 and data.ndim == 2):
         raise ValueError("a depth frame that is not a 16-bit single-channel image")
-    if name == "skeleton" and not (data is None or isinstance(data, SkeletonRecord)):
+    if name == "skeleton" and not (data is None or isinstance(data, Skeleton)):
         raise ValueError("a skeleton frame without a skeleton")
     if name == "audio" and not (isinstance(data, np.ndarray) and data.dtype == np.float32):
         raise ValueError("an audio frame that is not float32 samples")
-    return Frame(fmt.STREAMS[stream], data, index, host_ns, None if math.isnan(device_ms) else device_ms)
+    return Sample(STREAMS[stream], data, index, host_ns, None if math.isnan(device_ms) else device_ms)

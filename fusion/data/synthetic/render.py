@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from fusion.data import hand
-from fusion.data.camera import BASELINE, MAX_Z, MIN_Z, Intrinsics, depth_noise_std
+from fusion.data.synthetic import hand
+from fusion.data.synthetic.camera import BASELINE, MAX_Z, MIN_Z, Intrinsics, depth_noise_std
 
 DEPTH_SCALE = 0.001  # metres per depth unit (RealSense default)
 

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion.data.nvgesture import CLASSES, NVGestureReader, read_list
+from fusion.data.readers.nvgesture import CLASSES, NVGestureReader, read_list
 from fusion.errors import BadInput
 
 H, W, N = 24, 32, 20

@@ -7,10 +7,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fusion.data import synthetic
-from fusion.data.clip import Clip
-from fusion.data.hand_stats import BONES
-from fusion.data.synthetic import SynthConfig
+from fusion.data.synthetic import world
+from fusion.data.synthetic.clip import Clip
+from fusion.data.synthetic.hand_stats import BONES
+from fusion.data.synthetic.world import SynthConfig
 from fusion.errors import BadInput
 
 
@@ -86,7 +86,7 @@ def write_preview(path: Path, *, seed: int = 0, config: SynthConfig = SynthConfi
     if path.suffix.lower() != ".png":
         raise BadInput(f"--preview wants a .png path, got {path}")
     best: dict[str, Clip] = {}
-    for clip in synthetic.clips(seed, candidates * len(config.labels), config, workers=workers):
+    for clip in world.clips(seed, candidates * len(config.labels), config, workers=workers):
         if clip.label not in best or _hand_size(clip) > _hand_size(best[clip.label]):
             best[clip.label] = clip
     clips = [best[label] for label in config.labels]

@@ -1,6 +1,6 @@
 """Realism report: generated skeletons and depth against MediaPipe and RealSense references.
 
-    python -m fusion.data.realism            # prints the markdown tables of docs/synthetic.md
+    python -m fusion.data.synthetic.realism            # prints the markdown tables of docs/synthetic.md
 
 The real reference is ``real_reference.json`` (written by ``measure_real.py`` from MediaPipe on
 the real footage); the depth reference is the D4xx RMS error model in ``camera.py``.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fusion.data import camera, gestures, hand, hand_stats, landmarks, render
+from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, render
 from fusion.labels import DEFAULT_LABELS, STATIC_GESTURES
 
 REFERENCE_PATH = Path(__file__).with_name("real_reference.json")
@@ -66,16 +66,16 @@ def mediapipe_on_rendered(model: Path, *, count: int = 17, seed: int = 0, size: 
     """Run MediaPipe's HandLandmarker on rendered frames (the last active frame of ``count`` clips):
     how often it finds the hand, how far its landmarks are from the generated ones (mean 2D
     distance over the palm length) and how often its handedness agrees."""
-    from fusion.data import synthetic
-    from fusion.data.measure_real import _arrays, _landmarker
+    from fusion.data.synthetic import world
+    from fusion.data.synthetic.measure_real import _arrays, _landmarker
 
     import mediapipe as mp
 
-    config = synthetic.SynthConfig(width=size[0], height=size[1], frames=8)
+    config = world.SynthConfig(width=size[0], height=size[1], frames=8)
     shown = found = agree = 0
     errors = []
     with _landmarker(Path(model), video=False) as landmarker:
-        for clip in synthetic.clips(seed, count, config, workers=1):
+        for clip in world.clips(seed, count, config, workers=1):
             t = clip.active[1] - 1
             if not clip.presence[t]:
                 continue

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from fusion.data.torch_dataset import PreparedClips, prepare_frames
+from fusion.data.model_inputs import PreparedClips, prepare_frames
 from fusion.errors import BadInput
 from fusion.labels import NO_GESTURE
 from fusion.preprocess import InputSpec

@@ -18,9 +18,10 @@ import json
 import math
 import struct
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
+
+from fusion.data.sample import STREAMS, Skeleton
 
 MAGIC = b"MMTMREC1"
 VERSION = 1
@@ -31,7 +32,6 @@ TAIL = struct.Struct("<Q")  # offset of the INDX chunk
 INDEX_DTYPE = np.dtype([("offset", "<u8"), ("host_ns", "<i8"), ("index", "<i8"),
                         ("kind", "u1"), ("stream", "u1")])
 
-STREAMS = ("color", "depth", "skeleton", "audio")  # stream id = position; same names as app/sources
 KINDS = (b"FRAM", b"META", b"STRM", b"LABL")  # INDEX_DTYPE.kind = position
 
 # codecs
@@ -60,19 +60,9 @@ def json_bytes(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
-@dataclass(frozen=True)
-class SkeletonRecord:
-    """One hand as stored: ``image`` (J, 3) float32, ``world`` (J, 3) float32 or None."""
-
-    image: np.ndarray
-    world: np.ndarray | None = None
-    handedness: str = "Right"
-    score: float = 1.0
-
-
 def encode_frame(stream: str, data: object, *, index: int, host_ns: int, device_ms: float | None,
                  lossless: bool, jpeg_quality: int) -> bytes:
-    """The payload of a FRAM chunk for one sample (see ``Sample`` in app/sources/base.py)."""
+    """The payload of a FRAM chunk for one sample (a ``fusion.data.sample.Sample``'s data)."""
     if stream not in STREAMS:
         raise ValueError(f"unknown stream {stream!r}; expected one of {STREAMS}")
     if stream == "color":
@@ -159,7 +149,7 @@ def _skeleton(skeleton: object) -> bytes:
     return body
 
 
-def _unskeleton(body: bytes) -> SkeletonRecord | None:
+def _unskeleton(body: bytes) -> Skeleton | None:
     flags, hand, score, joints = SKELETON_HEADER.unpack_from(body)
     if not flags & 1:
         return None
@@ -172,4 +162,4 @@ def _unskeleton(body: bytes) -> SkeletonRecord | None:
     world = None
     if flags & 2:
         world = np.frombuffer(body, "<f4", joints * 3, start + size).reshape(joints, 3).astype(np.float32)
-    return SkeletonRecord(image=image, world=world, handedness="Left" if hand == 0 else "Right", score=float(score))
+    return Skeleton(image=image, world=world, handedness="Left" if hand == 0 else "Right", score=float(score))

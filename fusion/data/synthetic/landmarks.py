@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fusion.data.camera import Intrinsics
+from fusion.data.synthetic.camera import Intrinsics
 
 
 def handedness(right: bool) -> str:

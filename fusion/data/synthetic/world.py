@@ -14,9 +14,9 @@ from typing import Iterator
 
 import numpy as np
 
-from fusion.data import gestures, hand, landmarks, render
-from fusion.data.camera import Intrinsics
-from fusion.data.clip import Clip, Stream
+from fusion.data.synthetic import gestures, hand, landmarks, render
+from fusion.data.synthetic.camera import Intrinsics
+from fusion.data.synthetic.clip import Clip, Stream
 from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS, NO_GESTURE
 

@@ -27,9 +27,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from fusion.data import synthetic
-from fusion.data.clip import Clip, Stream
-from fusion.data.synthetic import SynthConfig
+from fusion.data.synthetic import world
+from fusion.data.synthetic.clip import Clip, Stream
+from fusion.data.synthetic.world import SynthConfig
 from fusion.errors import BadInput
 
 FORMAT = "mmtm-live-synthetic"
@@ -98,7 +98,7 @@ def write_dataset(out: Path, *, clips: int, streams: int, seed: int, config: Syn
     cam = config.camera()
     total, done = clips + streams, 0
     shards, batch = [], []
-    for clip in synthetic.clips(seed, clips, config, workers=workers):
+    for clip in world.clips(seed, clips, config, workers=workers):
         batch.append(clip)
         done += 1
         if len(batch) == SHARD_SIZE or done == clips:
@@ -109,7 +109,7 @@ def write_dataset(out: Path, *, clips: int, streams: int, seed: int, config: Syn
         if progress:
             progress(done, total)
     stream_files = []
-    for k, stream in enumerate(synthetic.streams(seed, streams, config, workers=workers)):
+    for k, stream in enumerate(world.streams(seed, streams, config, workers=workers)):
         name = f"stream-{k:05d}.npz"
         save_npz(out / name, _stream_arrays(stream))
         stream_files.append({"file": name, "frames": int(len(stream.rgb)), "gestures": len(stream.segments)})
@@ -225,7 +225,7 @@ class SyntheticDataset:
 def generate(out: Path, *, clips: int, streams: int, seed: int, config: SynthConfig = SynthConfig(),
              workers: int = 2, show_progress: bool = True) -> dict:
     """``write_dataset`` with a progress bar on stderr; returns a summary with the elapsed seconds."""
-    from fusion.data.progress import Progress
+    from fusion.progress import Progress
 
     bar = Progress(clips + streams, label="generate") if show_progress else None
     start = time.monotonic()

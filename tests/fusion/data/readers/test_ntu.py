@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion.data.ntu import CLASSES, NTUReader, read_skeleton
+from fusion.data.readers.ntu import CLASSES, NTUReader, read_skeleton
 from fusion.errors import BadInput
 
 

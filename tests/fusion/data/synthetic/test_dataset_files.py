@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import main
-from fusion.data import dataset, synthetic
-from fusion.data.dataset import SyntheticDataset, write_dataset
-from fusion.data.synthetic import SynthConfig
+from fusion.data.synthetic import dataset_files, world
+from fusion.data.synthetic.dataset_files import SyntheticDataset, write_dataset
+from fusion.data.synthetic.world import SynthConfig
 from fusion.errors import BadInput
 
 TINY = SynthConfig(width=40, height=30, frames=8, stream_gestures=2)
@@ -15,21 +15,21 @@ TINY = SynthConfig(width=40, height=30, frames=8, stream_gestures=2)
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     out = tmp_path_factory.mktemp("ds")
-    write_dataset(out, clips=dataset.SHARD_SIZE + 3, streams=1, seed=5, config=TINY, workers=2)
+    write_dataset(out, clips=dataset_files.SHARD_SIZE + 3, streams=1, seed=5, config=TINY, workers=2)
     return out
 
 
 def test_reader_returns_what_the_generator_made(written):
     ds = SyntheticDataset(written)
-    assert len(ds) == dataset.SHARD_SIZE + 3 and ds.num_shards == 2 and ds.num_streams == 1
+    assert len(ds) == dataset_files.SHARD_SIZE + 3 and ds.num_shards == 2 and ds.num_streams == 1
     assert ds.labels == TINY.labels and ds.fps == 30.0 and ds.depth_scale == 0.001
-    for i in (0, dataset.SHARD_SIZE + 1):
-        got, made = ds.clip(i), synthetic.make_clip(5, i, TINY)
+    for i in (0, dataset_files.SHARD_SIZE + 1):
+        got, made = ds.clip(i), world.make_clip(5, i, TINY)
         assert got.label == made.label and got.handedness == made.handedness and got.active == made.active
         for key in ("rgb", "depth", "skeleton", "world", "presence"):
             assert np.array_equal(getattr(got, key), getattr(made, key)), key
         assert got.intrinsics == pytest.approx(made.intrinsics)
-    stream, made = ds.stream(0), synthetic.make_stream(5, 0, TINY)
+    stream, made = ds.stream(0), world.make_stream(5, 0, TINY)
     assert stream.segments == made.segments and np.array_equal(stream.frame_labels, made.frame_labels)
     assert np.array_equal(stream.depth, made.depth)
     shard = ds.shard(1)
@@ -43,7 +43,7 @@ def test_files_load_without_pickle(written):
 
 
 def test_same_seed_gives_byte_identical_files(written, tmp_path):
-    write_dataset(tmp_path, clips=dataset.SHARD_SIZE + 3, streams=1, seed=5, config=TINY, workers=1)
+    write_dataset(tmp_path, clips=dataset_files.SHARD_SIZE + 3, streams=1, seed=5, config=TINY, workers=1)
     names = sorted(p.name for p in written.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     for name in names:
@@ -51,7 +51,7 @@ def test_same_seed_gives_byte_identical_files(written, tmp_path):
 
 
 def test_rewriting_a_folder_drops_the_old_shards(tmp_path, monkeypatch):
-    monkeypatch.setattr(dataset, "SHARD_SIZE", 2)
+    monkeypatch.setattr(dataset_files, "SHARD_SIZE", 2)
     write_dataset(tmp_path, clips=5, streams=1, seed=1, config=TINY, workers=1)
     assert len(list(tmp_path.glob("clips-*.npz"))) == 3
     write_dataset(tmp_path, clips=2, streams=0, seed=1, config=TINY, workers=1)
@@ -73,7 +73,7 @@ def test_damaged_datasets_are_bad_input(written, tmp_path):
         SyntheticDataset(tmp_path).clip(0)
     (tmp_path / "clips-00001.npz").unlink()
     with pytest.raises(BadInput, match="missing"):
-        SyntheticDataset(tmp_path).clip(dataset.SHARD_SIZE)
+        SyntheticDataset(tmp_path).clip(dataset_files.SHARD_SIZE)
     index = json.loads((tmp_path / "index.json").read_text())
     index["format"] = "something-else"
     (tmp_path / "index.json").write_text(json.dumps(index))
@@ -88,7 +88,7 @@ def test_a_shard_with_a_pickled_array_is_refused(tmp_path, written):
     arrays["label"] = np.array([object()] * 3, dtype=object)
     np.savez(tmp_path / "clips-00001.npz", **arrays)
     with pytest.raises(BadInput):
-        SyntheticDataset(tmp_path).clip(dataset.SHARD_SIZE)
+        SyntheticDataset(tmp_path).clip(dataset_files.SHARD_SIZE)
 
 
 def test_generate_command_json_and_errors(tmp_path, capsys):

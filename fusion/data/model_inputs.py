@@ -191,7 +191,7 @@ def window_labels(segments, n: int, *, frames: int, last: int, stride: int, min_
 
 def stream_windows(stream, labels: tuple[str, ...], spec: InputSpec, *, frames: int = 32, stride: int = 6
                    ) -> PreparedClips:
-    """Training clips cut from a continuous stream (``fusion.data.clip.Stream``), labelled by
+    """Training clips cut from a continuous stream (``fusion.data.synthetic.clip.Stream``), labelled by
     ``window_labels``: teaches the streaming model when to answer and what transitions between
     gestures look like. ``active`` marks the last ``spec.window`` frames, so training crops them."""
     lookup = {name: i for i, name in enumerate(labels)}
@@ -220,7 +220,7 @@ def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, wr
                     progress: bool = True, streams: bool = True) -> PreparedClips:
     """Every clip of the synthetic dataset at ``path``, preprocessed for ``spec`` (cached beside it),
     followed by the windows of its continuous streams (``stream_windows``), if it has any."""
-    from fusion.data.dataset import SyntheticDataset
+    from fusion.data.synthetic.dataset_files import SyntheticDataset
 
     ds = SyntheticDataset(path)
     use_streams = streams and ds.num_streams > 0
@@ -241,7 +241,7 @@ def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, wr
     bar = None
     n_streams = ds.num_streams if use_streams else 0
     if progress and n_streams:
-        from fusion.data.progress import Progress
+        from fusion.progress import Progress
 
         bar = Progress(n_streams, label="stream windows")
     for k in range(n_streams):
@@ -272,7 +272,7 @@ def _prepare_clips_of(ds, spec: InputSpec, progress: bool) -> PreparedClips:
     lookup = {name: i for i, name in enumerate(ds.labels)}
     bar = None
     if progress:
-        from fusion.data.progress import Progress
+        from fusion.progress import Progress
 
         bar = Progress(n, label="prepare")
     i = 0
@@ -290,7 +290,7 @@ def _prepare_clips_of(ds, spec: InputSpec, progress: bool) -> PreparedClips:
 
 
 def prepare_clips(clips, labels: tuple[str, ...], spec: InputSpec) -> PreparedClips:
-    """``fusion.data.clip.Clip`` objects (e.g. freshly generated) → ``PreparedClips``."""
+    """``fusion.data.synthetic.clip.Clip`` objects (e.g. freshly generated) → ``PreparedClips``."""
     clips = list(clips)
     lookup = {name: i for i, name in enumerate(labels)}
     parts = [prepare_frames(c.rgb, c.depth, c.depth_scale, c.skeleton, c.presence, c.handedness, spec) for c in clips]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from fusion.data import camera, gestures, hand, render, synthetic
-from fusion.data.synthetic import SynthConfig
+from fusion.data.synthetic import camera, gestures, hand, render, world
+from fusion.data.synthetic.world import SynthConfig
 from fusion.labels import DEFAULT_LABELS, NO_GESTURE
 
 SMALL = SynthConfig(width=64, height=48, frames=16)
@@ -10,7 +10,7 @@ CAM = camera.Intrinsics.realsense(160, 120)
 
 
 def test_clip_arrays_shapes_and_dtypes():
-    clip = synthetic.make_clip(0, 3, SMALL)
+    clip = world.make_clip(0, 3, SMALL)
     T, H, W = 16, 48, 64
     assert clip.label in DEFAULT_LABELS
     assert clip.rgb.shape == (T, H, W, 3) and clip.rgb.dtype == np.uint8
@@ -30,16 +30,16 @@ def test_clip_arrays_shapes_and_dtypes():
 
 
 def test_same_seed_same_clip_and_other_seed_differs():
-    a, b = synthetic.make_clip(4, 7, SMALL), synthetic.make_clip(4, 7, SMALL)
+    a, b = world.make_clip(4, 7, SMALL), world.make_clip(4, 7, SMALL)
     assert a.label == b.label and np.array_equal(a.rgb, b.rgb) and np.array_equal(a.depth, b.depth)
     assert np.array_equal(a.skeleton, b.skeleton)
-    assert not np.array_equal(a.rgb, synthetic.make_clip(5, 7, SMALL).rgb)
+    assert not np.array_equal(a.rgb, world.make_clip(5, 7, SMALL).rgb)
 
 
 def test_each_block_of_clips_holds_every_label_once():
     n = len(DEFAULT_LABELS)
     for block in range(3):
-        labels = [synthetic.clip_label(9, block * n + i, DEFAULT_LABELS) for i in range(n)]
+        labels = [world.clip_label(9, block * n + i, DEFAULT_LABELS) for i in range(n)]
         assert sorted(labels) == sorted(DEFAULT_LABELS)
 
 
@@ -86,7 +86,7 @@ def test_zoom_is_finger_articulation(seed):
 
 
 def test_depth_is_realsense_like():
-    clip = synthetic.make_clip(1, 0, SynthConfig(width=96, height=72, frames=8))
+    clip = world.make_clip(1, 0, SynthConfig(width=96, height=72, frames=8))
     metres = clip.depth.astype(np.float64) * clip.depth_scale
     valid = clip.depth > 0
     assert 0.02 < 1 - valid.mean() < 0.4          # holes exist, most pixels have depth
@@ -144,7 +144,7 @@ def test_idle_hand_never_settles_in_a_gestures_pose(kind):
 
 def test_stream_segments_and_frame_labels_agree():
     config = SynthConfig(width=48, height=36, frames=16, stream_gestures=3)
-    stream = synthetic.make_stream(2, 0, config)
+    stream = world.make_stream(2, 0, config)
     T = len(stream.rgb)
     assert stream.depth.shape[0] == T == len(stream.frame_labels) == len(stream.presence)
     assert len(stream.segments) == 3
@@ -162,8 +162,8 @@ def test_stream_segments_and_frame_labels_agree():
 
 
 def test_pool_and_single_process_agree():
-    a = [c.rgb for c in synthetic.clips(1, 3, SynthConfig(width=32, height=24, frames=8), workers=2)]
-    b = [c.rgb for c in synthetic.clips(1, 3, SynthConfig(width=32, height=24, frames=8), workers=1)]
+    a = [c.rgb for c in world.clips(1, 3, SynthConfig(width=32, height=24, frames=8), workers=2)]
+    b = [c.rgb for c in world.clips(1, 3, SynthConfig(width=32, height=24, frames=8), workers=1)]
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
@@ -213,5 +213,5 @@ def test_an_open_hand_between_gestures_is_turned_away_from_the_camera():
         m = gestures.idle(rng, CAM, 30, gestures.Start.random(rng, CAM, 0.7), "open_away")
         facing = hand.rotation(m.rotvec[-1]) @ np.array([0.0, 0.0, 1.0])   # the rotated facing axis
         assert np.degrees(np.arccos(np.clip(facing[2], -1, 1))) > 55
-    stream = synthetic.make_stream(4, 0, SynthConfig(width=48, height=36, frames=16, stream_gestures=6))
+    stream = world.make_stream(4, 0, SynthConfig(width=48, height=36, frames=16, stream_gestures=6))
     assert len(stream.segments) == 6

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fusion.data import camera, gestures, hand, hand_stats, landmarks, realism
+from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, realism
 from fusion.labels import DEFAULT_LABELS
 
 REFERENCE = realism.reference()
@@ -83,7 +83,7 @@ def test_generated_handedness_has_mediapipes_chirality():
 def test_mediapipe_on_the_real_photo_agrees_with_the_stored_reference(real_data):
     pytest.importorskip("mediapipe")
     from app.hand_model import ensure_hand_model
-    from fusion.data.measure_real import detect_image
+    from fusion.data.synthetic.measure_real import detect_image
 
     image, world, handed, size = detect_image(ensure_hand_model(), real_data / "hand_test_image.jpg")
     assert handed == REFERENCE["photo"]["handedness"]

@@ -1,7 +1,7 @@
 """Measure real hands with MediaPipe and write the reference ranges the realism tests use.
 
-    python -m fusion.data.measure_real --model hand_landmarker.task --real ../shared/data/real \
-        --out fusion/data/real_reference.json
+    python -m fusion.data.synthetic.measure_real --model hand_landmarker.task --real ../shared/data/real \
+        --out fusion/data/synthetic/real_reference.json
 
 Runs MediaPipe's HandLandmarker (VIDEO mode) on ``hand_test_video.mp4`` and (IMAGE mode) on
 ``hand_test_image.jpg``, and stores per-source min/median/max of the bone ratios, joint angles
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fusion.data import hand_stats
+from fusion.data.synthetic import hand_stats
 from fusion.errors import BadInput
 
 
@@ -104,7 +104,7 @@ def measure(model: Path, real: Path) -> dict:
     p_image, p_world, p_hand, size = detect_image(model, real / "hand_test_image.jpg")
     return {
         "about": "MediaPipe HandLandmarker (full) on ../shared/data/real; [min, median, max] per statistic; "
-                 "written by python -m fusion.data.measure_real",
+                 "written by python -m fusion.data.synthetic.measure_real",
         "video": {"frames": int(len(v_world)), "handedness": max(set(v_hands), key=v_hands.count), **summarise(v_world)},
         "photo": {
             "handedness": p_hand,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fusion.data import hand
-from fusion.data.camera import Intrinsics
+from fusion.data.synthetic import hand
+from fusion.data.synthetic.camera import Intrinsics
 from fusion.labels import DYNAMIC_GESTURES, NO_GESTURE, STATIC_GESTURES
 
 
