@@ -55,7 +55,7 @@ from app.sources.base import Sink, SourceThread, now_ns
 from fusion.data.sample import Sample, StreamInfo
 from app.sync import FrameSet, SyncConfig, Synchronizer
 from fusion.errors import BadInput
-from fusion.labels import NO_GESTURE
+from fusion.labels import DEFAULT_LABELS, NO_GESTURE
 from fusion.metrics import levenshtein, levenshtein_accuracy
 from fusion.online import GestureEvent, OnlineConfig, OnlineRecognizer
 from fusion.preprocess import preprocess_color, preprocess_depth, preprocess_skeleton
@@ -168,7 +168,7 @@ class Engine:
         if self.config.actions:
             from app.actions import ActionDispatcher, load_actions
 
-            self._actions = ActionDispatcher(load_actions(self.config.actions))
+            self._actions = ActionDispatcher(load_actions(self.config.actions, labels=DEFAULT_LABELS))
             for line in self._actions.warnings:
                 print(line, file=sys.stderr)
             self._actions.start()

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.actions import ActionDispatcher, parse_actions  # noqa: E402
 from app.latency import LatencyStats, StageTimes  # noqa: E402
+from fusion.labels import DEFAULT_LABELS  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ path = "{Path(tmp.name) / 'events.jsonl'}"
 enabled = false
 actions = [{{ kind = "osc", address = "/x" }}]
 """
-    dispatcher = ActionDispatcher(parse_actions(text))
+    dispatcher = ActionDispatcher(parse_actions(text, labels=DEFAULT_LABELS))
 
     cases = [
         ("StageTimes: 7 stamps with .at()", lambda i: full_record(i), 2000),

@@ -12,7 +12,7 @@ The schema (docs/actions.md has the full description and assets/actions.example.
     command_timeout_s = 10.0      # default timeout of command actions
     max_pending_commands = 4      # commands waiting beyond this are dropped and counted
 
-    [gestures.swipe_right]        # one table per gesture label
+    [gestures.swipe_right]        # one table per gesture label of the model that runs
     enabled = true
     cooldown_s = 1.0
     min_score = 0.6
@@ -21,20 +21,20 @@ The schema (docs/actions.md has the full description and assets/actions.example.
     kind = "key"                  # key | osc | command | jsonl
     keys = ["media_next"]
 
-Every problem is a ``BadInput`` naming the file, the line and the key at fault.
+Every problem is a one-line ``BadInput`` naming the file: a TOML syntax error with tomllib's own
+message (which gives line and column), any other problem with the key path at fault, such as
+``gestures.swipe_right.actions[0].keys`` (tomllib does not say on which line a key was).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
 from fusion.errors import BadInput
-from fusion.labels import DEFAULT_LABELS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -130,8 +130,8 @@ ACTION_KEYS = {
 }
 
 
-def load_actions(path: str | Path, *, labels: Sequence[str] = DEFAULT_LABELS) -> ActionsConfig:
-    """Read and check an actions file; ``labels`` are the gesture labels it may name."""
+def load_actions(path: str | Path, *, labels: Sequence[str]) -> ActionsConfig:
+    """Read and check an actions file; ``labels`` are the labels of the model that will run."""
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -142,35 +142,26 @@ def load_actions(path: str | Path, *, labels: Sequence[str] = DEFAULT_LABELS) ->
     return parse_actions(text, source=str(path), labels=labels)
 
 
-def parse_actions(text: str, *, source: str = "<actions>", labels: Sequence[str] = DEFAULT_LABELS) -> ActionsConfig:
+def parse_actions(text: str, *, labels: Sequence[str], source: str = "<actions>") -> ActionsConfig:
     """Parse and check the TOML ``text`` of an actions file (``source`` names it in messages)."""
+    if isinstance(labels, str):
+        raise TypeError("labels is a sequence of label strings, not one string")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        line = re.search(r"at line (\d+)", str(e))
-        where = f"{source}:{line.group(1)}" if line else source
-        raise BadInput(f"{where}: not valid TOML: {e}") from None
-    return _Checker(text, source, labels).config(data)
+        raise BadInput(f"{source}: not valid TOML: {' '.join(str(e).split())}") from None
+    return _Checker(source, tuple(labels)).config(data)
 
 
 class _Checker:
-    """Builds the config from the parsed TOML; every error names the file, line and key."""
+    """Builds the config from the parsed TOML; every error names the file and the key path."""
 
-    def __init__(self, text: str, source: str, labels: Sequence[str]) -> None:
+    def __init__(self, source: str, labels: tuple[str, ...]) -> None:
         self.source = source
-        self.labels = tuple(labels)
-        self.lines = key_lines(text)
+        self.labels = labels
 
     def fail(self, path: tuple, problem: str) -> BadInput:
-        line = self._line(path)
-        where = f"{self.source}:{line}" if line is not None else self.source
-        return BadInput(f"{where}: {dotted(path)}: {problem}")
-
-    def _line(self, path: tuple) -> int | None:
-        for n in range(len(path), 0, -1):  # the key itself, else its nearest enclosing table
-            if path[:n] in self.lines:
-                return self.lines[path[:n]]
-        return None
+        return BadInput(f"{self.source}: {dotted(path)}: {problem}")
 
     # --- typed getters -----------------------------------------------------------------------
 
@@ -258,7 +249,7 @@ class _Checker:
     def gesture(self, label: str, value: object, defaults: dict) -> GestureRule:
         path = ("gestures", label)
         if label not in self.labels:
-            raise self.fail(path, f"unknown gesture label; labels are {', '.join(self.labels)}")
+            raise self.fail(path, f"the model has no label {label!r}; its labels are {', '.join(self.labels)}")
         table = self.table(value, path)
         self.keys(table, GESTURE_KEYS, path)
         actions = table.get("actions", [])
@@ -288,8 +279,8 @@ class _Checker:
         if kind == "osc":
             address = self.string(table, "address", None, path)
             if not address.startswith("/") or any(c in address for c in " #"):
-                raise self.fail(path + ("address",), f"an OSC address starts with '/' and has no spaces "
-                                "or '#', got {address!r}")
+                raise self.fail(path + ("address",), "an OSC address starts with '/' and has no spaces "
+                                f"or '#', got {address!r}")
             args = table.get("args", [])
             if not isinstance(args, list):
                 raise self.fail(path + ("args",), f"expected a list, got {_type(args)}")
@@ -324,180 +315,3 @@ def _type(value: object) -> str:
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
              list: "a list", dict: "a table"}
     return names.get(type(value), type(value).__name__)
-
-
-# --- where each key is ---------------------------------------------------------------------------
-
-def key_lines(text: str) -> dict[tuple, int]:
-    """Map each key path of valid TOML ``text`` to the 1-based line that defines it.
-
-    Paths are as the parsed data indexes them: table headers and keys are strings, entries of
-    arrays (of tables, or inline) are ints. Only called on text that ``tomllib`` accepted.
-    """
-    scanner = _KeyScanner(text)
-    try:
-        scanner.scan()
-    except (IndexError, ValueError):  # never let the locator hide the real message
-        pass
-    return scanner.found
-
-
-class _KeyScanner:
-    def __init__(self, text: str) -> None:
-        self.s = text
-        self.i = 0
-        self.line = 1
-        self.found: dict[tuple, int] = {}
-        self.array_tables: dict[tuple, int] = {}
-        self._last = -1
-
-    def scan(self) -> dict[tuple, int]:
-        table: tuple = ()
-        while True:
-            self.skip(newlines=True)
-            if self.i >= len(self.s):
-                return self.found
-            self.progress()
-            if self.s.startswith("[[", self.i):
-                self.i += 2
-                path = self.key()
-                self.expect("]]")
-                n = self.array_tables.get(path, -1) + 1
-                self.array_tables[path] = n
-                # a sub-table of an array of tables refers to its newest entry
-                table = self.resolve(path) + (n,)
-                self.record(table)
-            elif self.s.startswith("[", self.i):
-                self.i += 1
-                table = self.resolve(self.key())
-                self.expect("]")
-                self.record(table)
-            else:
-                self.key_value(table)
-
-    def resolve(self, path: tuple) -> tuple:
-        """Insert the current index after each prefix of ``path`` that is an array of tables."""
-        out: tuple = ()
-        for part in path:
-            out += (part,)
-            prefix = tuple(p for p in out if not isinstance(p, int))
-            if prefix in self.array_tables and len(prefix) < len(path):
-                out += (self.array_tables[prefix],)
-        return out
-
-    def record(self, path: tuple) -> None:
-        self.found.setdefault(path, self.line)
-
-    def key_value(self, table: tuple) -> None:
-        line = self.line
-        path = table + self.key()
-        self.found.setdefault(path, line)
-        self.expect("=")
-        self.value(path)
-
-    def value(self, path: tuple) -> None:
-        self.skip(newlines=False)
-        c = self.s[self.i] if self.i < len(self.s) else ""
-        if c == "{":
-            self.i += 1
-            while True:
-                self.skip(newlines=True)
-                if self.s.startswith("}", self.i):
-                    self.i += 1
-                    return
-                if self.s.startswith(",", self.i):
-                    self.i += 1
-                    continue
-                self.progress()
-                line = self.line
-                sub = path + self.key()
-                self.found.setdefault(sub, line)
-                self.expect("=")
-                self.value(sub)
-        elif c == "[":
-            self.i += 1
-            n = 0
-            while True:
-                self.skip(newlines=True)
-                if self.s.startswith("]", self.i):
-                    self.i += 1
-                    return
-                if self.s.startswith(",", self.i):
-                    self.i += 1
-                    continue
-                self.progress()
-                self.found.setdefault(path + (n,), self.line)
-                self.value(path + (n,))
-                n += 1
-        elif c in "\"'":
-            self.string()
-        else:
-            while self.i < len(self.s) and self.s[self.i] not in ",]}\n#":
-                self.i += 1
-
-    def key(self) -> tuple:
-        parts: list[str] = []
-        while True:
-            self.skip(newlines=False)
-            if self.i < len(self.s) and self.s[self.i] in "\"'":
-                quote, raw = self.s[self.i], self.string()
-                if quote == '"' and "\\" in raw:
-                    raw = tomllib.loads(f'k = "{raw}"')["k"]
-                parts.append(raw)
-            else:
-                start = self.i
-                while self.i < len(self.s) and (self.s[self.i].isalnum() or self.s[self.i] in "_-"):
-                    self.i += 1
-                parts.append(self.s[start:self.i])
-            self.skip(newlines=False)
-            if self.s.startswith(".", self.i):
-                self.i += 1
-                continue
-            return tuple(parts)
-
-    def string(self) -> str:
-        q = self.s[self.i]
-        multi = self.s.startswith(q * 3, self.i)
-        end = q * 3 if multi else q
-        self.i += len(end)
-        out = []
-        while self.i < len(self.s) and not self.s.startswith(end, self.i):
-            c = self.s[self.i]
-            if c == "\\" and q == '"':
-                out.append(self.s[self.i:self.i + 2])
-                self.i += 2
-                continue
-            if c == "\n":
-                self.line += 1
-            out.append(c)
-            self.i += 1
-        self.i += len(end)
-        if multi:  # up to two more quotes may close a multi-line string
-            while self.s.startswith(q, self.i):
-                self.i += 1
-        return "".join(out)
-
-    def skip(self, *, newlines: bool) -> None:
-        while self.i < len(self.s):
-            c = self.s[self.i]
-            if c == "#":
-                while self.i < len(self.s) and self.s[self.i] != "\n":
-                    self.i += 1
-            elif c == "\n" and newlines:
-                self.line += 1
-                self.i += 1
-            elif c in " \t\r" or (c == "\n" and newlines):
-                self.i += 1
-            else:
-                return
-
-    def progress(self) -> None:
-        """Stop on text this small scanner does not follow, instead of looping on it."""
-        if self.i >= len(self.s) or self.i == self._last:
-            raise ValueError("key scanner stuck")
-        self._last = self.i
-
-    def expect(self, token: str) -> None:
-        self.skip(newlines=False)
-        if self.s.startswith(token, self.i):
-            self.i += len(token)

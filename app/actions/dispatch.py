@@ -5,7 +5,7 @@ OSC and JSON lines are quick and happen there; commands go to the dispatcher's o
 (a bounded queue: when ``max_pending_commands`` wait already, a new one is dropped and counted)
 and run as argument lists, never through a shell, each with a timeout::
 
-    dispatcher = ActionDispatcher(load_actions("actions.toml"))
+    dispatcher = ActionDispatcher(load_actions("actions.toml", labels=runner.labels))
     dispatcher.start()
     dispatcher.handle(event)   # -> ["osc 127.0.0.1:9000 /media/next []", ...]
     dispatcher.stop()
