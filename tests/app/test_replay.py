@@ -124,7 +124,7 @@ def test_frame_of_another_size_is_bad_input(tmp_path, capsys, model):
 
 
 def test_replay_with_audio_and_every_stream(tmp_path, model):
-    from tests.fusion.test_recording import write_sample
+    from tests.fusion.data.recording.test_reader_writer import write_sample
 
     path = write_sample(tmp_path / "all.mmtm", n=5)
     summary = replay(ReplayConfig(str(path), deterministic=True, model=model), out=io.StringIO())
