@@ -12,8 +12,9 @@ it), and writes into ``--out``:
 * and prints a one-screen text summary.
 
 ``--model-only``: each model variant (single stream, late fusion, MMTM; streaming step vs windowed
-window), each backend and batch size, timed through ``ModelRunner`` back to back in one run, as
-medians and ratios to the default (streaming MMTM, eager, batch 1).
+window), each backend and batch size (on a CUDA device also fp16, bf16 and CUDA graphs), timed
+through ``ModelRunner`` back to back in one run by ``app.model_timing``, as medians and ratios to the
+default (streaming MMTM, eager, batch 1).
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +33,9 @@ import numpy as np
 from app.engine import Engine, EngineConfig
 from app.inference_worker import WorkerConfig
 from app.latency import StageTimes
-from app.model_runner import UNTRAINED, ModelRunner, RunnerConfig
+from app.model_runner import PRECISIONS, UNTRAINED, ModelRunner, RunnerConfig, pick_device
+from app.model_timing import runner_call, summary, time_calls
 from app.sources.open import SAMPLE
-from fusion.errors import BadInput
-
 
 
 @dataclass(frozen=True)
@@ -211,7 +210,8 @@ def timeline_png(path, records) -> Path:
 # --- the models alone --------------------------------------------------------------------------------
 
 def bench_models(config: BenchConfig, *, log) -> dict:
-    """Every variant timed back to back in one run; medians and ratios to streaming MMTM eager batch 1."""
+    """Every variant timed back to back in one run; medians and ratios to streaming MMTM eager batch 1.
+    On a CUDA device also half precision (fp16, bf16) and CUDA graphs, at 1, 2 and 4 cameras."""
     import torch
 
     from fusion.checkpoint import CheckpointMeta, read_checkpoint
@@ -229,31 +229,28 @@ def bench_models(config: BenchConfig, *, log) -> dict:
         ("windowed mmtm", base.replace(shape="windowed")),
         ("windowed late", base.replace(shape="windowed", fusion="late")),
     ]
-    runs = [(name, cfg, "eager", 1) for name, cfg in variants]
-    runs += [("streaming mmtm", variants[0][1], b, 1) for b in ("torchscript", "onnxruntime")]
-    runs += [("streaming mmtm", variants[0][1], "eager", n) for n in (2, 4)]
+    mmtm = variants[0][1]
+    runs = [(name, cfg, "eager", 1, "fp32", False) for name, cfg in variants]
+    runs += [("streaming mmtm", mmtm, b, 1, "fp32", False) for b in ("torchscript", "onnxruntime")]
+    runs += [("streaming mmtm", mmtm, "eager", n, "fp32", False) for n in (2, 4)]
+    if pick_device(config.device).type == "cuda":  # what only a GPU has
+        runs += [("streaming mmtm", mmtm, "eager", n, precision, graphs) for precision in PRECISIONS
+                 for graphs in (False, True) for n in (1, 2, 4) if (precision, graphs) != ("fp32", False)]
     rows = []
     stride = WorkerConfig().stride
-    for k, (name, cfg, backend, batch) in enumerate(runs):
-        print(f"bench: [{k + 1}/{len(runs)}] {name}, {backend}, batch {batch}", file=log, flush=True)
+    for k, (name, cfg, backend, batch, precision, graphs) in enumerate(runs):
+        print(f"bench: [{k + 1}/{len(runs)}] {name}, {_backend_label(backend, precision, graphs)}, batch {batch}",
+              file=log, flush=True)
         torch.manual_seed(0)
-        runner = ModelRunner(RunnerConfig(device=config.device, backend=backend, warmup=2),
+        runner = ModelRunner(RunnerConfig(device=config.device, backend=backend, precision=precision,
+                                          cuda_graphs=graphs, warmup=0),
                              model=build_model(cfg).eval(), meta=CheckpointMeta(config=cfg), name=name)
-        arrays, present = _inputs(runner, batch)
-        times = []
-        state = runner.initial_state(batch) if runner.streaming else None
-        for _ in range(config.rounds):
-            start = time.perf_counter()
-            if runner.streaming:
-                _, state = runner.step(arrays, present, state)
-            else:
-                runner.window(arrays, present)
-            if runner.device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append((time.perf_counter() - start) * 1e3)
-        median = statistics.median(times)
+        times = summary(time_calls(runner_call(runner, batch), rounds=config.rounds, warmup=3,
+                                   cuda=runner.device.type == "cuda"))
+        median = times["median"]
         per_frame = median / batch if runner.streaming else median / (stride * batch)
-        rows.append({"model": name, "backend": backend, "batch": batch, "call_ms": round(median, 3),
+        rows.append({"model": name, "backend": backend, "precision": precision, "cuda_graphs": graphs,
+                     "batch": batch, "call_ms": round(median, 3), "p95_ms": round(times["p95"], 3),
                      "per_frame_ms": round(per_frame, 3),
                      "call": "step (one frame)" if runner.streaming else f"window of {cfg.input.window} frames"})
     ref = rows[0]["per_frame_ms"]
@@ -265,14 +262,8 @@ def bench_models(config: BenchConfig, *, log) -> dict:
                     f"{stride} frames (its call time / {stride}); batch = cameras sharing one call"}
 
 
-def _inputs(runner: ModelRunner, batch: int):
-    spec = runner.spec
-    t = () if runner.streaming else (spec.window,)
-    rng = np.random.default_rng(0)
-    shapes = {"rgb": (batch, 3, *t, spec.height, spec.width), "depth": (batch, 1, *t, spec.height, spec.width),
-              "skeleton": (batch, spec.skeleton_channels, *t, spec.joints)}
-    arrays = {m: rng.standard_normal(shapes[m]).astype(np.float32) for m in runner.modalities}
-    return arrays, np.ones((batch, len(runner.modalities)), np.float32)
+def _backend_label(backend: str, precision: str, graphs: bool) -> str:
+    return backend + ("" if precision == "fp32" else f" {precision}") + (" graph" if graphs else "")
 
 
 # --- reporting ---------------------------------------------------------------------------------------
@@ -301,7 +292,8 @@ def text_summary(report: dict) -> str:
                        f"ratio per frame vs {report['reference']}",
                  f"{'model':26} {'backend':12} {'batch':>5} {'call ms':>9} {'ms/frame':>9} {'ratio':>6}"]
         for r in report["rows"]:
-            lines.append(f"{r['model']:26} {r['backend']:12} {r['batch']:>5} {r['call_ms']:>9.2f} "
+            backend = _backend_label(r["backend"], r.get("precision", "fp32"), r.get("cuda_graphs", False))
+            lines.append(f"{r['model']:26} {backend:12} {r['batch']:>5} {r['call_ms']:>9.2f} "
                          f"{r['per_frame_ms']:>9.2f} {r['per_frame_ratio']:>6.2f}")
         return "\n".join(lines)
     lat = report["latency_ms"]

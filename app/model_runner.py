@@ -313,7 +313,7 @@ class ModelRunner:
 
 def _auto_backend(device: torch.device) -> str:
     """ONNX Runtime on CPU when it is installed (measured 2-5x faster per step than eager on a
-    2-core CPU, docs/BENCHMARKS-engine.md), else eager PyTorch (GPUs: eager, with fp16 and graphs)."""
+    2-core CPU, docs/BENCHMARKS.md, Engine), else eager PyTorch (GPUs: eager, with fp16 and graphs)."""
     if device.type == "cpu":
         try:
             import onnxruntime  # noqa: F401

@@ -1,7 +1,8 @@
 """Cost per call of the latency statistics and the action dispatcher (the engine's bookkeeping).
 
-    python benchmarks/bench_actions.py [--repeats 15] [--out docs/BENCHMARKS-actions.md]
+    python benchmarks/bench_actions.py [--repeats 15] [--out FILE]
 
+Prints the table of the "Actions" section of docs/BENCHMARKS.md (``--out`` also writes it to FILE).
 Each figure is the median over ``--repeats`` runs of the mean time of one call in a batch.
 """
 
@@ -17,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.actions import ActionDispatcher, parse_actions  # noqa: E402
-from app.latency import LatencyStats, StageTimes  # noqa: E402
-from fusion.labels import DEFAULT_LABELS  # noqa: E402
+from app.actions import ActionDispatcher, parse_actions
+from app.latency import LatencyStats, StageTimes
+from fusion.labels import DEFAULT_LABELS
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,6 @@ actions = [{{ kind = "osc", address = "/x" }}]
 
     machine = f"{platform.machine()} CPU, {platform.python_implementation()} {platform.python_version()}"
     lines = [
-        "# Benchmarks: latency statistics and gesture actions",
-        "",
         f"`python benchmarks/bench_actions.py --repeats {args.repeats}`; machine: 2-core x86-64 CPU, "
         f"no GPU ({machine}). Median over {args.repeats} runs of the mean cost of one call.",
         "",

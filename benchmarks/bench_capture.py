@@ -20,21 +20,17 @@ import argparse
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.recorder import Recorder, RecorderConfig  # noqa: E402
-from app.ring_buffer import RingBuffer  # noqa: E402
-from app.sources.base import SourceThread, now_ns  # noqa: E402
-from fusion.data.sample import Sample, Skeleton  # noqa: E402
-from app.sync import SyncConfig, Synchronizer  # noqa: E402
-from fusion.data.recording import RecordingWriter  # noqa: E402
+from app.recorder import Recorder, RecorderConfig
+from app.ring_buffer import RingBuffer
+from app.sources.base import SourceThread, now_ns
+from app.sync import SyncConfig, Synchronizer
+from fusion.data.recording import RecordingWriter
+from fusion.data.sample import Sample, Skeleton
 
 H, W, T = 480, 640, 16
 

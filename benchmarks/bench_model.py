@@ -1,10 +1,11 @@
 """Model benchmark: step time of the streaming model (eager, TorchScript, ONNX Runtime), MMTM vs late fusion,
 the cost of recomputing a window, and the windowed model per window at batch 1 and 8.
 
-    python benchmarks/bench_model.py [--out docs/BENCHMARKS-net.md] [--rounds 7] [--threads 2]
+    python benchmarks/bench_model.py [--rounds 7] [--threads 2] [--out FILE]
 
-Timings are medians over rounds; within a round the compared variants run back to back, so the
-ratios come from one run under the same load. Other processes may share the CPU.
+Prints the tables of the "Model" section of docs/BENCHMARKS.md (``--out`` also writes them to FILE).
+Timings (``app.model_timing``) are medians over rounds; within a round the compared variants run
+back to back, so the ratios come from one run under the same load. Other processes may share the CPU.
 """
 
 from __future__ import annotations
@@ -15,18 +16,15 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import torch
 
-import torch  # noqa: E402
-
-from fusion.export import StepExport, WindowExport, example_inputs, output_names  # noqa: E402
-from fusion.model_config import ModelConfig, build_model  # noqa: E402
-from fusion.model_info import model_info  # noqa: E402
+from app.model_timing import paired_ratio, time_interleaved
+from fusion.export import StepExport, WindowExport, example_inputs, output_names
+from fusion.model_config import ModelConfig, build_model
+from fusion.model_info import model_info
 
 
 def _progress(message: str) -> None:
@@ -41,16 +39,6 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
-
-
-def _call_times(fn, calls: int) -> list[float]:
-    """Seconds of each of ``calls`` calls, timed one by one (a call that was preempted shows as an outlier)."""
-    out = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def eager_step(model):
@@ -146,32 +134,9 @@ def window_forward(model, batch: int):
     return fn
 
 
-def measure(variants: dict, rounds: int, calls: dict) -> dict[str, list[float]]:
-    """Seconds of every call of each variant. Variants with the same call count alternate call by call
-    (sample i of each was taken back to back), so paired ratios see the same load; the rest run in blocks."""
-    for name, fn in variants.items():  # warm-up
-        _call_times(fn, max(1, calls[name] // 2))
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    groups: dict[int, list[str]] = {}
-    for name in variants:
-        groups.setdefault(calls[name], []).append(name)
-    for r in range(rounds):
-        _progress(f"round {r + 1}/{rounds}")
-        for count, names in groups.items():
-            for _ in range(count):
-                for name in names:
-                    samples[name] += _call_times(variants[name], 1)
-    return samples
-
-
-def paired_ratio(a: list[float], b: list[float]) -> float:
-    """Median of a[i] / b[i] over calls taken back to back."""
-    return statistics.median(x / y for x, y in zip(a, b))
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS-net.md"))
+    parser.add_argument("--out", help="also write the tables to this file")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -207,19 +172,17 @@ def main(argv=None) -> int:
         calls["window recompute (streaming, ort1)"] = 3
         calls["windowed b1"] = 1
         calls["windowed b8"] = 1
-        times = measure(variants, args.rounds, calls)
+        times = time_interleaved(variants, rounds=args.rounds, calls=calls, progress=_progress)
 
     load_after = os.getloadavg()[0]
-    ms = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-    ms_min = {k: min(v) * 1e3 for k, v in times.items()}
+    ms = {k: statistics.median(v) for k, v in times.items()}
+    ms_min = {k: min(v) for k, v in times.items()}
     pair = {r: paired_ratio(times[f"{r} mmtm"], times[f"{r} late"]) for r in ("eager", "torchscript", "ort", "ort1")}
     pair["three"] = paired_ratio(times["ort1 three"], times["ort1 late"])
     fl = {k: v["flops"]["total"] / 1e6 for k, v in info.items()}
     best = min(("eager", "torchscript", "ort", "ort1"), key=lambda r: ms[f"{r} mmtm"])
     machine = f"2-core x86-64 CPU, no GPU ({_cpu_name()}, {os.cpu_count()} logical CPUs)"
     lines = [
-        "# Model benchmark (issue 2)",
-        "",
         f"Machine: {machine}; torch {torch.__version__}, {args.threads} threads; other processes may share the CPU "
         f"(1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end).",
         f"Command: `python benchmarks/bench_model.py --rounds {args.rounds} --threads {args.threads}`; "
@@ -283,8 +246,8 @@ def main(argv=None) -> int:
         "",
     ]
     text = "\n".join(lines)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+    if args.out:
+        Path(args.out).write_text(text)
     print(text)
     return 0
 

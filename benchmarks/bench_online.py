@@ -12,10 +12,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
-
-from fusion.labels import DEFAULT_LABELS  # noqa: E402
-from fusion.online import OnlineConfig, OnlineRecognizer  # noqa: E402
+from fusion.labels import DEFAULT_LABELS
+from fusion.online import OnlineConfig, OnlineRecognizer
 
 
 def main() -> None:

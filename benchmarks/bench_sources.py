@@ -1,6 +1,6 @@
 """Per-frame cost of the capture sources' own work, against MediaPipe's, on this machine.
 
-    python benchmarks/bench_sources.py [--video PATH] [--frames N]
+    python -m benchmarks.bench_sources [--video PATH] [--frames N]     # from the repository root
 
 1. Video source on a real video file, as fast as possible: OpenCV decode + BGR->RGB per frame
    (the source's own overhead) against MediaPipe's hand landmarker per frame.
@@ -20,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from fusion.data.sample import Sample
 
-from fusion.data.sample import Sample  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench_video(path: Path, frames: int | None) -> dict:
@@ -58,7 +57,12 @@ def bench_video(path: Path, frames: int | None) -> dict:
 
 def bench_realsense(frames: int, align: bool) -> dict:
     from app.sources.realsense import RealSenseConfig, RealSenseSource
-    from tests.app.rs_fixtures import write_recording
+
+    try:
+        from tests.app.rs_fixtures import write_recording
+    except ModuleNotFoundError as error:  # run as a file: the repository root is not on the path
+        raise SystemExit("bench_sources writes its .db3 with the tests' RealSense fixture: run it from the "
+                         "repository root as python -m benchmarks.bench_sources") from error
 
     with tempfile.TemporaryDirectory() as tmp:
         path = write_recording(Path(tmp) / "bench.db3", frames=frames, depth_size=(640, 480),

@@ -1,7 +1,9 @@
 """Benchmark of the window: the cost of painting a frame, and the GUI thread's event-loop latency
 while a background thread burns CPU as the model would.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui.py --out docs/BENCHMARKS-ui.md
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui [--frames 200] [--out FILE]   # from the repository root
+
+Prints the tables of the "Window" section of docs/BENCHMARKS.md (``--out`` also writes them to FILE).
 
 1. Paint: a 1280x720 window shows pre-rendered 640x480 synthetic snapshots (colour, depth,
    skeleton, predictions, events); timed are (a) the video view alone: ``set_frame`` + a
@@ -23,15 +25,19 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-from PyQt6.QtCore import QEventLoop, QTimer  # noqa: E402
-from PyQt6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PyQt6.QtCore import QEventLoop, QTimer
+from PyQt6.QtWidgets import QApplication
 
-from app.ui import MainWindow, WindowConfig  # noqa: E402
-from app.ui.theme import apply_theme  # noqa: E402
-from tests.app.ui.fake_engine import FakeEngine, synthetic_snapshot  # noqa: E402
+from app.ui import MainWindow, WindowConfig
+from app.ui.theme import apply_theme
+
+try:
+    from tests.app.ui.fake_engine import FakeEngine, synthetic_snapshot
+except ModuleNotFoundError as error:  # run as a file: the repository root is not on the path
+    raise SystemExit("bench_ui drives the window with the tests' fake engine: run it from the repository root "
+                     "as python -m benchmarks.bench_ui") from error
 
 
 def progress(text: str) -> None:
@@ -205,19 +211,17 @@ def main() -> int:
     print(file=sys.stderr)
 
     lines = [
-        "# Window benchmark (`app/ui/`)",
-        "",
         f"Machine: {where}. Qt {__import__('PyQt6.QtCore', fromlist=['QT_VERSION_STR']).QT_VERSION_STR}, "
         f"`QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM')}` (software raster, as on a real screen "
         f"without GPU compositing); GIL switch interval {sys.getswitchinterval() * 1000:g} ms "
         "(`WindowConfig.gil_switch_interval_ms`).",
         "",
-        "Command: `QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui.py "
+        "Command: `QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui "
         f"--frames {args.frames} --seconds {args.seconds:g} --rounds {args.rounds}"
         + (f" --switch-interval-ms {args.switch_interval_ms:g}" if args.switch_interval_ms is not None else "")
-        + (f" --only {args.only}" if args.only else "") + " --out docs/BENCHMARKS-ui.md`",
+        + (f" --only {args.only}" if args.only else "") + "`",
         "",
-        "## Painting a frame (1280x720 window, 640x480 synthetic snapshots)",
+        "### Painting a frame (1280x720 window, 640x480 synthetic snapshots)",
         "",
         "| what | clock | median ms | p95 ms | max ms | frames |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
@@ -238,7 +242,7 @@ def main() -> int:
         "for a core on this shared machine. A whole snapshot paints the video every time and one of the "
         "side views (depth, bars, timeline, at most 15 Hz each, taking turns) on some of them.",
         "",
-        f"## Event-loop latency of the GUI thread ({args.rounds} rounds x {args.seconds:g} s per row, "
+        f"### Event-loop latency of the GUI thread ({args.rounds} rounds x {args.seconds:g} s per row, "
         "round-robin; a 10 ms timer chain; snapshots published at 30 fps)",
         "",
         "| background load | median ms | p95 ms | p95 per round | max ms | ticks | snapshots shown/s "

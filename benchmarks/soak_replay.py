@@ -21,9 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 
 def rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():

@@ -30,7 +30,7 @@ class ModelConfig:
     modalities: tuple[str, ...] = MODALITIES  # any subset of rgb, depth, skeleton, in this order
     fusion: str = "mmtm"  # "none" (one stream), "late" (average of logits), "mmtm" (MMTM + average)
     num_classes: int = len(DEFAULT_LABELS)
-    mmtm_stages: tuple[int, ...] = (2, 3)  # MMTM after these stages (0 = stem); see docs/BENCHMARKS-net.md
+    mmtm_stages: tuple[int, ...] = (2, 3)  # MMTM after these stages (0 = stem); see docs/BENCHMARKS.md, Model
     # one more MMTM on each stream's window-level feature, just before its classifier (streaming: the
     # causal temporal layers' output averaged over the window; windowed: the last stage pooled over T,H,W)
     mmtm_pooled: bool = False

@@ -16,16 +16,15 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
     import torch
 
     from fusion.checkpoint import load_checkpoint
+    from fusion.data.model_inputs import prepare_frames
     from fusion.data.recording import RecordingReader
     from fusion.data.recording.clips import _timeline
-    from fusion.data.model_inputs import prepare_frames
     from fusion.evaluate import online_config_of, stream_scores
     from fusion.online import recognize
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def write_sample(out: Path, *, seed: int, gestures: int, depth_step_mm: int = 20, jpeg_quality: int = 75,

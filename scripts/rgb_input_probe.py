@@ -22,18 +22,15 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from fusion.data.model_inputs import prepare_dataset  # noqa: E402
-from fusion.model_config import RGB_INPUTS, ModelConfig  # noqa: E402
-from fusion.preprocess import InputSpec  # noqa: E402
-from fusion.streaming import rgb_stream_input  # noqa: E402
-from fusion.video_stream import FrameVideoStream  # noqa: E402
+from fusion.data.model_inputs import prepare_dataset
+from fusion.model_config import RGB_INPUTS, ModelConfig
+from fusion.preprocess import InputSpec
+from fusion.streaming import rgb_stream_input
+from fusion.video_stream import FrameVideoStream
 
 WINDOW = 20
 

@@ -21,10 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 GRID = {
     "start_threshold": (0.5, 0.6, 0.7),
@@ -66,9 +63,9 @@ def main() -> int:
 
     from fusion.checkpoint import load_checkpoint, save_checkpoint
     from fusion.data.synthetic.dataset_files import SyntheticDataset
-    from fusion.progress import Progress
     from fusion.evaluate import prepare_streams, stream_scores
     from fusion.online import OnlineConfig
+    from fusion.progress import Progress
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")

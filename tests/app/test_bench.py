@@ -36,6 +36,9 @@ def test_model_only_compares_variants_backends_and_batches(tmp_path, model):
                 ("streaming mmtm", "torchscript", 1), ("streaming mmtm", "onnxruntime", 1),
                 ("streaming mmtm", "eager", 4)]:
         assert rows[key]["call_ms"] > 0 and rows[key]["per_frame_ratio"] > 0
+        assert rows[key]["p95_ms"] >= rows[key]["call_ms"]
+    assert len(rows) == len(report["rows"])  # on a CPU: fp32 only, no CUDA graph rows
+    assert {(r["precision"], r["cuda_graphs"]) for r in report["rows"]} == {("fp32", False)}
 
 
 def test_bench_bad_values_exit_2(capsys):
@@ -43,16 +46,13 @@ def test_bench_bad_values_exit_2(capsys):
     assert "--seconds" in capsys.readouterr().err
 
 
-def test_gpu_script_skips_cleanly_without_cuda():
-    import subprocess
-    import sys
-
+def test_model_only_adds_half_precision_and_cuda_graphs_on_a_gpu(tmp_path, model):
     import torch
 
-    from tests.conftest import ROOT
-
-    if torch.cuda.is_available():
-        pytest.skip("a CUDA GPU is present: the script would run the benchmark")
-    done = subprocess.run([sys.executable, "benchmarks/bench_gpu.py"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0 and "no CUDA GPU" in done.stdout
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    report = run_bench(BenchConfig(model=model, model_only=True, rounds=2, out=str(tmp_path), device="cuda"))
+    kinds = {(r["precision"], r["cuda_graphs"], r["batch"]) for r in report["rows"] if r["model"] == "streaming mmtm"
+             and r["backend"] == "eager"}
+    assert {(p, g, n) for p in ("fp32", "fp16", "bf16") for g in (False, True) for n in (1, 2, 4)} <= kinds
+    assert all(r["call_ms"] > 0 for r in report["rows"])

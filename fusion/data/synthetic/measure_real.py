@@ -1,18 +1,14 @@
-"""Measure real hands with MediaPipe and write the reference ranges the realism tests use.
-
-    python -m fusion.data.synthetic.measure_real --model hand_landmarker.task --real ../shared/data/real \
-        --out fusion/data/synthetic/real_reference.json
+"""Measure real hands with MediaPipe: the reference ranges the realism tests use.
 
 Runs MediaPipe's HandLandmarker (VIDEO mode) on ``hand_test_video.mp4`` and (IMAGE mode) on
-``hand_test_image.jpg``, and stores per-source min/median/max of the bone ratios, joint angles
-and fingertip spreads of the world landmarks, plus the photo's image landmarks. mediapipe is
-imported here only; ``python main.py fetch-models`` gives the model bundle.
+``hand_test_image.jpg``, and gives per-source min/median/max of the bone ratios, joint angles and
+fingertip spreads of the world landmarks, plus the photo's image landmarks (``measure``);
+``scripts/measure_real_hands.py`` writes them to ``real_reference.json``. mediapipe is imported
+here only; ``python main.py fetch-models`` gives the model bundle.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +100,7 @@ def measure(model: Path, real: Path) -> dict:
     p_image, p_world, p_hand, size = detect_image(model, real / "hand_test_image.jpg")
     return {
         "about": "MediaPipe HandLandmarker (full) on ../shared/data/real; [min, median, max] per statistic; "
-                 "written by python -m fusion.data.synthetic.measure_real",
+                 "written by scripts/measure_real_hands.py",
         "video": {"frames": int(len(v_world)), "handedness": max(set(v_hands), key=v_hands.count), **summarise(v_world)},
         "photo": {
             "handedness": p_hand,
@@ -114,19 +110,3 @@ def measure(model: Path, real: Path) -> dict:
             "world_landmarks": np.round(p_world, 5).tolist(),
         },
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="hand_landmarker.task")
-    parser.add_argument("--real", default=str(Path(__file__).resolve().parents[3] / "shared" / "data" / "real"))
-    parser.add_argument("--out", default=str(Path(__file__).with_name("real_reference.json")))
-    args = parser.parse_args(argv)
-    reference = measure(Path(args.model), Path(args.real))
-    Path(args.out).write_text(json.dumps(reference, indent=1) + "\n")
-    print(args.out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

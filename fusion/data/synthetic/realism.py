@@ -1,9 +1,8 @@
 """Realism report: generated skeletons and depth against MediaPipe and RealSense references.
 
-    python -m fusion.data.synthetic.realism            # prints the markdown tables of docs/synthetic.md
-
-The real reference is ``real_reference.json`` (written by ``measure_real.py`` from MediaPipe on
-the real footage); the depth reference is the D4xx RMS error model in ``camera.py``.
+The real reference is ``real_reference.json`` (written by ``scripts/measure_real_hands.py`` from
+MediaPipe on the real footage); the depth reference is the D4xx RMS error model in ``camera.py``.
+``report()`` gives the markdown tables of docs/synthetic.md (``scripts/realism_report.py`` prints them).
 """
 
 from __future__ import annotations
@@ -123,22 +122,3 @@ def report() -> str:
     for z in (0.3, 0.6, 1.2, 2.5):
         lines.append(f"| {z} m | {camera.depth_noise_std(np.array(z)) * 1000:.2f} mm | {depth_noise_at(z) * 1000:.2f} mm |")
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="realism report of the synthetic world (markdown)")
-    parser.add_argument("--model", help="hand_landmarker.task: also run MediaPipe on rendered frames")
-    args = parser.parse_args(argv)
-    print(report())
-    if args.model:
-        r = mediapipe_on_rendered(Path(args.model))
-        print(f"\n**MediaPipe on rendered frames** (640x480, the last gesture frame of clips 0-16, seed 0): "
-              f"hand found in {r['found']} of {r['frames']}; handedness agrees in {r['handedness_agrees']} of "
-              f"{r['found']}; median landmark distance {r['median_error_over_palm']:.3f} palm lengths.")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
