@@ -214,8 +214,9 @@ def bench_models(config: BenchConfig, *, log) -> dict:
     """Every variant timed back to back in one run; medians and ratios to streaming MMTM eager batch 1."""
     import torch
 
+    from fusion.build import build_model
     from fusion.checkpoint import CheckpointMeta, read_checkpoint
-    from fusion.model_config import ModelConfig, build_model
+    from fusion.model_config import ModelConfig
 
     if config.model and config.model != UNTRAINED:
         base = read_checkpoint(config.model)[0].config

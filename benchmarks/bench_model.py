@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from fusion.build import build_model  # noqa: E402
 from fusion.export import StepExport, WindowExport, example_inputs, output_names  # noqa: E402
-from fusion.model_config import ModelConfig, build_model  # noqa: E402
+from fusion.model_config import ModelConfig  # noqa: E402
 from fusion.model_info import model_info  # noqa: E402
 
 
