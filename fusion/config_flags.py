@@ -21,7 +21,8 @@ import argparse
 import dataclasses
 import types
 import typing
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from fusion.errors import BadInput
 
@@ -45,8 +46,8 @@ def option(default: Any = dataclasses.MISSING, help: str = "", *, choices: Seque
     return dataclasses.field(default=default, metadata={_KEY: spec})
 
 
-def flag_name(field: dataclasses.Field) -> str:
-    """"--max-steps" for a field declared ``option(..., flag="max-steps")``, "--aux-loss" for ``aux_loss``."""
+def _flag_name(field: dataclasses.Field) -> str:
+    """The flag of ``field``: ``--aux-loss`` for ``aux_loss``, or ``--`` and the name given to ``option(flag=…)``."""
     return "--" + (field.metadata[_KEY].name or field.name.replace("_", "-"))
 
 
@@ -89,7 +90,7 @@ def add_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls: ty
     defaults shown are ``defaults``' values (an instance of ``cls``), else the class's."""
     for field in _flagged(cls, names):
         spec: Flag = field.metadata[_KEY]
-        kind, element = _value_type(cls, field)
+        kind, _ = _value_type(cls, field)
         if defaults is not None:
             default = getattr(defaults, field.name)
         elif field.default is not dataclasses.MISSING:
@@ -101,7 +102,7 @@ def add_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls: ty
         text = spec.help
         if default is not dataclasses.MISSING and default is not None and kind is not bool:
             text += f" (default: {_shown(default)})"
-        kwargs: dict[str, Any] = dict(dest=field.name, default=None, help=text.replace("%", "%%"))
+        kwargs: dict[str, Any] = {"dest": field.name, "default": None, "help": text.replace("%", "%%")}
         if kind is bool:
             kwargs["action"] = "store_true"
         else:
@@ -109,11 +110,11 @@ def add_flags(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls: ty
             choices = "|".join(spec.choices) if spec.choices else None
             kwargs["metavar"] = spec.metavar or choices or field.name.upper()
             kwargs["required"] = default is dataclasses.MISSING
-        parser.add_argument(flag_name(field), **kwargs)
+        parser.add_argument(_flag_name(field), **kwargs)
 
 
 def _convert(field: dataclasses.Field, kind: type, element: type | None, value: Any) -> Any:
-    flag, choices = flag_name(field), field.metadata[_KEY].choices
+    flag, choices = _flag_name(field), field.metadata[_KEY].choices
     if kind is tuple:
         parts = [part.strip() for part in value.split(",") if part.strip()]
         if element is int:

@@ -26,15 +26,15 @@ class MMTMPlacement:
     index: int = 0
 
     @classmethod
-    def stage(cls, index: int) -> "MMTMPlacement":
+    def stage(cls, index: int) -> MMTMPlacement:
         return cls(Site.STAGE, index)
 
     @classmethod
-    def temporal(cls, layer: int) -> "MMTMPlacement":
+    def temporal(cls, layer: int) -> MMTMPlacement:
         return cls(Site.TEMPORAL, layer)
 
     @classmethod
-    def pooled(cls) -> "MMTMPlacement":
+    def pooled(cls) -> MMTMPlacement:
         return cls(Site.POOLED)
 
     @property

@@ -4,8 +4,8 @@ Read with ``torch.load(weights_only=True)``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import torch

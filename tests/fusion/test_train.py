@@ -17,10 +17,7 @@ from fusion.train_state import state_path
 from main import main
 from tests.fusion.train_data import TINY, one_thread, separable_clips  # noqa: F401 (a fixture)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread(one_thread):
-    yield
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread in every test here
 
 
 MODEL_FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
@@ -38,7 +35,6 @@ def config(tmp_path, name, **changes):
 def test_loss_drops_and_accuracy_rises_on_a_separable_set(tmp_path):
     clips = separable_clips()
     cfg = config(tmp_path, "skel", modalities=("skeleton",), epochs=6)
-    model0, _ = None, None
     summary = train(cfg, clips=clips)
     loss = summary["history"]["train_loss"]
     assert loss[-1] < 0.6 * loss[0]

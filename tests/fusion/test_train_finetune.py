@@ -13,10 +13,7 @@ from fusion.train import train
 from fusion.train_config import TrainConfig
 from tests.fusion.train_data import LABELS, SPEC, TINY, one_thread, separable_clips  # noqa: F401 (a fixture)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread(one_thread):
-    yield
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread in every test here
 
 
 @pytest.fixture(scope="module")
