@@ -5,38 +5,73 @@ With no arguments it runs ``demo --source auto``.
 
 Each subcommand has an ``_add_<name>`` function that declares its arguments and a ``_run_<name>``
 function that builds its config and calls into ``app/`` or ``fusion/``; imports happen there, so
-that one command's optional SDK never slows or breaks another.
+that one command's optional SDK never slows or breaks another. The model's and training's flags
+are derived from their configuration dataclasses (``fusion.config_flags``; those modules import no
+torch), and flags that several commands share come from parent parsers (``_runner_flags``,
+``_architecture_flags``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
+from fusion.config_flags import add_flags, from_flags
 from fusion.errors import BadInput
+from fusion.model_config import ModelConfig
+from fusion.train_config import TRAIN_MODEL, TrainConfig
 
 PROG = "mmtm-live"
 
 
-def _not_built(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        raise BadInput(f"'{name}' is not built yet (issue #{issue})")
+# --- flags shared by several commands (argparse parent parsers) -----------------------------------
 
-    return run
+def _runner_flags() -> argparse.ArgumentParser:
+    """How demo, replay and bench run a model (``app.model_runner.RunnerConfig``)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--model", metavar="PATH", help="checkpoint to run (default: the bundled model for the source; "
+                                                   "'untrained': the default architecture, for timing)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
+                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
+    return p
+
+
+def _architecture_flags(defaults: ModelConfig, description: str) -> argparse.ArgumentParser:
+    """The architecture flags of train and model-info: ``ModelConfig``'s, with ``defaults``' values
+    (read back by ``_model_config``). A new parent per command, so that their defaults stay apart."""
+    p = argparse.ArgumentParser(add_help=False)
+    group = p.add_argument_group("model architecture", description)
+    add_flags(group, ModelConfig, defaults)
+    spec = defaults.input
+    group.add_argument("--size", metavar="WxH", help=f"model input size (default: {spec.width}x{spec.height})")
+    group.add_argument("--window", type=int, metavar="T", help=f"frames per window (default: {spec.window})")
+    return p
+
+
+def _model_config(args: argparse.Namespace, defaults: ModelConfig) -> ModelConfig:
+    """``defaults`` with the architecture flags given on the command line."""
+    spec = defaults.input
+    if args.size is not None:
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            raise BadInput(f"--size wants WxH such as 64x48, got {args.size!r}") from None
+        spec = dataclasses.replace(spec, width=width, height=height)
+    if args.window is not None:
+        spec = dataclasses.replace(spec, window=args.window)
+    return from_flags(args, ModelConfig, defaults, input=spec)
 
 
 # --- demo ----------------------------------------------------------------------------------------
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)")
+    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)", parents=[_runner_flags()])
     p.add_argument("--source", action="append", metavar="SOURCE",
                    help="auto|realsense|webcam|sample|PATH (default: auto); repeat it to run several sources "
                         "through one model (the window shows the first)")
-    p.add_argument("--model", help="checkpoint to run (default: the bundled model for the source)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
-                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--screenshot", metavar="PNG", help="save a PNG of the window and exit")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
@@ -65,13 +100,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 # --- replay --------------------------------------------------------------------------------------
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')")
+    p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')",
+                       parents=[_runner_flags()])
     p.add_argument("path", nargs="+", help="a recording, a video file, or 'sample'; several run side by side "
                                            "through one model (the window shows the first)")
-    p.add_argument("--model", help="checkpoint to run")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
-                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
     p.add_argument("--deterministic", action="store_true", help="process every frame, in order")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
@@ -199,88 +231,39 @@ def _run_generate(args: argparse.Namespace) -> int:
 # --- train ---------------------------------------------------------------------------------------
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a stream, late fusion or MMTM")
-    p.add_argument("--data", required=True, metavar="DIR",
-                   help="synthetic dataset folder(s), comma-separated (python main.py generate; clips and the windows of its "
-                   "streams), or .mmtm recordings (a folder or one file)")
-    p.add_argument("--out", required=True, metavar="CKPT", help="checkpoint to write (and its .state.pt, .curves.png)")
-    p.add_argument("--fusion", default="none", help="none | late | mmtm (default: none)")
-    p.add_argument("--modalities", default="skeleton", help="comma-separated rgb,depth,skeleton (default: skeleton)")
-    p.add_argument("--shape", default="streaming", help="streaming | windowed (default: streaming)")
-    p.add_argument("--epochs", type=int, default=5, metavar="N", help="epochs (0 with --init: assemble only)")
-    p.add_argument("--batch", type=int, default=16, metavar="B", help="clips per step and process (default: 16)")
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of AdamW (default: 2e-3)")
-    p.add_argument("--init", default="", metavar="M=CKPT,...",
-                   help="unimodal checkpoints for the streams (the paper's recipe), e.g. rgb=a.pt,skeleton=b.pt")
-    p.add_argument("--resume", metavar="CKPT", help="continue the run that wrote CKPT (reads CKPT.state.pt)")
-    p.add_argument("--finetune", metavar="CKPT", help="start from this model (e.g. assets/model_default.pt); "
-                   "--data may then be .mmtm recordings with new gesture labels")
-    p.add_argument("--seed", type=int, default=0, metavar="S")
-    p.add_argument("--modality-dropout", type=float, default=0.0, metavar="P",
-                   help="per-sample chance to drop one modality (default: 0)")
-    p.add_argument("--aux-loss", type=float, default=0.5, metavar="W",
-                   help="weight of each stream's own loss in a fusion model (default: 0.5; 0: fused loss only)")
-    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--size", default="64x48", metavar="WxH", help="model input size (default: 64x48)")
-    p.add_argument("--window", type=int, default=20, metavar="T", help="training window in frames (default: 20)")
-    p.add_argument("--video-widths", metavar="W,W,W,W", help="rgb/depth stage widths (default: the model's)")
-    p.add_argument("--skeleton-widths", metavar="W,W,W,W", help="skeleton stage widths (default: the model's)")
-    p.add_argument("--temporal-channels", type=int, metavar="C", help="width of the causal temporal layers")
-    p.add_argument("--rgb-input", choices=("frames", "motion", "frames+motion"),
-                   help="what the rgb stream sees of each frame: the frame (default), its difference from "
-                        "the frame before, or both (from --init when given)")
-    p.add_argument("--mmtm-stages", metavar="S,S", help="--fusion mmtm: MMTM after these stages, 0 the stem "
-                   "(default: 2,3; '' for none)")
-    p.add_argument("--mmtm-temporal", metavar="L,L", help="--fusion mmtm (streaming): MMTM after these causal "
-                   "temporal layers, 0 the first, on each time step's features (default: none)")
-    p.add_argument("--mmtm-pooled", action="store_true", help="--fusion mmtm: one more MMTM on the streams' "
-                   "window-level features, just before their classifiers")
-    p.add_argument("--no-augment", action="store_true", help="turn augmentation off")
-    p.add_argument("--max-steps", type=int, metavar="N", help="at most N steps per epoch (quick runs)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    training = argparse.ArgumentParser(add_help=False)
+    add_flags(training, TrainConfig)
+    training.add_argument("--init", default="", metavar="M=CKPT,...",
+                          help="unimodal checkpoints for the streams (the paper's recipe), e.g. rgb=a.pt,skeleton=b.pt")
+    training.add_argument("--no-augment", action="store_true", help="turn augmentation off")
+    training.add_argument("--quiet", action="store_true", help="no progress bar")
+    architecture = _architecture_flags(TRAIN_MODEL, "The network to build. With --init the streams' architecture "
+                                       "(--size, --window, the widths, --rgb-input) comes from the checkpoints, "
+                                       "with --finetune or --resume all of it.")
+    p = sub.add_parser("train", help="train a stream, late fusion or MMTM", parents=[training, architecture],
+                       description="Train one stream, late fusion or MMTM; the paper's recipe: docs/training.md.")
     p.set_defaults(run=_run_train)
 
 
-def _run_train(args: argparse.Namespace) -> int:
-    import json
-    import os
-
-    from fusion.train import TrainConfig, train
-
-    def ints(text: str | None, flag: str) -> tuple[int, ...] | None:
-        if text is None:
-            return None
-        try:
-            return tuple(int(v) for v in text.split(",") if v.strip())  # "" → ()
-        except ValueError:
-            raise BadInput(f"{flag} wants comma-separated integers, got {text!r}") from None
-
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise BadInput(f"--size wants WxH such as 64x48, got {args.size!r}") from None
+def _train_config(args: argparse.Namespace) -> TrainConfig:
     init = []
     for part in filter(None, args.init.split(",")):
         name, sep, path = part.partition("=")
         if not sep or not path:
             raise BadInput(f"--init wants modality=CKPT pairs, got {part!r}")
         init.append((name.strip(), path.strip()))
-    config = TrainConfig(
-        data=args.data, out=args.out, fusion=args.fusion,
-        modalities=tuple(m.strip() for m in args.modalities.split(",") if m.strip()), shape=args.shape,
-        epochs=args.epochs, batch=args.batch, lr=args.lr, init=tuple(init), resume=args.resume,
-        finetune=args.finetune, seed=args.seed,
-        modality_dropout=args.modality_dropout, aux_loss=args.aux_loss, threads=args.threads, device=args.device, size=(width, height),
-        window=args.window, video_widths=ints(args.video_widths, "--video-widths"),
-        skeleton_widths=ints(args.skeleton_widths, "--skeleton-widths"), temporal_channels=args.temporal_channels,
-        rgb_input=args.rgb_input, mmtm_pooled=args.mmtm_pooled,
-        mmtm_stages=ints(args.mmtm_stages, "--mmtm-stages"),
-        mmtm_temporal=ints(args.mmtm_temporal, "--mmtm-temporal") or (),
-        augment=None if args.no_augment else TrainConfig.__dataclass_fields__["augment"].default_factory(),
-        command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet,
-        max_steps_per_epoch=args.max_steps)
-    summary = train(config)
+    no_augment = {"augment": None} if args.no_augment else {}
+    return from_flags(args, TrainConfig, model=_model_config(args, TRAIN_MODEL), init=tuple(init),
+                      command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet, **no_augment)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from fusion.train import train
+
+    summary = train(_train_config(args))
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps(summary))
     return 0
@@ -326,9 +309,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a checkpoint to TorchScript or ONNX")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", metavar="PATH", help="the checkpoint to export")
-    which.add_argument("--default", action="store_true", help="export the default (untrained) model")
-    p.add_argument("--shape", default="streaming", choices=("streaming", "windowed"),
-                   help="shape of the default model (default: streaming)")
+    which.add_argument("--default", action="store_true", help="export the default (untrained) model of --shape")
+    add_flags(p, ModelConfig, names=("shape",))
     p.add_argument("--format", required=True, choices=("torchscript", "onnx"))
     p.add_argument("--out", required=True, metavar="PATH", help="the file to write")
     p.set_defaults(run=_run_export)
@@ -337,7 +319,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 def _run_export(args: argparse.Namespace) -> int:
     from fusion.export import TOLERANCE, ExportConfig, export_model
 
-    report = export_model(ExportConfig(out=args.out, format=args.format, model=args.model, shape=args.shape))
+    shape = from_flags(args, ModelConfig, names=("shape",)).shape
+    report = export_model(ExportConfig(out=args.out, format=args.format, model=args.model, shape=shape))
     verdict = "matches" if report.ok else "DOES NOT match"
     print(f"wrote {report.path} ({report.format}, {report.kind}); {verdict} PyTorch: "
           f"max |difference| {report.max_abs_error:.2e} (tolerance {TOLERANCE:.0e})")
@@ -347,13 +330,9 @@ def _run_export(args: argparse.Namespace) -> int:
 # --- bench ---------------------------------------------------------------------------------------
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models")
+    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models", parents=[_runner_flags()])
     p.add_argument("--source", help="what to run (default: the bundled sample, else a synthetic recording)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default: 20)")
-    p.add_argument("--model", help="checkpoint (default: the bundled model; 'untrained': the default architecture)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    p.add_argument("--backend", default="auto", choices=("auto", "eager", "torchscript", "onnxruntime"),
-                   help="auto: ONNX Runtime on CPU, eager PyTorch on GPU")
     p.add_argument("--out", default="bench", metavar="DIR", help="folder for bench.json and the plots")
     p.add_argument("--fast", action="store_true", help="read file sources as fast as possible (not real time)")
     p.add_argument("--model-only", action="store_true", help="compare models, backends and batch sizes")
@@ -375,11 +354,10 @@ def _run_bench(args: argparse.Namespace) -> int:
 # --- model-info ----------------------------------------------------------------------------------
 
 def _add_model_info(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("model-info", help="parameters and FLOPs per stream, per MMTM and in total")
-    p.add_argument("--model", metavar="PATH", help="a checkpoint (default: a model built from the options below)")
-    p.add_argument("--shape", default="streaming", choices=("streaming", "windowed"))
-    p.add_argument("--fusion", default="mmtm", choices=("none", "late", "mmtm"))
-    p.add_argument("--modalities", default="rgb,depth,skeleton", help="comma-separated (default: rgb,depth,skeleton)")
+    architecture = _architecture_flags(ModelConfig(), "The model to count when --model is not given.")
+    p = sub.add_parser("model-info", help="parameters and FLOPs per stream, per MMTM and in total",
+                       parents=[architecture])
+    p.add_argument("--model", metavar="PATH", help="a checkpoint (default: a model built from the architecture flags)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_run_model_info)
 
@@ -387,8 +365,11 @@ def _add_model_info(sub: argparse._SubParsersAction) -> None:
 def _run_model_info(args: argparse.Namespace) -> int:
     from fusion.model_info import ModelInfoConfig, run_model_info
 
-    print(run_model_info(ModelInfoConfig(model=args.model, shape=args.shape, fusion=args.fusion,
-                                         modalities=tuple(args.modalities.split(",")), json=args.json)))
+    if args.model:
+        config = ModelInfoConfig(model=args.model, json=args.json)
+    else:
+        config = ModelInfoConfig(architecture=_model_config(args, ModelConfig()), json=args.json)
+    print(run_model_info(config))
     return 0
 
 

@@ -214,8 +214,9 @@ def bench_models(config: BenchConfig, *, log) -> dict:
     On a CUDA device also half precision (fp16, bf16) and CUDA graphs, at 1, 2 and 4 cameras."""
     import torch
 
+    from fusion.build import build_model
     from fusion.checkpoint import CheckpointMeta, read_checkpoint
-    from fusion.model_config import ModelConfig, build_model
+    from fusion.model_config import ModelConfig
 
     if config.model and config.model != UNTRAINED:
         base = read_checkpoint(config.model)[0].config

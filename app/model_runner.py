@@ -36,11 +36,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from fusion.build import build_model
 from fusion.checkpoint import CheckpointMeta, load_checkpoint
 from fusion.errors import BadInput
 from fusion.evaluate import online_config_of
 from fusion.export import StepExport, WindowExport
-from fusion.model_config import ModelConfig, build_model
+from fusion.model_config import ModelConfig
 from fusion.streaming import StreamingFusionNet
 
 ROOT = Path(__file__).resolve().parents[1]

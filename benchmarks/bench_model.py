@@ -22,8 +22,9 @@ from pathlib import Path
 import torch
 
 from app.model_timing import paired_ratio, time_interleaved
+from fusion.build import build_model
 from fusion.export import StepExport, WindowExport, example_inputs, output_names
-from fusion.model_config import ModelConfig, build_model
+from fusion.model_config import ModelConfig
 from fusion.model_info import model_info
 
 

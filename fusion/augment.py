@@ -13,24 +13,12 @@ this is what makes a missing stream at run time (a webcam without depth) degrade
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
+
+from fusion.augment_config import AugmentConfig
 
 # skeleton channels (fusion.preprocess.SKELETON_CHANNELS)
 _SHAPE, _X, _Y, _PRESENCE = slice(0, 3), 3, 4, 7
-
-
-@dataclass(frozen=True)
-class AugmentConfig:
-    """Strengths of the augmentations (0 turns one off)."""
-
-    shift: float = 0.08           # max translation, fraction of width/height
-    brightness: float = 0.25      # rgb: ± added, in normalised units
-    contrast: float = 0.25        # rgb: × (1 ± contrast)
-    channel_gain: float = 0.1     # rgb: per-channel × (1 ± gain)
-    depth_offset: float = 0.05    # depth: ± added to the [0, 1] values where not background
-    joint_jitter: float = 0.02    # skeleton: Gaussian noise on the shape channels (hand-size units)
 
 
 def _shift_images(x: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, fill: float) -> torch.Tensor:

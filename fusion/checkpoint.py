@@ -27,9 +27,10 @@ from typing import Mapping, Sequence
 
 import torch
 
+from fusion.build import build_model
 from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS
-from fusion.model_config import ModelConfig, build_model
+from fusion.model_config import ModelConfig
 
 FORMAT = "mmtm-live-checkpoint/1"
 
@@ -126,7 +127,7 @@ def load_unimodal_checkpoints(model: torch.nn.Module, paths: Mapping[str, str | 
     """Load unimodal checkpoints (fusion "none") into the matching streams of a fusion network.
 
     The paper's recipe: pretrain each stream alone, then build the MMTM network, load the streams
-    and fine-tune. Each checkpoint's architecture must match ``model``'s for its modality.
+    and fine-tune. Each checkpoint must match ``model``'s stream in ``ModelConfig.stream_config``.
     """
     for modality, path in paths.items():
         meta, state = read_checkpoint(path)
@@ -134,11 +135,8 @@ def load_unimodal_checkpoints(model: torch.nn.Module, paths: Mapping[str, str | 
         if cfg.fusion != "none" or cfg.modalities != (modality,):
             raise BadInput(f"{path}: not a unimodal {modality!r} checkpoint "
                            f"(fusion {cfg.fusion!r}, modalities {list(cfg.modalities)})")
-        expected = model.config.replace(modalities=(modality,), fusion="none")
-        free = {"mmtm_stages", "mmtm_temporal", "mmtm_pooled", "mmtm_ratio", "mmtm_variant", "dropout"}
-        if modality != "rgb":
-            free.add("rgb_input")
-        mismatched = [k for k, v in expected.to_dict().items() if k not in free and cfg.to_dict()[k] != v]
+        expected, found = model.config.stream_config(modality).to_dict(), cfg.stream_config(modality).to_dict()
+        mismatched = [k for k, v in expected.items() if found[k] != v]
         if mismatched:
             raise BadInput(f"{path}: its {modality} stream differs from the network's in {mismatched}")
         try:

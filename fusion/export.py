@@ -23,9 +23,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from fusion.build import build_model
 from fusion.checkpoint import CheckpointMeta, load_checkpoint
 from fusion.errors import BadInput
-from fusion.model_config import ModelConfig, build_model
+from fusion.model_config import ModelConfig
 from fusion.streaming import StreamingFusionNet
 
 FORMATS = ("torchscript", "onnx")

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from fusion.mmtm import MMTM
+from fusion.mmtm_placement import MMTMPlacement, Site
 
 
 class FusionOutput(NamedTuple):
@@ -40,14 +41,23 @@ class FusionNet(nn.Module):
         self.streams = nn.ModuleDict(streams)
         self.num_stages = len(config.video_widths)
         self.lead_frames = config.lead_frames  # frames a window carries before its T (rgb differences)
-        self.mmtm = nn.ModuleDict()
-        if config.fusion == "mmtm":
-            for stage in config.mmtm_stages:
-                widths = [self.streams[m].widths[stage] for m in self.modalities]
-                self.mmtm[str(stage)] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
-            if config.mmtm_pooled:
-                widths = [self.streams[m].pooled_width for m in self.modalities]
-                self.mmtm["pooled"] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
+        self.mmtm = nn.ModuleDict()  # one MMTM per placement, under its key ("2", "pooled", "temporal0")
+        for place in config.mmtm_placements:
+            widths = [self._mmtm_width(self.streams[m], place) for m in self.modalities]
+            self.mmtm[place.key] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
+
+    @staticmethod
+    def _mmtm_width(stream: nn.Module, place: MMTMPlacement) -> int:
+        """Channels of ``stream``'s features where the MMTM at ``place`` joins them."""
+        if place.site is Site.STAGE:
+            return stream.widths[place.index]
+        if place.site is Site.TEMPORAL:
+            return stream.temporal.channels
+        return stream.pooled_width
+
+    def _mmtm_at(self, place: MMTMPlacement) -> MMTM | None:
+        """The MMTM at ``place``, None where the network has none."""
+        return self.mmtm[place.key] if place.key in self.mmtm else None
 
     # --- inputs ---------------------------------------------------------------------------------
 
@@ -87,16 +97,17 @@ class FusionNet(nn.Module):
         """Every stream's stages, with MMTM after the chosen stages."""
         for i in range(self.num_stages):
             xs = {m: self.streams[m].stages[i](x) for m, x in xs.items()}
-            if str(i) in self.mmtm:
-                fused = self.mmtm[str(i)](*(xs[m] for m in self.modalities))
-                xs = dict(zip(self.modalities, fused))
+            mmtm = self._mmtm_at(MMTMPlacement.stage(i))
+            if mmtm is not None:
+                xs = dict(zip(self.modalities, mmtm(*(xs[m] for m in self.modalities))))
         return xs
 
     def _fuse_pooled(self, pooled: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The streams' window-level features through the pooled MMTM, when the network has one."""
-        if "pooled" not in self.mmtm:
+        mmtm = self._mmtm_at(MMTMPlacement.pooled())
+        if mmtm is None:
             return pooled
-        return dict(zip(self.modalities, self.mmtm["pooled"](*(pooled[m] for m in self.modalities))))
+        return dict(zip(self.modalities, mmtm(*(pooled[m] for m in self.modalities))))
 
     def _pool(self, feats: dict[str, torch.Tensor], batch: int) -> dict[str, torch.Tensor]:
         """The given streams' last stage outputs → their window-level features (B, C')."""
@@ -106,7 +117,8 @@ class FusionNet(nn.Module):
         """The last stages' outputs → logits of the ``present`` streams (pooled, fused, classified)."""
         present = list(present)
         # an MMTM after the stages (pooled, or between temporal layers) needs every stream's features
-        after_stages = any(not key.isdigit() for key in self.mmtm)
+        after_stages = any(place.site is not Site.STAGE and self._mmtm_at(place) is not None
+                           for place in self.config.mmtm_placements)
         pooled = self._pool(feats if after_stages else {m: feats[m] for m in present}, batch)
         pooled = self._fuse_pooled(pooled)
         return {m: self.streams[m].classify(pooled[m]) for m in present}

@@ -1,8 +1,11 @@
-"""The model configuration and the one function that builds a model from it.
+"""The model configuration: everything that fixes a fusion network's architecture.
 
     model = build_model(ModelConfig())                      # default: streaming, rgb+depth+skeleton, MMTM
     model = build_model(ModelConfig(shape="windowed", fusion="late"))
     model = build_model(ModelConfig(modalities=("skeleton",), fusion="none"))
+
+(``build_model`` is in ``fusion.build``.) The fields declared with ``option`` are also the command
+line's architecture flags (``train``, ``model-info``): ``--shape``, ``--modalities``, ….
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from fusion.config_flags import option
 from fusion.labels import DEFAULT_LABELS
+from fusion.mmtm_placement import MMTMPlacement
 from fusion.preprocess import InputSpec
 
 MODALITIES = ("rgb", "depth", "skeleton")
@@ -26,27 +31,37 @@ RGB_INPUTS = {"frames": 3, "motion": 3, "frames+motion": 6}
 class ModelConfig:
     """Everything that fixes a model's architecture; stored in every checkpoint."""
 
-    shape: str = "streaming"  # "streaming" (per-frame 2D + causal temporal, step()) or "windowed" (3D convs)
-    modalities: tuple[str, ...] = MODALITIES  # any subset of rgb, depth, skeleton, in this order
-    fusion: str = "mmtm"  # "none" (one stream), "late" (average of logits), "mmtm" (MMTM + average)
+    shape: str = option("streaming", "streaming (per-frame 2D stages + causal temporal layers; step()) or "
+                        "windowed (3D convs over the clip)", choices=SHAPES)
+    modalities: tuple[str, ...] = option(MODALITIES, "comma-separated, any of rgb,depth,skeleton", metavar="M,M",
+                                         choices=MODALITIES)
+    fusion: str = option("mmtm", "none (one stream), late (average of the streams' logits) or mmtm "
+                         "(MMTM between the streams, then the average)", choices=FUSIONS)
     num_classes: int = len(DEFAULT_LABELS)
-    mmtm_stages: tuple[int, ...] = (2, 3)  # MMTM after these stages (0 = stem); see docs/BENCHMARKS.md, Model
+    # see docs/BENCHMARKS.md, Model, for why after stages 2 and 3
+    mmtm_stages: tuple[int, ...] = option((2, 3), "--fusion mmtm: MMTM after these stages, 0 the stem ('' for none)",
+                                          metavar="S,S")
     # one more MMTM on each stream's window-level feature, just before its classifier (streaming: the
     # causal temporal layers' output averaged over the window; windowed: the last stage pooled over T,H,W)
-    mmtm_pooled: bool = False
+    mmtm_pooled: bool = option(False, "--fusion mmtm: one more MMTM on the streams' window-level features, "
+                               "just before their classifiers")
     # streaming: MMTM after these causal temporal layers (0 = the first), on each time step's features,
     # which have seen the layers' receptive field so far (3, 7, 15 frames with the default dilations)
-    mmtm_temporal: tuple[int, ...] = ()
+    mmtm_temporal: tuple[int, ...] = option((), "--fusion mmtm (streaming): MMTM after these causal temporal "
+                                            "layers, 0 the first, on each time step's features", metavar="L,L")
     mmtm_ratio: float = 4.0
     mmtm_variant: str = "paper"  # "paper" (identity at init) or "official"
-    video_widths: tuple[int, ...] = (16, 24, 48, 64)  # rgb and depth stage widths, each stage halves H and W
-    skeleton_widths: tuple[int, ...] = (32, 48, 64, 64)  # skeleton stage widths (same number of stages)
-    temporal_channels: int = 64  # streaming: width of the causal temporal layers
+    video_widths: tuple[int, ...] = option((16, 24, 48, 64), "rgb/depth stage widths; each stage halves H and W",
+                                           metavar="W,W,W,W")
+    skeleton_widths: tuple[int, ...] = option((32, 48, 64, 64), "skeleton stage widths (as many stages)",
+                                              metavar="W,W,W,W")
+    temporal_channels: int = option(64, "streaming: width of the causal temporal layers", metavar="C")
     temporal_kernel: int = 3
     temporal_dilations: tuple[int, ...] = (1, 2, 4)  # receptive field 1 + (k−1)·Σd = 15 frames
     temporal_strides: tuple[int, ...] = (1, 1, 2, 2)  # windowed: temporal stride of each stage
     dropout: float = 0.2
-    rgb_input: str = "frames"  # see RGB_INPUTS; "motion" needs the frame before each window (lead_frames)
+    rgb_input: str = option("frames", "what the rgb stream sees of each frame (streaming): the frame, its "
+                            "difference from the frame before, or both", choices=tuple(RGB_INPUTS))
     input: InputSpec = field(default_factory=InputSpec)
 
     def __post_init__(self) -> None:
@@ -88,6 +103,26 @@ class ModelConfig:
         """Frames a window needs before its T frames: 1 when the rgb stream sees frame differences."""
         return int(self.rgb_input != "frames" and "rgb" in self.modalities)
 
+    @property
+    def mmtm_placements(self) -> tuple[MMTMPlacement, ...]:
+        """Where the network's MMTMs sit, in the order they are built: after the stages, on the pooled
+        features, after the temporal layers; () unless ``fusion`` is "mmtm"."""
+        if self.fusion != "mmtm":
+            return ()
+        return (tuple(MMTMPlacement.stage(s) for s in self.mmtm_stages)
+                + ((MMTMPlacement.pooled(),) if self.mmtm_pooled else ())
+                + tuple(MMTMPlacement.temporal(layer) for layer in self.mmtm_temporal))
+
+    def stream_config(self, modality: str) -> "ModelConfig":
+        """This network's ``modality`` stream as a unimodal network (fusion "none"), reduced to the
+        fields that shape the stream's weights: no MMTM, and the MMTM settings, dropout and (outside
+        the rgb stream) ``rgb_input`` at their defaults. A unimodal checkpoint fits the stream when its
+        own ``stream_config`` is the same (``fusion.checkpoint.load_unimodal_checkpoints``)."""
+        unshaped = ("mmtm_ratio", "mmtm_variant", "dropout") + (() if modality == "rgb" else ("rgb_input",))
+        defaults = {f.name: f.default for f in dataclasses.fields(self) if f.name in unshaped}
+        return self.replace(modalities=(modality,), fusion="none", mmtm_stages=(), mmtm_temporal=(),
+                            mmtm_pooled=False, **defaults)
+
     def replace(self, **changes) -> "ModelConfig":
         return dataclasses.replace(self, **changes)
 
@@ -102,22 +137,8 @@ class ModelConfig:
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown model config fields {sorted(unknown)}")
-        kwargs = dict(data)
-        for key in ("modalities", "mmtm_stages", "mmtm_temporal", "video_widths", "skeleton_widths",
-                    "temporal_dilations", "temporal_strides"):
-            if key in kwargs:
-                kwargs[key] = tuple(kwargs[key])
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}  # JSON lists
         if "input" in kwargs:
             kwargs["input"] = InputSpec.from_dict(kwargs["input"])
         return cls(**kwargs)
 
-
-def build_model(config: ModelConfig):
-    """The fusion network of ``config``: a ``StreamingFusionNet`` or a ``WindowedFusionNet``."""
-    if config.shape == "streaming":
-        from fusion.streaming import StreamingFusionNet
-
-        return StreamingFusionNet(config=config)
-    from fusion.windowed import WindowedFusionNet
-
-    return WindowedFusionNet(config=config)

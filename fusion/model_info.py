@@ -16,17 +16,16 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from fusion.build import build_model
 from fusion.export import StepExport, WindowExport, example_inputs
-from fusion.model_config import ModelConfig, build_model
+from fusion.model_config import ModelConfig
 from fusion.streaming import StreamingFusionNet
 
 
 @dataclass(frozen=True)
 class ModelInfoConfig:
-    model: str | None = None  # a checkpoint; None: a model built from shape and fusion below
-    shape: str = "streaming"
-    fusion: str = "mmtm"
-    modalities: tuple[str, ...] = ("rgb", "depth", "skeleton")
+    model: str | None = None  # a checkpoint; None: an untrained model of ``architecture``
+    architecture: ModelConfig = ModelConfig()
     json: bool = False
 
 
@@ -120,12 +119,6 @@ def run_model_info(config: ModelInfoConfig) -> str:
 
         model, _ = load_checkpoint(config.model)
     else:
-        from fusion.errors import BadInput
-
-        try:
-            model_config = ModelConfig(shape=config.shape, fusion=config.fusion, modalities=config.modalities)
-        except ValueError as error:
-            raise BadInput(str(error)) from None
-        model = build_model(model_config)
+        model = build_model(config.architecture)
     info = model_info(model)
     return json.dumps(info) if config.json else format_info(info)

@@ -29,7 +29,7 @@ from typing import Mapping, Sequence
 import torch
 
 from fusion.fusion_net import FusionNet, FusionOutput
-from fusion.mmtm import MMTM
+from fusion.mmtm_placement import MMTMPlacement
 from fusion.model_config import IN_CHANNELS, RGB_INPUTS, ModelConfig
 from fusion.skeleton_stream import FrameSkeletonStream
 from fusion.video_stream import FrameVideoStream
@@ -55,10 +55,6 @@ class StreamingFusionNet(FusionNet):
                 channels = RGB_INPUTS[config.rgb_input] if m == "rgb" else IN_CHANNELS[m]
                 streams[m] = FrameVideoStream(in_channels=channels, widths=config.video_widths, **common)
         super().__init__(config=config, streams=streams)
-        if config.fusion == "mmtm":
-            for layer in config.mmtm_temporal:
-                widths = [self.streams[m].temporal.channels for m in self.modalities]
-                self.mmtm[f"temporal{layer}"] = MMTM(widths, ratio=config.mmtm_ratio, variant=config.mmtm_variant)
         first = self.streams[self.modalities[0]].temporal
         self.receptive_field = first.receptive_field
         self.window = config.input.window
@@ -89,10 +85,10 @@ class StreamingFusionNet(FusionNet):
     def _fuse_temporal(self, layer: int, ys: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The MMTM after temporal layer ``layer``, when there is one, on each time step's features:
         ``ys`` (B, C, T') per stream (T' = 1 in ``step``); each step is gated on its own."""
-        key = f"temporal{layer}"
-        if key not in self.mmtm:
+        mmtm = self._mmtm_at(MMTMPlacement.temporal(layer))
+        if mmtm is None:
             return ys
-        fused = self.mmtm[key](*(ys[m].transpose(1, 2).flatten(0, 1) for m in self.modalities))  # (B·T', C') each
+        fused = mmtm(*(ys[m].transpose(1, 2).flatten(0, 1) for m in self.modalities))  # (B·T', C') each
         return {m: f.unflatten(0, (ys[m].shape[0], ys[m].shape[2])).transpose(1, 2)
                 for m, f in zip(self.modalities, fused)}
 

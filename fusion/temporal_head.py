@@ -89,27 +89,6 @@ class TemporalHead(nn.Module):
         state.append(torch.zeros(batch, self.channels, self.ring, device=device, dtype=dtype))
         return state
 
-    def step(self, x: torch.Tensor, state: Sequence[torch.Tensor], seen: torch.Tensor
-             ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One frame's features (B, C) → (logits (B, K), new state); see ``step_pool``."""
-        pooled, new_state = self.step_pool(x, state, seen)
-        return self.classify(pooled), new_state
-
-    def step_pool(self, x: torch.Tensor, state: Sequence[torch.Tensor], seen: torch.Tensor
-                  ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One frame's features (B, C) → (pooled feature (B, C'), new state), as ``pool`` over the window.
-
-        ``seen`` (B,) counts the frames before this one; outputs are averaged over the ring entries
-        computed from real frames only (the last min(seen + 1 − R + 1, ring) of them).
-        """
-        new_state = []
-        y = x.unsqueeze(2)  # (B, C, 1)
-        for i, buf in enumerate(state[:-1]):
-            y, buf = self.step_layer(i, y, buf)
-            new_state.append(buf)
-        mean, ring = self.step_average(y, state[-1], seen)
-        return mean, new_state + [ring]
-
     def step_layer(self, index: int, x: torch.Tensor, buffer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Layer ``index`` on one frame: its input (B, C, 1) and past inputs ``buffer`` (B, C, context)
         → (its output (B, C', 1), the new buffer)."""
@@ -119,7 +98,11 @@ class TemporalHead(nn.Module):
     def step_average(self, y: torch.Tensor, ring: torch.Tensor, seen: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor]:
         """The last layer's newest output (B, C', 1) into the ring (B, C', T − R + 1) → (the mean over
-        the entries computed from real frames (B, C'), the new ring)."""
+        the entries computed from real frames (B, C'), the new ring), as ``pool`` over the window.
+
+        ``seen`` (B,) counts the frames before this one; the entries from real frames are the last
+        min(seen + 1 − R + 1, ring) of them.
+        """
         ring = torch.cat([ring[:, :, 1:], y], dim=2)
         n_valid = torch.clamp(seen + 2 - self.receptive_field, min=0.0, max=float(self.ring))  # (B,)
         position = torch.arange(self.ring, device=y.device, dtype=y.dtype)  # 0 … ring−1, newest last

@@ -23,7 +23,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -32,154 +31,49 @@ import torch
 import torch.nn.functional as F
 
 from fusion import distributed
-from fusion.augment import AugmentConfig, augment, modality_dropout
-from fusion.checkpoint import read_checkpoint, save_checkpoint
-from fusion.progress import Progress
+from fusion.augment import augment, modality_dropout
+from fusion.build import build_model
+from fusion.checkpoint import load_unimodal_checkpoints, read_checkpoint, save_checkpoint
 from fusion.errors import BadInput
-from fusion.model_config import FUSIONS, MODALITIES, SHAPES, ModelConfig, build_model
+from fusion.model_config import ModelConfig
 from fusion.preprocess import InputSpec
-
-STATE_FORMAT = "mmtm-live-train-state/1"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One training run (``python main.py train``)."""
-
-    data: str                                     # synthetic dataset folder (python main.py generate)
-    out: str                                      # checkpoint to write
-    fusion: str = "none"                          # none | late | mmtm
-    modalities: tuple[str, ...] = ("skeleton",)
-    shape: str = "streaming"                      # streaming | windowed
-    epochs: int = 5
-    batch: int = 16
-    lr: float = 2e-3
-    weight_decay: float = 1e-4
-    init: tuple[tuple[str, str], ...] = ()        # (modality, unimodal checkpoint) pairs: the recipe
-    resume: str | None = None                     # continue this checkpoint's run (needs its .state.pt)
-    finetune: str | None = None                   # start from this whole model; new labels get new outputs
-    seed: int = 0
-    modality_dropout: float = 0.0                 # per-sample chance to drop one modality
-    threads: int | None = None                    # torch CPU threads
-    device: str = "auto"                          # auto | cpu | cuda
-    size: tuple[int, int] = (64, 48)              # model input (width, height); from --init when given
-    window: int = 20                              # training window T (>= the receptive field 15)
-    video_widths: tuple[int, ...] | None = None   # model overrides (None = ModelConfig defaults)
-    skeleton_widths: tuple[int, ...] | None = None
-    temporal_channels: int | None = None
-    temporal_dilations: tuple[int, ...] | None = None
-    rgb_input: str | None = None                  # frames | motion | frames+motion (None: the model's default)
-    mmtm_stages: tuple[int, ...] | None = None    # MMTM after these stages (None: the model's default)
-    mmtm_temporal: tuple[int, ...] = ()           # MMTM after these causal temporal layers (streaming)
-    mmtm_pooled: bool = False                     # one more MMTM on the streams' window-level features
-    aux_loss: float = 0.5                         # weight of the per-stream losses (fusion models)
-    label_smoothing: float = 0.05
-    val_fraction: float = 0.05                    # held-out clips for the per-epoch validation accuracy
-    augment: AugmentConfig | None = field(default_factory=AugmentConfig)  # None: no augmentation
-    command: str = ""                             # the command line, recorded in the checkpoint
-    progress: bool = True
-    max_steps_per_epoch: int | None = None        # for quick runs and tests
-
-    def validate(self) -> None:
-        if self.epochs < 0 or self.batch < 2 or self.lr <= 0:
-            raise BadInput("--epochs must be >= 0, --batch >= 2 and --lr > 0")
-        if not 0.0 <= self.modality_dropout < 1.0:
-            raise BadInput("--modality-dropout must be in [0, 1)")
-        if not self.aux_loss >= 0.0:
-            raise BadInput("--aux-loss must be >= 0")
-        placed = self.mmtm_pooled or self.mmtm_temporal or self.mmtm_stages is not None
-        if placed and (self.finetune or self.fusion != "mmtm"):
-            raise BadInput("--mmtm-stages, --mmtm-temporal and --mmtm-pooled place the MMTMs of a network "
-                           "built here: they need --fusion mmtm and no --finetune")
-        if self.finetune:
-            if self.init:
-                raise BadInput("--finetune and --init exclude each other")
-            read_checkpoint(self.finetune)  # architecture, modalities and labels come from it
-        else:
-            self._validate_architecture()
-        for part in self.data.split(","):
-            if not Path(part).exists():
-                raise BadInput(f"data folder not found: {part}")
-
-    def _validate_architecture(self) -> None:
-        if self.fusion not in FUSIONS:
-            raise BadInput(f"--fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
-        if self.shape not in SHAPES:
-            raise BadInput(f"--shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
-        bad = [m for m in self.modalities if m not in MODALITIES]
-        if bad or not self.modalities or len(set(self.modalities)) != len(self.modalities):
-            raise BadInput(f"--modalities must be distinct names from {','.join(MODALITIES)}, got "
-                           f"{','.join(self.modalities) or '(none)'}")
-        if self.fusion == "none" and len(self.modalities) != 1:
-            raise BadInput("--fusion none trains ONE stream: give one modality")
-        if self.fusion != "none" and len(self.modalities) < 2:
-            raise BadInput(f"--fusion {self.fusion} needs two or more modalities")
-        for m, _ in self.init:
-            if m not in self.modalities:
-                raise BadInput(f"--init names {m!r}, which is not among --modalities {','.join(self.modalities)}")
-        if self.fusion == "late" and self.epochs == 0 and len(self.init) != len(self.modalities):
-            raise BadInput("late fusion without training needs --init for every modality")
-        for _, path in self.init:
-            read_checkpoint(path)  # missing or damaged: BadInput before any data is read
+from fusion.progress import Progress
+from fusion.train_config import TrainConfig
+from fusion.train_state import load_state, save_state, state_path
 
 
 def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
-    """The architecture to train: from the --init checkpoints when given, else from the options."""
+    """The network to train: ``config.model`` with ``num_classes``; with --init, the streams' architecture
+    from the first checkpoint (what the rgb stream sees from the rgb one) and from ``config.model`` the
+    modalities, the fusion, the shape and where MMTM sits."""
+    model = config.model
     try:
-        mmtm = {"mmtm_pooled": config.mmtm_pooled, "mmtm_temporal": config.mmtm_temporal}
-        if config.mmtm_stages is not None:
-            mmtm["mmtm_stages"] = config.mmtm_stages
-        if config.init:
-            metas = {m: read_checkpoint(path)[0] for m, path in config.init}
-            base = metas[config.init[0][0]].config
-            # what the rgb stream sees comes from the rgb checkpoint, whichever --init is first
-            rgb_input = metas["rgb"].config.rgb_input if "rgb" in metas else base.rgb_input
-            return base.replace(modalities=tuple(config.modalities), fusion=config.fusion, shape=config.shape,
-                                num_classes=num_classes, rgb_input=rgb_input, **mmtm)
-        w, h = config.size
-        spec = InputSpec(width=w, height=h, window=config.window)
-        changes = {k: getattr(config, k) for k in ("video_widths", "skeleton_widths", "temporal_channels",
-                                                    "temporal_dilations", "rgb_input") if getattr(config, k) is not None}
-        return ModelConfig(shape=config.shape, modalities=tuple(config.modalities), fusion=config.fusion,
-                           num_classes=num_classes, input=spec, **changes, **mmtm)
+        if not config.init:
+            return model.replace(num_classes=num_classes)
+        metas = {m: read_checkpoint(path)[0] for m, path in config.init}
+        base = metas[config.init[0][0]].config
+        # what the rgb stream sees comes from the rgb checkpoint, whichever --init is first
+        rgb_input = metas["rgb"].config.rgb_input if "rgb" in metas else base.rgb_input
+        return base.replace(modalities=model.modalities, fusion=model.fusion, shape=model.shape,
+                            num_classes=num_classes, rgb_input=rgb_input, mmtm_stages=model.mmtm_stages,
+                            mmtm_temporal=model.mmtm_temporal, mmtm_pooled=model.mmtm_pooled)
     except ValueError as error:
         raise BadInput(f"bad model options: {error}") from None
 
 
-# --- resumable state -----------------------------------------------------------------------------
-
-def state_path(out: str | Path) -> Path:
-    return Path(str(out) + ".state.pt")
+def _check_files(config: TrainConfig) -> None:
+    """``BadInput`` for a missing or damaged --init or --finetune checkpoint or --data folder, before
+    any data is read."""
+    for path in [config.finetune] if config.finetune else [path for _, path in config.init]:
+        read_checkpoint(path)
+    for part in config.data.split(","):
+        if not Path(part).exists():
+            raise BadInput(f"data folder not found: {part}")
 
 
 def curves_path(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(out.stem + ".curves.png")
-
-
-def save_state(path: Path, *, optimizer, step: int, epoch: int, history: Mapping[str, list[float]],
-               np_rng: np.random.Generator, torch_gen: torch.Generator, seconds: float) -> None:
-    payload = {
-        "format": STATE_FORMAT, "optimizer": optimizer.state_dict(), "step": int(step), "epoch": int(epoch),
-        "history": {k: [float(v) for v in vals] for k, vals in history.items()},
-        "np_rng": np_rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-        "torch_gen": torch_gen.get_state(), "seconds": float(seconds),
-    }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-
-
-def load_state(path: Path) -> dict:
-    if not path.is_file():
-        raise BadInput(f"cannot resume: training state {path} not found (it is written beside the checkpoint)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise BadInput(f"{path}: not a readable training state ({str(error).splitlines()[0][:120]})") from None
-    if not isinstance(payload, dict) or payload.get("format") != STATE_FORMAT:
-        raise BadInput(f"{path}: not an mmtm-live training state")
-    return payload
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -236,6 +130,7 @@ def train(config: TrainConfig, *, clips=None, on_epoch: Callable[[int, torch.nn.
     ``on_epoch(epoch, model)`` is called after each epoch's checkpoint is written.
     """
     config.validate()
+    _check_files(config)
     info = distributed.setup(config.device)
     try:
         return _train(config, info, clips, on_epoch)
@@ -256,8 +151,7 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
     if config.resume:
         meta, state_dict = read_checkpoint(config.resume)
         mcfg, labels = meta.config, tuple(meta.labels)
-        if not config.finetune and (mcfg.fusion != config.fusion or
-                                    mcfg.modalities != tuple(m for m in MODALITIES if m in config.modalities)):
+        if not config.finetune and (mcfg.fusion != config.model.fusion or mcfg.modalities != config.model.modalities):
             raise BadInput(f"{config.resume}: is a {mcfg.fusion} model of {list(mcfg.modalities)}; "
                            "resume it with the same --fusion and --modalities")
     elif config.finetune:
@@ -281,8 +175,6 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
     elif config.finetune:
         _load_growing_heads(model, fstate, len(fmeta.labels), config.finetune)
     elif config.init:
-        from fusion.checkpoint import load_unimodal_checkpoints
-
         load_unimodal_checkpoints(model, dict(config.init))
     model.to(info.device)
     net = distributed.wrap(model, info)

@@ -3,11 +3,12 @@
 import numpy as np
 import torch
 
+from fusion.build import build_model
 from fusion.checkpoint import save_checkpoint
 from fusion.data.recording import RecordingWriter
 from fusion.data.sample import Skeleton
 from fusion.labels import DEFAULT_LABELS
-from fusion.model_config import ModelConfig, build_model
+from fusion.model_config import ModelConfig
 from fusion.preprocess import InputSpec
 from tests.fusion.tiny import randomise
 

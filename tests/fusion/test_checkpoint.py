@@ -5,10 +5,10 @@ import zipfile
 import pytest
 import torch
 
+from fusion.build import build_model
 from fusion.checkpoint import FORMAT, load_checkpoint, load_unimodal_checkpoints, read_checkpoint, save_checkpoint
 from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS
-from fusion.model_config import build_model
 from tests.fusion.tiny import randomise, tiny_config, tiny_inputs
 
 LABELS = ("no_gesture", "fist", "swipe_left", "swipe_right", "push")
@@ -127,3 +127,14 @@ def test_unimodal_loading_refuses_mismatches(tmp_path):
     save_checkpoint(tmp_path / "wide.pt", build_model(wide), labels=LABELS)
     with pytest.raises(BadInput, match="video_widths"):
         load_unimodal_checkpoints(fused, {"rgb": tmp_path / "wide.pt"})
+
+
+def test_a_stream_config_keeps_what_shapes_the_streams_weights():
+    fused = tiny_config(mmtm_pooled=True, mmtm_variant="official", dropout=0.5, rgb_input="motion")
+    alone = tiny_config(fusion="none", modalities=("skeleton",), mmtm_stages=(), dropout=0.1)
+    assert fused.stream_config("skeleton") == alone.stream_config("skeleton")  # MMTM, dropout, rgb_input: free
+    assert fused.stream_config("skeleton").fusion == "none" and fused.stream_config("skeleton").mmtm_placements == ()
+    frames = tiny_config(fusion="none", modalities=("rgb",))
+    assert fused.stream_config("rgb") != frames.stream_config("rgb")  # what the rgb stream sees counts for it
+    assert fused.stream_config("rgb") == frames.replace(rgb_input="motion").stream_config("rgb")
+    assert fused.stream_config("depth") != fused.replace(video_widths=(4, 8, 8, 16)).stream_config("depth")

@@ -7,9 +7,10 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
+from fusion.build import build_model
 from fusion.checkpoint import read_checkpoint
-from fusion.model_config import build_model
-from fusion.train import TrainConfig, train
+from fusion.train import train
+from fusion.train_config import TrainConfig
 from tests.fusion.train_data import TINY, separable_clips
 
 
@@ -23,9 +24,8 @@ def _worker(rank: int, world: int, port: int, out_dir: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
                       LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    cfg = TrainConfig(data=out_dir, out=os.path.join(out_dir, "ddp.pt"), modalities=("skeleton",), epochs=1,
-                      batch=4, lr=1e-2, augment=None, val_fraction=0.0, progress=False, device="cpu",
-                      max_steps_per_epoch=2, **TINY)
+    cfg = TrainConfig(data=out_dir, out=os.path.join(out_dir, "ddp.pt"), model=TINY, epochs=1, batch=4, lr=1e-2,
+                      augment=None, val_fraction=0.0, progress=False, device="cpu", max_steps_per_epoch=2)
 
     def dump(epoch, model):
         torch.save(model.state_dict(), os.path.join(out_dir, f"rank{rank}.pt"))

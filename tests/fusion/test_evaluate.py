@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from fusion.build import build_model
 from fusion.checkpoint import read_checkpoint
 from fusion.data.model_inputs import prepare_frames
 from fusion.evaluate import stream_scores
-from fusion.model_config import build_model
 from main import main
 from tests.fusion.train_data import TINY, write_tiny_dataset
 
@@ -78,7 +78,7 @@ def test_streaming_scores_equal_for_batched_and_single_streams(dataset):
 
     torch.manual_seed(0)
     cfg = ModelConfig(modalities=("skeleton",), fusion="none", input=InputSpec(width=32, height=24, window=16),
-                      skeleton_widths=TINY["skeleton_widths"], temporal_channels=8, num_classes=3)
+                      skeleton_widths=TINY.skeleton_widths, temporal_channels=8, num_classes=3)
     model = build_model(cfg).eval()
     s = SyntheticDataset(dataset).stream(0)
     rgb, depth, skel = prepare_frames(s.rgb, s.depth, s.depth_scale, s.skeleton, s.presence, s.handedness, cfg.input)

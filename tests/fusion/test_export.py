@@ -6,9 +6,9 @@ import pytest
 import torch
 
 import main
+from fusion.build import build_model
 from fusion.checkpoint import save_checkpoint
 from fusion.export import ExportConfig, example_inputs, export_model, output_names
-from fusion.model_config import build_model
 from tests.fusion.tiny import randomise, tiny_config
 
 LABELS = ("no_gesture", "fist", "swipe_left", "swipe_right", "push")
@@ -80,8 +80,8 @@ def test_export_command_says_it_matches(tmp_path, capsys):
 
 
 def test_onnx_stepper_keeps_state_and_follows_the_missing_modality_rule(tmp_path):
-    from fusion.export import OnnxStepper
     from fusion.errors import BadInput
+    from fusion.export import OnnxStepper
 
     path, model = _checkpoint(tmp_path)
     export_model(ExportConfig(out=str(tmp_path / "s.onnx"), format="onnx", model=str(path)))

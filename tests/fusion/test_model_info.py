@@ -3,8 +3,8 @@ import json
 import pytest
 
 import main
+from fusion.build import build_model
 from fusion.checkpoint import save_checkpoint
-from fusion.model_config import build_model
 from fusion.model_info import ModelInfoConfig, format_info, model_info, run_model_info
 from tests.fusion.tiny import tiny_config
 
@@ -60,3 +60,13 @@ def test_model_info_command_prints_json_for_the_default_model(capsys):
     assert info["mmtm_flops_share"] < 0.05
     assert main.main(["model-info", "--fusion", "none"]) == 2
     assert "fusion 'none' is one stream" in capsys.readouterr().err
+
+
+def test_model_info_command_builds_the_model_of_the_architecture_flags(capsys):
+    assert main.main(["model-info", "--json", "--shape", "windowed", "--modalities", "depth,skeleton", "--size",
+                      "32x24", "--window", "16", "--video-widths", "4,8,8,8", "--skeleton-widths", "8,8,8,8",
+                      "--mmtm-stages", "", "--mmtm-pooled"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert info["shape"] == "windowed" and info["modalities"] == ["depth", "skeleton"]
+    assert info["input"] == {"width": 32, "height": 24, "window": 16, "joints": 21}
+    assert set(info["params"]) == {"depth", "skeleton", "mmtm.pooled", "total"}

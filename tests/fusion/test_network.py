@@ -3,11 +3,15 @@ import itertools
 import pytest
 import torch
 
+from fusion.build import build_model
+from fusion.checkpoint import read_checkpoint
 from fusion.fusion_net import FusionOutput
-from fusion.model_config import MODALITIES, ModelConfig, build_model
+from fusion.mmtm_placement import MMTMPlacement, Site
+from fusion.model_config import MODALITIES, ModelConfig
 from fusion.preprocess import InputSpec
 from fusion.streaming import StreamingFusionNet
 from fusion.windowed import WindowedFusionNet
+from tests.conftest import ROOT
 from tests.fusion.tiny import randomise, tiny_config, tiny_inputs
 
 CASES = [(shape, "none", (m,)) for shape in ("streaming", "windowed") for m in MODALITIES] + [
@@ -129,3 +133,16 @@ def test_each_stream_exposes_features_by_stage_and_a_head(shape):
             assert all(f.shape[-1] == 21 for f in feats)
         assert torch.equal(stream.forward_head(feats[-1], 2), stream(x[m]))
         assert torch.equal(stream(x[m]), model(x).streams[m])
+
+
+def test_mmtm_placements_are_typed_and_keep_the_checkpoints_names():
+    config = tiny_config(mmtm_stages=(1, 3), mmtm_pooled=True, mmtm_temporal=(0,))
+    places = config.mmtm_placements
+    assert places == (MMTMPlacement.stage(1), MMTMPlacement.stage(3), MMTMPlacement.pooled(),
+                      MMTMPlacement.temporal(0))
+    assert [p.site for p in places] == [Site.STAGE, Site.STAGE, Site.POOLED, Site.TEMPORAL]
+    assert list(build_model(config).mmtm) == [p.key for p in places] == ["1", "3", "pooled", "temporal0"]
+    assert tiny_config(fusion="late", mmtm_pooled=True).mmtm_placements == ()
+    for path in ("assets/model_default.pt", "assets/model_skeleton.pt"):  # the shipped files' MMTM names
+        meta, state = read_checkpoint(ROOT / path)
+        assert {k.split(".")[1] for k in state if k.startswith("mmtm.")} == {p.key for p in meta.config.mmtm_placements}

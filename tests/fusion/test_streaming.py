@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from fusion.model_config import build_model
+from fusion.build import build_model
 from tests.fusion.tiny import randomise, tiny_config, tiny_inputs
 
 

@@ -10,19 +10,24 @@ import torch.nn.functional as F
 
 from fusion.checkpoint import load_checkpoint, read_checkpoint
 from fusion.errors import BadInput
-from fusion.train import TrainConfig, _loss, model_config_for, predict, state_path, train
+from fusion.model_config import ModelConfig
+from fusion.train import _loss, predict, train
+from fusion.train_config import TrainConfig
+from fusion.train_state import state_path
 from main import main
-from tests.fusion.train_data import TINY, one_thread, separable_clips
+from tests.fusion.train_data import TINY, one_thread, separable_clips  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread in every test here
 
 
-@pytest.fixture(autouse=True)
-def _one_thread(one_thread):
-    yield
+MODEL_FIELDS = {f.name for f in dataclasses.fields(ModelConfig)}
 
 
 def config(tmp_path, name, **changes):
-    base = dict(data=str(tmp_path), out=str(tmp_path / f"{name}.pt"), epochs=4, batch=8, lr=1e-2, augment=None,
-                val_fraction=0.0, progress=False, **TINY)
+    """A quick run of the TINY network; ``changes`` may name fields of TrainConfig and of its model."""
+    model = TINY.replace(**{k: changes.pop(k) for k in list(changes) if k in MODEL_FIELDS})
+    base = dict(data=str(tmp_path), out=str(tmp_path / f"{name}.pt"), model=model, epochs=4, batch=8, lr=1e-2,
+                augment=None, val_fraction=0.0, progress=False)
     base.update(changes)
     return TrainConfig(**base)
 
@@ -30,7 +35,6 @@ def config(tmp_path, name, **changes):
 def test_loss_drops_and_accuracy_rises_on_a_separable_set(tmp_path):
     clips = separable_clips()
     cfg = config(tmp_path, "skel", modalities=("skeleton",), epochs=6)
-    model0, _ = None, None
     summary = train(cfg, clips=clips)
     loss = summary["history"]["train_loss"]
     assert loss[-1] < 0.6 * loss[0]
@@ -129,8 +133,9 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "late",
                  "--modalities", "rgb,skeleton", "--mmtm-temporal", "0", "--quiet"]) == 2
     assert "--mmtm-temporal" in capsys.readouterr().err
-    with pytest.raises(BadInput, match="mmtm_pooled"):  # --mmtm-stages '' alone leaves no MMTM
-        model_config_for(config(tmp_path, "m", fusion="mmtm", modalities=("rgb", "skeleton"), mmtm_stages=()), 5)
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "mmtm",
+                 "--modalities", "rgb,skeleton", "--mmtm-stages", "", "--quiet"]) == 2
+    assert "mmtm_pooled" in capsys.readouterr().err  # --mmtm-stages '' alone leaves no MMTM
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"PK\x03\x04 not a checkpoint")
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "a.pt"), "--fusion", "mmtm",
@@ -192,19 +197,19 @@ def test_rgb_differences_train_and_carry_into_the_fusion_recipe(tmp_path):
     model, meta = load_checkpoint(mmtm.out)
     assert meta.config.rgb_input == "motion" and model.lead_frames == 1
     x, _ = clips.batch(np.arange(6), ("rgb", "skeleton"), lead=model.lead_frames)
-    assert x["rgb"].shape[2] == TINY["window"] + 1  # the window and the frame before it
+    assert x["rgb"].shape[2] == TINY.input.window + 1  # the window and the frame before it
     alone = load_checkpoint(rgb.out)[0]
     with torch.no_grad():
         assert torch.allclose(model(x).streams["rgb"], alone({"rgb": x["rgb"]}).logits, atol=1e-5)
-    with pytest.raises(BadInput, match="streaming shape"):
-        train(config(tmp_path, "bad", modalities=("rgb",), shape="windowed", rgb_input="motion"), clips=clips)
+    with pytest.raises(ValueError, match="streaming shape"):
+        config(tmp_path, "bad", modalities=("rgb",), shape="windowed", rgb_input="motion")
 
 
-@pytest.mark.parametrize("frames", [TINY["window"], TINY["window"] - 3])
+@pytest.mark.parametrize("frames", [TINY.input.window, TINY.input.window - 3])
 def test_a_clip_too_short_for_the_frame_before_repeats_its_first_frame(frames):
     clips = separable_clips(n=3, frames=frames)
     x, _ = clips.batch(np.arange(3), ("rgb", "skeleton"), lead=1)
     plain, _ = clips.batch(np.arange(3), ("rgb", "skeleton"))
-    assert x["rgb"].shape[2] == plain["rgb"].shape[2] + 1 == min(TINY["window"], frames) + 1
+    assert x["rgb"].shape[2] == plain["rgb"].shape[2] + 1 == min(TINY.input.window, frames) + 1
     assert torch.equal(x["rgb"][:, :, 0], x["rgb"][:, :, 1])  # the first frame is its own reference
     assert torch.equal(x["rgb"][:, :, 1:], plain["rgb"]) and torch.equal(x["skeleton"][:, :, 1:], plain["skeleton"])

@@ -6,16 +6,14 @@ import torch
 
 from fusion.checkpoint import read_checkpoint
 from fusion.data.recording import RecordingWriter
-from fusion.data.sample import Skeleton
 from fusion.data.recording.clips import recording_clips
+from fusion.data.sample import Skeleton
 from fusion.data.synthetic.world import SynthConfig, make_stream
-from fusion.train import TrainConfig, train
-from tests.fusion.train_data import LABELS, SPEC, TINY, one_thread, separable_clips
+from fusion.train import train
+from fusion.train_config import TrainConfig
+from tests.fusion.train_data import LABELS, SPEC, TINY, one_thread, separable_clips  # noqa: F401 (a fixture)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread(one_thread):
-    yield
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread in every test here
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +48,8 @@ def test_recording_clips_one_per_gesture_plus_gaps(recording):
 
 def test_finetune_adds_the_new_label_and_keeps_the_old_outputs(recording, tmp_path):
     path, _ = recording
-    base = TrainConfig(data=str(tmp_path), out=str(tmp_path / "base.pt"), modalities=("skeleton",), epochs=1,
-                       batch=8, lr=1e-2, augment=None, val_fraction=0.0, progress=False, max_steps_per_epoch=2, **TINY)
+    base = TrainConfig(data=str(tmp_path), out=str(tmp_path / "base.pt"), model=TINY, epochs=1, batch=8, lr=1e-2,
+                       augment=None, val_fraction=0.0, progress=False, max_steps_per_epoch=2)
     train(base, clips=separable_clips())
     grown = TrainConfig(data=str(path), out=str(tmp_path / "grown.pt"), finetune=base.out, epochs=0, batch=4,
                         val_fraction=0.0, progress=False)

@@ -8,6 +8,8 @@ import torch
 
 from fusion.data.model_inputs import PreparedClips
 from fusion.preprocess import InputSpec
+from fusion.train_config import TRAIN_MODEL
+
 
 @pytest.fixture
 def one_thread():
@@ -19,8 +21,9 @@ def one_thread():
 
 
 SPEC = InputSpec(width=32, height=24, window=16)
-TINY = dict(size=(32, 24), window=16, video_widths=(4, 8, 8, 8), skeleton_widths=(8, 8, 8, 8), temporal_channels=8,
-            temporal_dilations=(1, 2, 4))
+# the network the training tests build (the skeleton stream alone unless a test says otherwise)
+TINY = TRAIN_MODEL.replace(input=SPEC, video_widths=(4, 8, 8, 8), skeleton_widths=(8, 8, 8, 8), temporal_channels=8,
+                           temporal_dilations=(1, 2, 4))
 LABELS = ("no_gesture", "fist", "swipe_left")
 
 
