@@ -82,7 +82,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from app.engine import EngineConfig, resolve_source, run_engine
+    from app.engine import Engine, EngineConfig, resolve_source
     from app.inference_worker import WorkerConfig
     from app.model_runner import RunnerConfig
 
@@ -94,7 +94,12 @@ def _run_demo(args: argparse.Namespace) -> int:
                           worker=WorkerConfig(batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
                           snapshots=not args.headless)
-    return run_engine(config, screenshot=args.screenshot)
+    if config.headless:
+        Engine(config).run()
+        return 0
+    from app.ui.run import run_engine_window
+
+    return run_engine_window(config, screenshot=args.screenshot)
 
 
 # --- replay --------------------------------------------------------------------------------------
@@ -116,25 +121,25 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    from app.engine import EngineConfig, run_engine
+    from app.engine import Engine, EngineConfig
     from app.inference_worker import WorkerConfig
     from app.model_runner import RunnerConfig
-    from app.replay import ReplayConfig, replay
 
     if args.max_frames is not None and args.max_frames <= 0:
         raise BadInput("--max-frames must be positive")
     first, *more = args.path
-    if args.headless and not more:
-        replay(ReplayConfig(path=first, deterministic=args.deterministic, max_frames=args.max_frames,
-                            model=args.model, device=args.device, backend=args.backend, actions=args.actions))
-        return 0
     config = EngineConfig(source=first, extra_sources=tuple(more), deterministic=args.deterministic,
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
                           worker=WorkerConfig(deterministic=args.deterministic,
                                               batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
                           snapshots=not args.headless)
-    return run_engine(config, screenshot=args.screenshot)
+    if config.headless:
+        Engine(config).run()
+        return 0
+    from app.ui.run import run_engine_window
+
+    return run_engine_window(config, screenshot=args.screenshot)
 
 
 # --- record --------------------------------------------------------------------------------------

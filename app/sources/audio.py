@@ -18,7 +18,6 @@ from typing import TextIO
 import numpy as np
 
 from app.sources.base import Sink, SourceThread, now_ns
-
 from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
 

@@ -52,7 +52,7 @@ def _entry(devices: list, reason: str | None) -> dict:
 
 
 def list_realsense() -> dict:
-    from app.sources.realsense import import_pyrealsense2
+    from app.sources.realsense_sdk import import_pyrealsense2
 
     try:
         rs = import_pyrealsense2()

@@ -5,6 +5,10 @@ Samples carry ``host_ns`` = when they were read (as for every replayed file) and
 they were captured, in real time or not. Paced replay (``realtime=True``) sleeps to reproduce the
 recorded timing; ``realtime=False`` emits every frame in file order as fast as it decodes, so two
 runs see the same samples in the same order (deterministic).
+
+A recording is ``seekable``: the engine reads it as fast as possible (``set_realtime(False)``) and
+paces it itself, so that it can pause, step, and reopen it at a time offset. Its ``labels`` are the
+recording's label segments, its ``duration_s`` the span of its frames' capture times.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.sources.base import Sink, SourceThread, now_ns
-
 from fusion.data.recording import RecordingReader
 from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
@@ -32,10 +35,12 @@ class RecordingSource(SourceThread):
     missing or damaged file is a ``BadInput`` in the caller's thread."""
 
     name = "recording"
+    seekable = True
 
     def __init__(self, config: RecordingConfig, *, sink: Sink) -> None:
         super().__init__(sink=sink)
         self.config = config
+        self._realtime = config.realtime
         self.reader = RecordingReader(config.path)
         self.labels = list(self.reader.labels)
         self.recovery = self.reader.recovery
@@ -47,12 +52,20 @@ class RecordingSource(SourceThread):
                 fps=float(info.get("fps", 0.0)), rate=int(info.get("rate", 0)),
                 depth_scale=float(info.get("depth_scale", 0.0)), intrinsics=dict(info.get("intrinsics", {})))
         self._streams = tuple(present)
+        stamps = self.reader.table["host_ns"]
+        self._duration_s = float(stamps.max() - stamps.min()) / 1e9 if len(stamps) else 0.0
         self.emitted = 0
 
     @property
-    def skipped(self) -> int:
-        """Damaged frames skipped so far."""
+    def damaged(self) -> int:
         return self.reader.skipped
+
+    @property
+    def duration_s(self) -> float:
+        return self._duration_s
+
+    def set_realtime(self, realtime: bool) -> None:
+        self._realtime = realtime
 
     def _run(self) -> None:
         try:
@@ -61,7 +74,7 @@ class RecordingSource(SourceThread):
             for frame in self.reader.frames(self._streams):
                 if self.stopping:
                     break
-                if self.config.realtime:
+                if self._realtime:
                     if start_ns is None:
                         start_ns, first_ns = now_ns(), frame.host_ns
                     delay = (frame.host_ns - first_ns) - (now_ns() - start_ns)

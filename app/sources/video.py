@@ -3,15 +3,17 @@
 Emitted samples, per frame, in this order and with the same ``index``, ``host_ns`` and ``device_ms``:
 
 - ``color``: (H, W, 3) uint8 RGB (converted from OpenCV's BGR);
-- ``skeleton``: the ``Skeleton`` of the hand that drives the model (``app.hand_tracker``), or None
-  when no hand was found (only when ``VideoConfig.skeleton`` is on).
+- ``skeleton``: the ``Skeleton`` of the hand that drives the model, or None when no hand was found
+  (only when ``VideoConfig.skeleton`` is on; MediaPipe runs in ``app.sources.hands``, as for every
+  source without skeletons).
 
 ``index`` counts frames from 0; no frame is dropped (a file paced in real time falls behind
 when the landmarker is slower than its frame rate). ``device_ms`` is the frame's position in a file (index / fps
 × 1000); for a webcam, the capture time OpenCV reports when it reports one, else None.
-No depth in this mode. A file ends the thread normally at its end (``finished`` is set,
-``join()`` raises nothing), or with BadInput from ``join()`` when it ends well before the frame
-count its header declares (truncated); a webcam runs until ``stop()``.
+No depth in this mode. A file's ``duration_s`` comes from the frame count its header declares.
+A file ends the thread normally at its end (``finished`` is set, ``join()`` raises nothing), or
+with BadInput from ``join()`` when it ends well before that frame count (truncated); a webcam
+runs until ``stop()``.
 """
 
 from __future__ import annotations
@@ -101,11 +103,20 @@ class VideoSource(SourceThread):
         self.config = config
         self._open_capture = open_capture or open_cv_capture
         self._tracker = tracker
-        self._owns_tracker = tracker is None and config.skeleton
         self._capture: Capture | None = None
         self._first: np.ndarray | None = None
+        self._duration_s: float | None = None
         self.is_file = config.path is not None
-        self.stats = {"frames": 0, "hands": 0, "decode_s": 0.0, "convert_s": 0.0, "track_s": 0.0}
+        self._stats = {"frames": 0, "decode_s": 0.0, "convert_s": 0.0}
+
+    @property
+    def stats(self) -> dict:
+        hands = self._hands
+        return {**self._stats, "hands": hands.hands if hands else 0, "track_s": hands.track_s if hands else 0.0}
+
+    @property
+    def duration_s(self) -> float | None:
+        return self._duration_s
 
     def describe(self) -> str:
         return str(self.config.path) if self.is_file else f"camera {self.config.camera}"
@@ -129,16 +140,17 @@ class VideoSource(SourceThread):
         if not 0 < fps < 1000:
             fps = 30.0 if self.is_file else 0.0
         self.fps = fps
+        if self.is_file:
+            declared = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            self._duration_s = (declared - 1) / fps if declared > 1 else None  # first frame to last
         height, width = first.shape[:2]
         self.stream_info = {"color": StreamInfo("color", width, height, fps)}
         if self.config.skeleton:
-            self.stream_info["skeleton"] = StreamInfo("skeleton", width, height, fps)
-            if self._tracker is None:
-                try:
-                    self._tracker = HandTracker(self.config.hands)
-                except BaseException:
-                    capture.release()
-                    raise
+            try:
+                self.track_hands(self._tracker, hands=self.config.hands, host_clock=not self.is_file)
+            except BaseException:
+                capture.release()
+                raise
 
     def _run(self) -> None:
         import cv2
@@ -153,7 +165,7 @@ class VideoSource(SourceThread):
                 if frame is None:
                     t0 = time.perf_counter()
                     ok, frame = capture.read()
-                    self.stats["decode_s"] += time.perf_counter() - t0
+                    self._stats["decode_s"] += time.perf_counter() - t0
                     if not ok or frame is None:
                         if self.is_file:
                             self._check_complete(index)
@@ -175,8 +187,6 @@ class VideoSource(SourceThread):
                 frame = None
         finally:
             capture.release()
-            if self._owns_tracker and self._tracker is not None:
-                self._tracker.close()
 
     def _check_complete(self, frames: int) -> None:
         """A file that ends well before the frame count in its header was cut short."""
@@ -190,17 +200,9 @@ class VideoSource(SourceThread):
         host_ns = now_ns()
         t0 = time.perf_counter()
         rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)  # (H, W, 3) BGR -> RGB; 40x numpy's [..., ::-1]
-        self.stats["convert_s"] += time.perf_counter() - t0
-        self.emit(Sample("color", rgb, index, host_ns, device_ms))
-        self.stats["frames"] += 1
-        if not self.config.skeleton:
-            return
-        t_ms = device_ms if (self.is_file and device_ms is not None) else host_ns / 1e6
-        t0 = time.perf_counter()
-        hand = self._tracker.choose(self._tracker.track(rgb, t_ms))
-        self.stats["track_s"] += time.perf_counter() - t0
-        self.stats["hands"] += hand is not None
-        self.emit(Sample("skeleton", hand, index, host_ns, device_ms))
+        self._stats["convert_s"] += time.perf_counter() - t0
+        self.emit(Sample("color", rgb, index, host_ns, device_ms))  # and its skeleton (track_hands)
+        self._stats["frames"] += 1
 
 
 def _quiet_opencv(cv2) -> None:

@@ -1,11 +1,13 @@
 """Run the window: check for a display, create the QApplication, show, optionally stop after N
-frames with a screenshot."""
+frames with a screenshot; ``run_engine_window`` does so around the engine (the ``demo`` and
+``replay`` commands without ``--headless``)."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QEventLoop, QtMsgType, qInstallMessageHandler
 from PyQt6.QtWidgets import QApplication, QWidget
@@ -14,6 +16,9 @@ from app.snapshot import EngineControls, Snapshot
 from app.ui.main_window import MainWindow, WindowConfig
 from app.ui.theme import apply_theme
 from fusion.errors import BadInput
+
+if TYPE_CHECKING:
+    from app.engine import EngineConfig
 
 NO_DISPLAY = "no display found; run with --headless (or set QT_QPA_PLATFORM=offscreen)"
 # Qt platform plugins that need a display server (on Linux the default is xcb or wayland).
@@ -109,3 +114,22 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
     if state["error"] is not None:
         raise state["error"]
     return code
+
+
+def run_engine_window(config: EngineConfig, *, screenshot: str | None = None) -> int:
+    """Run ``Engine(config)`` in the window until it is closed (or until ``config.max_frames`` with a
+    screenshot); without a display, a screenshot renders off-screen and anything else is BadInput."""
+    from app.engine import Engine  # here, not at the top: run_window alone needs no model library
+
+    try:
+        check_display()  # before the model loads
+    except BadInput:
+        if screenshot is None:
+            raise
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+    engine = Engine(config)
+    engine.start()
+    try:
+        return int(run_window(engine, WindowConfig(), screenshot=screenshot, max_frames=config.max_frames) or 0)
+    finally:
+        engine.shutdown()

@@ -12,8 +12,8 @@ import pytest
 from app.recorder import RecordConfig, Recorder, RecorderConfig, record
 from app.sources.audio import write_wav
 from app.sources.base import SourceThread, now_ns
-from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.data.recording import RecordingReader
+from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.errors import BadInput
 from tests.app.recordings import write_rgbd
 from tests.conftest import ROOT
@@ -47,7 +47,7 @@ def test_recorder_thread_records_a_source(tmp_path):
     cam = FakeCamera(sink=lambda s: None)
     rec = Recorder(RecorderConfig(path=str(path), lossless=True, meta={"device": {"serial": "123"}}),
                    stream_info=cam.stream_info)
-    cam._sink = rec.push
+    cam.set_sink(rec.push)
     rec.start()
     cam.start()
     cam.join(timeout=5)

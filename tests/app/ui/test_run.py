@@ -116,3 +116,35 @@ def test_hidpi_screenshot_has_twice_the_pixels(tmp_path):
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (2560, 1440)  # 1280x720 logical pixels at scale 2
     assert "propagateSizeHints" not in done.stderr  # the offscreen plugin's noise is filtered
+
+
+# --- run_engine_window: the demo and replay commands without --headless --------------------------
+
+def test_replay_in_the_window_saves_a_screenshot(tmp_path, capsys, monkeypatch):
+    import main
+    from tests.app.engine_fixtures import tiny_checkpoint, write_moving
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # no display: a screenshot still renders, off-screen
+    ckpt = tiny_checkpoint(tmp_path / "m.pt")
+    rec = write_moving(tmp_path / "r.mmtm", n=30)
+    png = tmp_path / "shot.png"
+    code = main.main(["replay", str(rec), "--model", str(ckpt), "--backend", "eager", "--screenshot", str(png),
+                      "--max-frames", "10"])
+    assert code == 0, capsys.readouterr().err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert os.environ["QT_QPA_PLATFORM"] == "offscreen"
+
+
+def test_no_display_without_headless_is_the_one_message_before_the_model_loads(tmp_path, capsys, monkeypatch):
+    import main
+    from tests.app.engine_fixtures import write_moving
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(run.sys, "platform", "linux")
+    rec = write_moving(tmp_path / "r.mmtm", n=5)
+    # a missing model would be the error if the model loaded first
+    assert main.main(["replay", str(rec), "--model", str(tmp_path / "none.pt")]) == 2
+    assert capsys.readouterr().err == f"mmtm-live: {run.NO_DISPLAY}\n"

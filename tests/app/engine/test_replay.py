@@ -6,7 +6,9 @@ import sys
 import pytest
 
 import main
-from app.replay import ReplayConfig, replay
+from app.engine import Engine, EngineConfig
+from app.inference_worker import WorkerConfig
+from app.model_runner import RunnerConfig
 from tests.app.engine_fixtures import tiny_checkpoint
 from tests.app.recordings import write_rgbd
 from tests.conftest import ROOT
@@ -15,6 +17,13 @@ from tests.conftest import ROOT
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     return str(tiny_checkpoint(tmp_path_factory.mktemp("model") / "tiny.pt"))
+
+
+def replay(path, *, model, max_frames=None):
+    """A headless deterministic replay, configured as the command line does; the summary."""
+    config = EngineConfig(source=str(path), runner=RunnerConfig(model=model), deterministic=True,
+                          worker=WorkerConfig(deterministic=True), max_frames=max_frames)
+    return Engine(config, out=io.StringIO()).run()
 
 
 def run_cli(capsys, *args):
@@ -46,11 +55,11 @@ def test_replay_headless_prints_json_lines_and_summary_last(tmp_path, capsys, mo
 
 def test_deterministic_replays_agree_and_max_frames_stops(tmp_path, model):
     path = write_rgbd(tmp_path / "r.mmtm", n=40)
-    a = replay(ReplayConfig(str(path), deterministic=True, model=model), out=io.StringIO())
-    b = replay(ReplayConfig(str(path), deterministic=True, model=model), out=io.StringIO())
+    a = replay(path, model=model)
+    b = replay(path, model=model)
     for key in ("frames", "dropped", "missing", "skew_ms", "frame_sets", "decisions"):
         assert a[key] == b[key]
-    short = replay(ReplayConfig(str(path), deterministic=True, max_frames=10, model=model), out=io.StringIO())
+    short = replay(path, max_frames=10, model=model)
     assert short["frame_sets"] == 10 and short["frames"]["depth"] < 40
 
 
@@ -62,7 +71,7 @@ def test_replay_counts_drops_from_index_gaps(tmp_path, model):
     with RecordingWriter(tmp_path / "gaps.mmtm") as rec:
         for i in (0, 1, 2, 5, 6, 9):
             rec.write("depth", np.zeros((4, 4), np.uint16), index=i, host_ns=10**9 + i * 33_000_000)
-    summary = replay(ReplayConfig(str(tmp_path / "gaps.mmtm"), deterministic=True, model=model), out=io.StringIO())
+    summary = replay(tmp_path / "gaps.mmtm", model=model)
     assert summary["frames"] == {"depth": 6} and summary["dropped"] == {"depth": 4}
 
 
@@ -127,6 +136,6 @@ def test_replay_with_audio_and_every_stream(tmp_path, model):
     from tests.fusion.data.recording.test_reader_writer import write_sample
 
     path = write_sample(tmp_path / "all.mmtm", n=5)
-    summary = replay(ReplayConfig(str(path), deterministic=True, model=model), out=io.StringIO())
+    summary = replay(path, model=model)
     assert summary["frames"] == {"color": 5, "depth": 5, "skeleton": 4, "audio": 5}
     assert summary["frame_sets"] == 5 and summary["dropped"]["audio"] == 0

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion.data.sample import Skeleton
 from app.sources.video import VideoConfig, VideoSource
+from fusion.data.sample import Skeleton
 from fusion.errors import BadInput
 
 
@@ -84,6 +84,7 @@ def test_fake_camera_frames_become_rgb_color_and_skeleton_samples():
     assert tracker.times == sorted(tracker.times)
     assert source.stats["frames"] == 6 and source.stats["hands"] == 3
     assert source.stream_info["color"].width == 32 and source.stream_info["color"].fps == 30.0
+    assert source.duration_s is None  # live
 
 
 def test_camera_that_stops_delivering_is_reported(monkeypatch):
@@ -136,6 +137,7 @@ def test_video_file_as_fast_as_possible(tmp_path):
         r, g, b = s.data[16, 24].astype(int)
         assert abs(b - 20 * k) < 12 and abs(r - (250 - 20 * k)) < 12  # RGB order, lossy codec
     assert source.stream_info["color"].fps == pytest.approx(20.0)
+    assert source.duration_s == pytest.approx(11 / 20.0) and not source.seekable  # first frame to last
 
 
 def test_video_file_in_real_time_takes_its_duration(tmp_path):

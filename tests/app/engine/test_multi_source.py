@@ -8,15 +8,15 @@ import time
 import numpy as np
 import pytest
 
-from app.engine import Engine, EngineConfig, source_keys
+from app.engine import Engine, EngineConfig
 from app.inference_worker import WorkerConfig
 from app.model_runner import ModelRunner, RunnerConfig
 from app.sources.base import SourceThread, now_ns
 from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.errors import BadInput
 from fusion.online import OnlineConfig
+from tests.app.engine.fakes import FakeHandSource, FakeRunner
 from tests.app.engine_fixtures import tiny_checkpoint, write_moving
-from tests.app.test_engine import FakeHandSource, FakeRunner
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -65,9 +65,7 @@ def test_two_sources_share_one_worker_each_with_its_own_recogniser():
     assert summary["batches"] == {"1": 150}  # deterministic: never batched
 
 
-def test_source_keys_are_unique():
-    assert source_keys(["sample", "sample", "/x/take.mmtm", "/y/take.mmtm", "webcam:1", "sample"]) == [
-        "sample", "sample#2", "take", "take#2", "webcam:1", "sample#3"]
+def test_the_same_source_twice_gets_two_keys():
     runner = FakeRunner()
     factory, made = hand_sources({"cam": dict(n=20)})
     out = io.StringIO()
@@ -229,7 +227,8 @@ def test_replay_of_two_recordings_on_the_command_line(tmp_path, capsys):
 
 def test_an_unbatched_worker_serves_its_sources_in_turn():
     from app.inference_worker import InferenceWorker
-    from tests.app.test_inference_worker import FakeRunner as CountingRunner, job
+    from tests.app.test_inference_worker import FakeRunner as CountingRunner
+    from tests.app.test_inference_worker import job
 
     runner = CountingRunner(delay=0.02)
     done = {"a": 0, "b": 0}

@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 
-from app.sources import realsense
+from app.sources import realsense_sdk
 from app.sources.realsense import RealSenseConfig, RealSenseSource
 from fusion.errors import BadInput
 
@@ -134,14 +134,14 @@ class FakeRs:
 @pytest.fixture
 def fake_rs(monkeypatch):
     rs = FakeRs()
-    monkeypatch.setattr(realsense, "import_pyrealsense2", lambda: rs)
+    monkeypatch.setattr(realsense_sdk, "import_pyrealsense2", lambda: rs)
     return rs
 
 
 def test_live_session_chooses_the_device_and_sets_low_latency_options(fake_rs):
     config = RealSenseConfig(serial="222", width=424, height=240, fps=15, depth_width=480, depth_height=270,
                              align=False, queue_size=1)
-    session = realsense.open_rs_session(config)
+    session = realsense_sdk.open_rs_session(config)
     cfg = fake_rs.configs[-1]
     assert cfg.device == "222"
     assert cfg.streams == [("color", 424, 240, "rgb8", 15), ("depth", 480, 270, "z16", 15)]

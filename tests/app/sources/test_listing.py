@@ -10,7 +10,6 @@ import pytest
 import main
 from app.sources import listing
 
-
 _orig_on_usb = listing._realsense_on_usb
 
 

@@ -6,8 +6,8 @@ import time
 import numpy as np
 import pytest
 
-from fusion.data.sample import StreamInfo
 from app.sources.realsense import DeviceLost, RawFrame, RealSenseConfig, RealSenseSource
+from fusion.data.sample import StreamInfo
 from fusion.errors import BadInput
 
 
@@ -81,7 +81,7 @@ def collect(source, until, timeout=5.0):
         if until(samples):
             done.set()
 
-    source._sink = sink
+    source.set_sink(sink)
     source.start()
     try:
         assert done.wait(timeout), f"only {len(samples)} samples"
@@ -213,7 +213,7 @@ def test_a_missing_sdk_or_libusb_names_the_fix(monkeypatch, error, fix):
 def test_color_formats_become_rgb():
     import cv2
 
-    from app.sources.realsense import to_rgb
+    from app.sources.realsense_sdk import to_rgb
 
     rgb = np.random.default_rng(0).integers(0, 256, (4, 6, 3), dtype=np.uint8)
     alpha = np.full((4, 6, 1), 255, np.uint8)

@@ -10,71 +10,14 @@ import pytest
 
 from app.engine import Engine, EngineConfig
 from app.inference_worker import WorkerConfig
-from app.model_runner import ModelRunner, RunnerConfig
+from app.model_runner import RunnerConfig
 from app.sources.base import SourceThread, now_ns
-from fusion.data.sample import Sample, Skeleton, StreamInfo
+from fusion.data.sample import Sample, StreamInfo
 from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS
 from fusion.online import OnlineConfig
-from tests.app.engine_fixtures import SPEC, tiny_checkpoint, write_moving
-
-
-class FakeRunner:
-    """A streaming 'model' that calls swipe_left while the hand's x is above 0.5 (cheap, exact)."""
-
-    streaming = True
-    modalities = ("skeleton",)
-    labels = DEFAULT_LABELS
-    spec = SPEC
-    window_frames = SPEC.window
-    name = "fake"
-    device = type("D", (), {"type": "cpu"})()
-    config = RunnerConfig(backend="eager")
-    backend = "eager"
-    online = OnlineConfig(from_logits=True)
-
-    def __init__(self, delay=0.0, fail_at=None):
-        self.delay, self.fail_at, self.calls = delay, fail_at, 0
-
-    def describe(self):
-        return {"model": "fake"}
-
-    def initial_state(self, batch=1):
-        return [np.zeros((batch, 1), np.float32)]
-
-    def step(self, frames, present, state):
-        self.calls += 1
-        if self.fail_at == self.calls:
-            raise ValueError("model exploded")
-        time.sleep(self.delay)
-        x = frames["skeleton"][:, 3, 0] + 0.5  # channel 3 = x - 0.5 (mirrored)
-        logits = np.zeros((len(x), len(self.labels)), np.float32)
-        logits[:, 0] = 5.0
-        logits[x < 0.5, self.labels.index("swipe_left")] = 10.0  # mirrored: raw x > 0.5
-        return logits, [state[0] + 1]
-
-
-class FakeHandSource(SourceThread):
-    """Skeleton samples at ``fps``: the hand's x is 0.8 in frames [start, end), else 0.2."""
-
-    name = "fake-hand"
-
-    def __init__(self, sink, *, n=90, fps=100.0, start=20, end=50):
-        super().__init__(sink=sink)
-        self.n, self.fps, self.start_, self.end_ = n, fps, start, end
-        self.stream_info = {"skeleton": StreamInfo("skeleton", width=32, height=24, fps=fps)}
-        self.emit_s = []
-
-    def _run(self):
-        t0 = now_ns()
-        for i in range(self.n):
-            if self.wait(max(0.0, (t0 + i * 1e9 / self.fps - now_ns()) / 1e9)):
-                break
-            xyz = np.full((21, 3), 0.8 if self.start_ <= i < self.end_ else 0.2, np.float32)
-            xyz[9, 1] += 0.1  # a hand of some size
-            start = time.perf_counter()
-            self.emit(Sample("skeleton", Skeleton(image=xyz), i, host_ns=now_ns(), device_ms=i * 1000 / self.fps))
-            self.emit_s.append(time.perf_counter() - start)
+from tests.app.engine.fakes import FakeHandSource, FakeRunner
+from tests.app.engine_fixtures import tiny_checkpoint, write_moving
 
 
 def make_engine(runner, *, source_kw=None, **config):
@@ -220,46 +163,6 @@ def test_bad_model_or_source_is_bad_input(tmp_path):
                out=io.StringIO()).run()
 
 
-def test_replay_in_the_window_saves_a_screenshot(tmp_path, capsys):
-    pytest.importorskip("PyQt6")
-    import main
-
-    ckpt = tiny_checkpoint(tmp_path / "m.pt")
-    rec = write_moving(tmp_path / "r.mmtm", n=30)
-    png = tmp_path / "shot.png"
-    code = main.main(["replay", str(rec), "--model", str(ckpt), "--backend", "eager", "--screenshot", str(png),
-                      "--max-frames", "10"])
-    assert code == 0, capsys.readouterr().err
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_no_display_without_headless_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
-    import main
-
-    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("sys.platform", "linux")
-    rec = write_moving(tmp_path / "r.mmtm", n=5)
-    assert main.main(["replay", str(rec), "--model", "untrained"]) == 2
-    err = capsys.readouterr().err
-    assert "--headless" in err and err.count("\n") == 1
-
-
-def test_auto_source_prefers_realsense_then_webcam_then_sample(monkeypatch):
-    from app.engine import resolve_source
-    from app.sources import listing
-
-    found = {"realsense": False, "cameras": False}
-    monkeypatch.setattr(listing, "list_realsense", lambda: {"available": found["realsense"]})
-    monkeypatch.setattr(listing, "list_cameras", lambda **kw: {"available": found["cameras"]})
-    assert resolve_source("auto") == "sample"
-    found["cameras"] = True
-    assert resolve_source("auto") == "webcam"
-    found["realsense"] = True
-    assert resolve_source("auto") == "realsense"
-    assert resolve_source("clip.mp4") == "clip.mp4"
-
-
 class FakeRGBDSource(SourceThread):
     """A RealSense-like source: color + depth, no skeleton (the engine runs MediaPipe on color)."""
 
@@ -330,3 +233,41 @@ def test_ctrl_c_ends_the_run_with_its_summary():
     presser.join(5)
     assert lines(out)[-1] == summary
     assert 5 <= summary["decisions"] < 3000
+
+
+class SeekableHands(FakeHandSource):
+    """A seekable file's stand-in under a name that says nothing: the engine must ask, not guess."""
+
+    seekable = True
+
+    def __init__(self, sink, **kw):
+        super().__init__(sink, **kw)
+        self.realtime = True
+
+    @property
+    def duration_s(self):
+        return (self.n - 1) / self.fps
+
+    def set_realtime(self, realtime):
+        self.realtime = realtime
+
+
+def test_seekability_and_length_come_from_the_source_not_its_name():
+    made = []
+
+    def factory(name, sink, realtime):
+        made.append((SeekableHands if name == "cam" else FakeHandSource)(sink, n=30))
+        return made[-1]
+
+    seekable = Engine(EngineConfig(source="cam", deterministic=True, snapshots=True), out=io.StringIO(),
+                      runner=FakeRunner(), make_source=factory)
+    seekable.run()
+    snap = seekable.slot.peek()
+    assert snap.seekable and snap.duration == pytest.approx(0.29)
+    assert made[0].realtime is False  # the engine paces a seekable source itself
+    named = Engine(EngineConfig(source="take.mmtm", deterministic=True, snapshots=True), out=io.StringIO(),
+                   runner=FakeRunner(), make_source=factory)
+    named.run()
+    assert not named.slot.peek().seekable and named.slot.peek().duration == 0.0
+    named.seek(0.1)
+    assert named.slot.peek().error == "seek works in replays of .mmtm recordings only"

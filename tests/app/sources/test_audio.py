@@ -6,8 +6,17 @@ import types
 import numpy as np
 import pytest
 
-from app.sources.audio import (AudioFileConfig, audio_inputs, AudioFileSource, AudioUnavailable, MicrophoneConfig,
-                               MicrophoneSource, open_microphone_or_none, read_wav, write_wav)
+from app.sources.audio import (
+    AudioFileConfig,
+    AudioFileSource,
+    AudioUnavailable,
+    MicrophoneConfig,
+    MicrophoneSource,
+    audio_inputs,
+    open_microphone_or_none,
+    read_wav,
+    write_wav,
+)
 from app.sources.open import open_source
 from fusion.errors import BadInput
 

@@ -3,16 +3,16 @@ import time
 import numpy as np
 import pytest
 
-from fusion.data.sample import Skeleton
 from app.sources.open import open_source
 from app.sources.recording import RecordingConfig, RecordingSource
+from fusion.data.sample import Skeleton
 from fusion.errors import BadInput
 from tests.app.recordings import PERIOD, T0, write_rgbd
 
 
 def collect(source):
     got = []
-    source._sink = got.append
+    source.set_sink(got.append)
     source.start()
     source.join(timeout=10)
     return got
@@ -94,3 +94,17 @@ def test_missing_video_and_realsense_files_are_bad_input(tmp_path):
     for name in ("gone.mp4", "gone.db3"):
         with pytest.raises(BadInput, match="not found"):
             open_source(str(tmp_path / name), sink=lambda s: None)
+
+
+def test_a_recording_tells_it_is_seekable_its_length_labels_and_recovery(tmp_path):
+    path = write_rgbd(tmp_path / "r.mmtm", n=10)
+    source = RecordingSource(RecordingConfig(str(path)), sink=lambda s: None)
+    assert source.seekable
+    assert source.duration_s == pytest.approx((9 * PERIOD + 4_000_000) / 1e9)  # first frame (depth) to last
+    assert [(s.label, s.start_ns, s.end_ns) for s in source.labels] == [("swipe_left", T0, T0 + 10**9)]
+    assert source.recovery.startswith("complete") and source.damaged == 0
+    # its reader paces it: set_realtime(False) reads the file as fast as it decodes
+    source.set_realtime(False)
+    start = time.monotonic()
+    assert len(collect(source)) == 10 + 5 + 10
+    assert time.monotonic() - start < 0.25  # paced, it would take 0.3 s
