@@ -13,8 +13,9 @@ from PyQt6.QtCore import QEventLoop, QtMsgType, qInstallMessageHandler
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from app.snapshot import EngineControls, Snapshot
-from app.ui.main_window import MainWindow, WindowConfig
+from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
+from app.ui.window_config import WindowConfig
 from fusion.errors import BadInput
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ Key = Qt.Key
 def test_space_pauses_and_resumes(qtbot, window, engine):
     qtbot.keyClick(window, Key.Key_Space)
     assert engine.calls[-1] == ("set_paused", (True,))
-    assert window.pause_action.text() == "Resume"
+    assert window.commands.pause.text() == "Resume"
     qtbot.keyClick(window, Key.Key_Space)
     assert engine.calls[-1] == ("set_paused", (False,))
 
@@ -31,7 +31,7 @@ def test_arrows_step_only_in_a_paused_replay(qtbot, window, engine):
     qtbot.keyClick(window, Key.Key_Right)
     qtbot.keyClick(window, Key.Key_Left)
     assert [c for c in engine.calls if c[0] == "step"] == [("step", (1,)), ("step", (-1,))]
-    window.step_forward_button.click()
+    window.seek_bar.step_forward_button.click()
     assert engine.calls[-1] == ("step", (1,))
 
 
@@ -40,10 +40,10 @@ def test_seek_slider_follows_the_replay_and_seeks(qtbot, window, engine):
     assert window.seek_bar.isHidden()
     publish(qtbot, window, engine, Snapshot(frame_index=2, seekable=True, position=12.5, duration=60.0))
     assert window.seek_bar.isVisible()
-    assert window.seek_slider.maximum() == 60000 and window.seek_slider.value() == 12500
+    assert window.seek_bar.slider.maximum() == 60000 and window.seek_bar.slider.value() == 12500
     assert "seek" not in engine.names()  # following the replay does not seek
-    assert window.time_label.text() == "0:12.5 / 1:00.0"
-    window.seek_slider.setValue(30000)  # what a release after dragging does
+    assert window.seek_bar.time_label.text() == "0:12.5 / 1:00.0"
+    window.seek_bar.slider.setValue(30000)  # what a release after dragging does
     assert engine.calls[-1] == ("seek", (30.0,))
 
 
@@ -63,24 +63,24 @@ def test_model_dialog_and_default_model(qtbot, window, engine, tmp_path):
     assert isinstance(dialog, QFileDialog)
     dialog.fileSelected.emit(str(tmp_path / "model.pt"))
     assert engine.calls[-1] == ("set_model", (str(tmp_path / "model.pt"),))
-    window.default_model_action.trigger()
+    window.commands.default_model.trigger()
     assert engine.calls[-1] == ("set_model", (None,))
 
 
 @pytest.mark.parametrize("key, source", [("realsense", "realsense"), ("webcam", "webcam"), ("sample", "sample")])
 def test_source_menu_opens_sources(window, engine, key, source):
-    window.source_actions[key].trigger()
+    window.commands.sources[key].trigger()
     assert engine.calls[-1] == ("open_source", (source,))
 
 
 def test_source_by_serial_and_index(window, engine):
-    window.source_actions["realsense:"].trigger()
+    window.commands.sources["realsense:"].trigger()
     dialog = window.dialog
     assert isinstance(dialog, QInputDialog)
     dialog.setTextValue("123456789")
     dialog.accept()
     assert engine.calls[-1] == ("open_source", ("realsense:123456789",))
-    window.source_actions["webcam:"].trigger()
+    window.commands.sources["webcam:"].trigger()
     window.dialog.setTextValue("1")
     window.dialog.accept()
     assert engine.calls[-1] == ("open_source", ("webcam:1",))
@@ -99,17 +99,17 @@ def test_r_records_with_label_prompts_and_stops(qtbot, window, engine, tmp_path)
             dialog.gesture_list.item(i).setCheckState(Qt.CheckState.Unchecked)
     dialog.accept()
     assert engine.calls[-1] == ("start_recording", (path, ("thumbs_up", "thumbs_down")))
-    assert window.record_action.isChecked()
+    assert window.commands.record.isChecked()
     qtbot.keyClick(window, Key.Key_R)
     assert engine.calls[-1] == ("stop_recording", ())
-    assert not window.record_action.isChecked()
+    assert not window.commands.record.isChecked()
 
 
 def test_recording_without_prompts_and_cancel(qtbot, window, engine, tmp_path):
     qtbot.keyClick(window, Key.Key_R)
     window.dialog.reject()
     assert "start_recording" not in engine.names()
-    assert not window.record_action.isChecked()
+    assert not window.commands.record.isChecked()
     qtbot.keyClick(window, Key.Key_R)
     window.dialog.path_edit.setText(str(tmp_path / "take2"))
     window.dialog.accept()
@@ -117,7 +117,7 @@ def test_recording_without_prompts_and_cancel(qtbot, window, engine, tmp_path):
 
 
 def test_threshold_spin_box_and_keys(qtbot, window, engine):
-    window.threshold_spin.setValue(0.7)
+    window.control_bar.threshold_spin.setValue(0.7)
     assert engine.calls[-1] == ("set_threshold", (pytest.approx(0.7),))
     qtbot.keyClick(window, Key.Key_Minus)
     assert engine.calls[-1] == ("set_threshold", (pytest.approx(0.65),))
@@ -125,8 +125,8 @@ def test_threshold_spin_box_and_keys(qtbot, window, engine):
     assert engine.calls[-1] == ("set_threshold", (pytest.approx(0.7),))
     n = len(engine.calls)
     publish(qtbot, window, engine, Snapshot(frame_index=1, threshold=0.4, actions_enabled=True))
-    assert window.threshold_spin.value() == pytest.approx(0.4)  # follows the engine ...
-    assert window.actions_action.isChecked()
+    assert window.control_bar.threshold_spin.value() == pytest.approx(0.4)  # follows the engine ...
+    assert window.commands.gesture_actions.isChecked()
     assert len(engine.calls) == n  # ... without calling it back
 
 
@@ -142,7 +142,7 @@ def test_f_toggles_full_screen(qtbot, window):
     qtbot.waitUntil(window.isFullScreen, timeout=2000)
     qtbot.keyClick(window, Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=2000)
-    assert not window.fullscreen_action.isChecked()
+    assert not window.commands.fullscreen.isChecked()
 
 
 @pytest.mark.parametrize("key", [Key.Key_H, Key.Key_F1])
@@ -168,12 +168,12 @@ def test_q_quits_and_shuts_the_engine_down_once(qtbot, window, engine):
 
 
 def test_shortcuts_come_back_after_typing_a_threshold(qtbot, window, engine):
-    window.threshold_spin.setFocus()
-    qtbot.waitUntil(window.threshold_spin.hasFocus, timeout=2000)
-    window.threshold_spin.selectAll()
-    qtbot.keyClicks(window.threshold_spin, "0.8")
-    qtbot.keyClick(window.threshold_spin, Key.Key_Return)
+    window.control_bar.threshold_spin.setFocus()
+    qtbot.waitUntil(window.control_bar.threshold_spin.hasFocus, timeout=2000)
+    window.control_bar.threshold_spin.selectAll()
+    qtbot.keyClicks(window.control_bar.threshold_spin, "0.8")
+    qtbot.keyClick(window.control_bar.threshold_spin, Key.Key_Return)
     assert engine.calls[-1] == ("set_threshold", (pytest.approx(0.8),))
-    assert not window.threshold_spin.hasFocus()
+    assert not window.control_bar.threshold_spin.hasFocus()
     qtbot.keyClick(window, Key.Key_Space)
     assert engine.calls[-1] == ("set_paused", (True,))

@@ -44,7 +44,7 @@ def test_frame_reaches_the_view_and_mirror_flips_it(qtbot, window, engine):
     assert pixel(window.video, *left) == QColor(0, 0, 255)
     assert pixel(window.video, *right) == QColor(255, 0, 0)
     qtbot.keyClick(window, Qt.Key.Key_M)
-    assert not window.video.mirrored and not window.mirror_action.isChecked()
+    assert not window.video.mirrored and not window.commands.mirror.isChecked()
     assert pixel(window.video, *left) == QColor(255, 0, 0)
     assert pixel(window.video, *right) == QColor(0, 0, 255)
 
@@ -96,7 +96,7 @@ def test_depth_view_colour_maps_and_toggles(qtbot, window, engine):
     assert (shown_left.red(), shown_left.green(), shown_left.blue()) == near
     assert pixel(view, rect.left() + rect.width() * 0.75, y) == QColor(0, 0, 0)
     qtbot.keyClick(window, Qt.Key.Key_D)
-    assert not window.depth_card.isVisible() and not window.depth_action.isChecked()
+    assert not window.depth_card.isVisible() and not window.commands.depth.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_D)
     assert window.depth_card.isVisible()
 
@@ -134,10 +134,10 @@ def test_hud_shows_rates_latency_drops_device():
 def test_status_bar_shows_source_model_recording(qtbot, window, engine):
     publish(qtbot, window, engine, Snapshot(frame_index=1, source="sample", model="default.pt",
                                             recording="/tmp/rec-1.mmtm"))
-    assert "sample" in window.source_label.text()
-    assert "default.pt" in window.model_label.text()
-    assert "rec-1.mmtm" in window.recording_label.text()
-    assert window.record_action.isChecked()
+    assert "sample" in window.status_line.source_label.text()
+    assert "default.pt" in window.status_line.model_label.text()
+    assert "rec-1.mmtm" in window.status_line.recording_label.text()
+    assert window.commands.record.isChecked()
 
 
 def test_error_in_a_snapshot_is_shown_and_the_window_keeps_running(qtbot, window, engine):
