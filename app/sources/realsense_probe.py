@@ -6,7 +6,7 @@ the device's static data renamed, an option or stream info missing its partner).
 catch the one nor interrupt the other, so the first open happens in a child that may die: what the
 child survives, this process survives too (the same SDK, the same file, the same calls).
 
-Costs one interpreter start that imports only pyrealsense2 (about 0.3 s); recordings only.
+Costs one interpreter start that imports only pyrealsense2 (about 0.5 s); recordings only.
 """
 
 from __future__ import annotations
