@@ -72,7 +72,7 @@ class CheckpointMeta:
             if not isinstance(training, dict):
                 raise ValueError(f"training must be an object, got {type(training).__name__}")
             _check_online(training.get("online"))
-        except (ValueError, KeyError, TypeError, RecursionError) as error:
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as error:
             raise BadInput(f"{source}: bad checkpoint metadata ({_first_line(error)})") from None
         if len(labels) != config.num_classes:
             raise BadInput(f"{source}: {len(labels)} labels for a model with {config.num_classes} classes")

@@ -23,7 +23,8 @@ def check_real(name: str, value: object, lo: float, hi: float, *, above_lo: bool
     """A finite number from ``lo`` to ``hi`` (more than ``lo`` when ``above_lo``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number, got {value!r:.40}")
-    if not math.isfinite(value) or not (lo < value if above_lo else lo <= value) or not value <= hi:
+    finite = isinstance(value, numbers.Integral) or math.isfinite(value)  # isfinite(10**400) overflows
+    if not finite or not (lo < value if above_lo else lo <= value) or not value <= hi:
         low = f"more than {lo:g}" if above_lo else f"at least {lo:g}"
         raise ValueError(f"{name} must be finite, {low} and at most {hi:g}, got {value!r:.40}")
 

@@ -131,7 +131,7 @@ class ModelConfig:
             if len(set(getattr(self, name))) != len(getattr(self, name)):
                 raise ValueError(f"{name} must not repeat a place, got {getattr(self, name)}")
         check_bool("mmtm_pooled", self.mmtm_pooled)
-        check_real("mmtm_ratio", self.mmtm_ratio, 0.0, 4096.0, above_lo=True)
+        check_real("mmtm_ratio", self.mmtm_ratio, 1e-3, 4096.0)  # hidden = sum(C) / ratio units
         check_int("temporal_channels", self.temporal_channels, 1, MAX_WIDTH)
         check_int("temporal_kernel", self.temporal_kernel, 1, 31)
         check_ints("temporal_dilations", self.temporal_dilations, 1, 256, min_len=1, max_len=16)

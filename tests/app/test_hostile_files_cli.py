@@ -46,7 +46,7 @@ def _checkpoint(tmp_path, *, meta=None, weights=None):
 
 
 @pytest.mark.parametrize("case, meta, weights, message", [
-    ("mmtm_ratio 0", lambda m: m["model"].update(mmtm_ratio=0), None, "mmtm_ratio must be finite"),
+    ("mmtm_ratio 0", lambda m: m["model"].update(mmtm_ratio=0), None, "mmtm_ratio must be finite, at least"),
     ("NaN weights", None, lambda t: torch.full_like(t, float("nan")), "holds NaN or infinite values"),
 ])
 def test_demo_with_a_hostile_checkpoint_exits_2(tmp_path, case, meta, weights, message):

@@ -29,7 +29,7 @@ from tests.fusion.tiny import randomise, tiny_config, tiny_inputs
 
 LABELS = ("no_gesture", "fist", "swipe_left", "swipe_right", "push")
 HOSTILE = (None, "x", "", [], {}, True, False, -1, 0, 0.5, 1e308, float("inf"), float("-inf"), float("nan"),
-           10**30, -10**30, [float("nan")], [1, "a"], {"a": 1})
+           10**30, -10**30, 10**400, [float("nan")], [10**400], [1, "a"], {"a": 1})
 MISSING = object()
 
 
@@ -164,7 +164,7 @@ def test_every_field_set_to_each_hostile_value_loads_or_fails_in_one_line(good, 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
-    | st.sampled_from([0, -1, 2**31, 2**63, 10**300, 1e-300, 4096, 4097, 8, 7]),
+    | st.sampled_from([0, -1, 2**31, 2**63, 10**300, 10**400, 1e-300, 5e-324, 4096, 4097, 8, 7]),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=10,
 )

@@ -46,8 +46,11 @@ def edited(meta, where, value):
 
 
 @pytest.mark.parametrize("where, value, message", [
-    (("model", "mmtm_ratio"), 0, "mmtm_ratio must be finite, more than 0"),  # was ValueError in MMTM
+    (("model", "mmtm_ratio"), 0, "mmtm_ratio must be finite, at least 0.001"),  # was ValueError in MMTM
+    (("model", "mmtm_ratio"), 5e-324, "mmtm_ratio"),  # would have been an OverflowError in the size estimate
     (("model", "mmtm_ratio"), float("nan"), "mmtm_ratio"),
+    (("model", "mmtm_ratio"), 10**400, "mmtm_ratio must be finite"),  # was OverflowError (found by fuzzing)
+    (("model", "input", "rgb_mean"), [10**400, 0, 0], "int too large"),  # was OverflowError in float()
     (("model", "input", "window"), -3, "window must be from 1 to 1024, got -3"),  # was ValueError in TemporalHead
     (("labels",), ["fist"] * 5, "labels must be distinct"),  # was accepted
     (("labels",), ["no_gesture", "fist", "Swipe Left", "swipe_right", "push"], "snake_case"),
@@ -92,7 +95,7 @@ def test_an_enormous_model_is_refused_by_its_estimated_size(tmp_path, saved, mon
     monkeypatch.setattr(checkpoint, "build_model", lambda config: pytest.fail("built a model from bad metadata"))
     huge = edited(edited(edited(meta, ("model", "input", "width"), 4096), ("model", "input", "height"), 4096),
                   ("model", "input", "window"), 512)
-    with pytest.raises(BadInput, match=r"would take about \d+ GiB .* at most 4 GiB"):
+    with pytest.raises(BadInput, match=r"would take about [\d.]+ GiB .* at most 4 GiB"):
         load_checkpoint(write(tmp_path, raw, meta=huge))
     wide = edited(edited(meta, ("model", "video_widths"), [2048] * 4), ("model", "skeleton_widths"), [2048] * 4)
     with pytest.raises(BadInput, match="GiB"):
