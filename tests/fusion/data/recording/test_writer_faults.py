@@ -1,46 +1,16 @@
 """A full disk under the writer (issue #18, item 5): a failed write leaves whole chunks only, the
 index is added when there is room for it, and a writer that cannot even start leaves no file."""
 
-import errno
-import os
-
 import numpy as np
 import pytest
 
 from fusion.data.recording import RecordingReader, RecordingWriter
 from fusion.data.recording import format as fmt
-from fusion.data.recording import writer as writer_module
 from fusion.errors import BadInput
+from tests.fusion.data.recording.tiny_disk import disk  # noqa: F401  (a fixture)
 
 SAMPLES = 1000  # an audio frame: 4000 bytes of body
 FRAME_CHUNK = fmt.HEADER.size + fmt.FRAME_HEADER.size + 4 * SAMPLES
-
-
-class TinyDisk:
-    """The writer's raw file on a disk with room for ``capacity`` bytes: a write past it writes
-    what fits (a short write, as a file system does) and the next one fails with ENOSPC."""
-
-    def __init__(self, raw, capacity: int) -> None:
-        self.raw, self.capacity = raw, capacity
-
-    def write(self, data) -> int:
-        end = max(os.fstat(self.raw.fileno()).st_size, self.raw.tell())
-        room = self.capacity - end
-        if room <= 0:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return self.raw.write(bytes(data[:room]))
-
-    def __getattr__(self, name):
-        return getattr(self.raw, name)
-
-
-@pytest.fixture
-def disk(monkeypatch):
-    """``disk(capacity)``: RecordingWriters made afterwards write to a disk of that size."""
-    def set_capacity(capacity: int) -> None:
-        create = writer_module._create
-        monkeypatch.setattr(writer_module, "_create", lambda path, overwrite: TinyDisk(create(path, overwrite), capacity))
-    return set_capacity
 
 
 def header_size(tmp_path) -> int:
