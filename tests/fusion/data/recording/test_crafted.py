@@ -153,3 +153,21 @@ def test_a_fifo_is_refused_for_reading_and_writing_without_blocking(tmp_path):
     assert fifo.is_fifo()  # left as it was
     with pytest.raises(BadInput, match="not a regular file"):
         RecordingReader("/dev/zero")
+
+
+def test_training_clips_from_hostile_recordings_are_finite_or_refused(write, tmp_path):
+    from fusion.data.recording.clips import recording_clips
+    from fusion.preprocess import InputSpec
+
+    spec = InputSpec(width=16, height=12, window=4)
+    for name in ("skeleton_nan", "skeleton_huge", "label_start_null", "meta_damaged_checksum"):
+        clips = recording_clips([write(name)], labels=("no_gesture", "fist"), spec=spec, frames=4)
+        assert all(np.isfinite(a).all() for a in (clips.rgb, clips.depth, clips.skeleton))
+        assert [("no_gesture", "fist")[i] for i in clips.label][:1] == ["fist"]
+    path = tmp_path / "sizes.mmtm"  # a color stream without a declared size whose frames differ in size
+    with RecordingWriter(path) as rec:
+        for i, (h, w) in enumerate([(12, 16), (12, 16), (24, 32)]):
+            rec.write("color", np.zeros((h, w, 3), np.uint8), index=i, host_ns=i * 10**8)
+        rec.add_label("fist", start_ns=0, end_ns=10**8)
+    with pytest.raises(BadInput, match="frames of one stream differ in size"):
+        recording_clips([path], labels=("no_gesture", "fist"), spec=spec, frames=2)
