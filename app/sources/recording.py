@@ -120,7 +120,8 @@ class RecordingSource(SourceThread):
                         break
                 data = frame.data
                 info = self.stream_info[frame.stream]
-                if info.width and isinstance(data, np.ndarray) and data.shape[:2] != (info.height, info.width):
+                if info.width and info.height and isinstance(data, np.ndarray) and data.shape[:2] != (info.height,
+                                                                                                     info.width):
                     raise BadInput(f"{self.config.path}: a {frame.stream} frame of {data.shape[1]}x{data.shape[0]} "
                                    f"in a stream of {info.width}x{info.height}")
                 self.emit(Sample(frame.stream, data, frame.index, host_ns=now_ns(), device_ms=frame.host_ns / 1e6))

@@ -392,7 +392,8 @@ STREAM_FIELDS = {
 def _stream_info(value: dict) -> tuple[dict, list[str]]:
     """A stream description without its invalid fields, and the names of those."""
     bad = [k for k, valid in STREAM_FIELDS.items() if k in value and not valid(value[k])]
-    return {k: v for k, v in value.items() if k not in bad}, bad
+    drop = set(bad) | ({"width", "height"} if {"width", "height"} & set(bad) else set())  # a size is a pair
+    return {k: v for k, v in value.items() if k not in drop}, bad
 
 
 def _label(value: dict) -> LabelSegment:
