@@ -11,30 +11,25 @@ reader keeps what is valid and ``recovery`` says how much that was.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import stat
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from fusion.data.recording import format as fmt
-from fusion.data.sample import STREAMS, Sample, Skeleton
+from fusion.data.recording.values import (
+    LabelSegment,
+    json_object,
+    label_segment,
+    stream_info,
+)
+from fusion.data.sample import STREAMS, Sample
 from fusion.errors import BadInput
-
-
-@dataclass(frozen=True)
-class LabelSegment:
-    """A gesture performed from ``start_ns`` to ``end_ns`` (the clock of the frames' ``host_ns``)."""
-
-    label: str
-    start_ns: int
-    end_ns: int
 
 
 class RecordingReader:
@@ -272,19 +267,19 @@ class RecordingReader:
 
     def _apply(self, kind: int, payload: bytes) -> None:
         """Merge a META, STRM or LABL chunk; ValueError (with the reason) when its values are invalid."""
-        value = _json_object(payload)
+        value = json_object(payload)
         if kind == 1:
             self.meta.update(value)
         elif kind == 2:
             stream = value.pop("stream", None)
             if stream not in STREAMS:
                 raise ValueError(f"unknown stream {str(stream)[:20]!r}")
-            info, bad = _stream_info(value)
+            info, bad = stream_info(value)
             for field in bad:
                 self._lose(f"{stream} stream {field}", f"{str(value[field])[:20]!r}")
             self.streams[stream] = info
         elif kind == 3:
-            self.labels.append(_label(value))
+            self.labels.append(label_segment(value))
 
     def _decode(self, payload: bytes, stream_id: int) -> Sample:
         """The sample in a FRAM payload; ValueError when it is damaged or its values are invalid."""
@@ -307,11 +302,6 @@ class RecordingReader:
 
 RESYNC = re.compile(b"|".join(fmt.KINDS + (b"INDX", b"TAIL")))
 CHUNK_LOSS = {1: "metadata chunk", 2: "stream description", 3: "label segment"}
-MAX_JSON_DEPTH = 32  # metadata nested deeper than this is damage (and would overflow recursive readers)
-MAX_LABEL = 100  # characters
-INT64 = (-(1 << 63), (1 << 63) - 1)
-
-
 def open_regular_file(path: Path):
     """``path`` opened for reading; BadInput unless it is a regular file (a FIFO or a device would
     block or never end). Opened without blocking, so a FIFO swapped in after the check cannot hang."""
@@ -333,78 +323,6 @@ def open_regular_file(path: Path):
         os.close(fd)
         raise BadInput(f"{path} is not a regular file (a pipe or a device?), not a recording")
     return os.fdopen(fd, "rb")
-
-
-def _json_object(payload: bytes) -> dict:
-    """A chunk's JSON object; ValueError for anything else (bad UTF-8 or JSON, too deep, not an object)."""
-    try:
-        value = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError, too many digits
-        raise ValueError(str(error)[:80]) from None
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-    if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
-    stack, depth = [(value, 1)], 1
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH}")
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return value
-
-
-def _number(value: object, low: float, high: float, *, integer: bool = False) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    if integer and not isinstance(value, int):
-        return False
-    return low <= value <= high  # false for NaN
-
-
-def _flat_numbers(value: object) -> bool:
-    """Intrinsics: a flat object of finite numbers, short strings and short lists of finite numbers."""
-    if not isinstance(value, dict) or len(value) > 32:
-        return False
-    for item in value.values():
-        if isinstance(item, str):
-            ok = len(item) <= 64
-        elif isinstance(item, list):
-            ok = len(item) <= 16 and all(_number(x, -1e9, 1e9) for x in item)
-        else:
-            ok = _number(item, -1e9, 1e9)
-        if not ok:
-            return False
-    return True
-
-
-STREAM_FIELDS = {
-    "width": lambda v: _number(v, 0, fmt.MAX_SIDE, integer=True),
-    "height": lambda v: _number(v, 0, fmt.MAX_SIDE, integer=True),
-    "fps": lambda v: _number(v, 0, 1000),
-    "rate": lambda v: _number(v, 0, 1_000_000, integer=True),
-    "depth_scale": lambda v: _number(v, 0, 1),  # metres per depth unit
-    "intrinsics": _flat_numbers,
-}
-
-
-def _stream_info(value: dict) -> tuple[dict, list[str]]:
-    """A stream description without its invalid fields, and the names of those."""
-    bad = [k for k, valid in STREAM_FIELDS.items() if k in value and not valid(value[k])]
-    drop = set(bad) | ({"width", "height"} if {"width", "height"} & set(bad) else set())  # a size is a pair
-    return {k: v for k, v in value.items() if k not in drop}, bad
-
-
-def _label(value: dict) -> LabelSegment:
-    label, start, end = value.get("label"), value.get("start_ns"), value.get("end_ns")
-    if not isinstance(label, str) or not 0 < len(label) <= MAX_LABEL or not label.isprintable():
-        raise ValueError("no label" if label is None else f"label {str(label)[:20]!r}")
-    if not (_number(start, *INT64, integer=True) and _number(end, *INT64, integer=True)):
-        raise ValueError(f"times {str(start)[:20]}..{str(end)[:20]} are not integers")
-    if end < start:
-        raise ValueError("it ends before it starts")
-    return LabelSegment(label, start, end)
 
 
 def _crc(data: bytes) -> int:
