@@ -18,12 +18,7 @@ from hypothesis import strategies as st
 
 from fusion.data.recording import format as fmt
 from fusion.data.sample import STREAMS
-from tests.fusion.data.recording.crafted import (
-    build,
-    read_or_refuse,
-    small_recording,
-    split,
-)
+from tests.fusion.data.recording.crafted import build, read_or_refuse, small_recording, split
 
 BASE = small_recording()
 CHUNKS = split(BASE)
