@@ -22,12 +22,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from fusion.data.recording import format as fmt
-from fusion.data.recording.values import (
-    LabelSegment,
-    json_object,
-    label_segment,
-    stream_info,
-)
+from fusion.data.recording.values import LabelSegment, json_object, label_segment, stream_info
 from fusion.data.sample import STREAMS, Sample
 from fusion.errors import BadInput
 
