@@ -11,7 +11,8 @@ paces it itself, so that it can pause, step, and reopen it at a time offset. Its
 recording's label segments, its ``duration_s`` the span of its frames' capture times.
 
 A gap in the recorded times longer than ``MAX_GAP_S`` (a damaged or crafted clock: 10^18 ns is 31
-years) is replayed as ``MAX_GAP_S``, whoever paces, and said once on stderr and in ``recovery``.
+years) is replayed as ``MAX_GAP_S``, whoever paces (this source or the engine's ``Pacer``), and said
+once on stderr; when the source paces itself, its ``recovery`` line says it too.
 """
 
 from __future__ import annotations
