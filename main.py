@@ -154,7 +154,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="prompt: ask for each gesture in turn and store labelled segments")
     p.add_argument("--gestures", default="", metavar="A,B,C", help="gestures to prompt for (snake_case)")
     p.add_argument("--gesture-seconds", type=float, default=2.0, metavar="S", help="length of each prompt")
-    p.add_argument("--fast", action="store_true", help="read file sources as fast as possible, not in real time")
+    p.add_argument("--fast", action="store_true",
+                   help="read file sources as fast as possible, not in real time (every frame is still kept)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=_run_record)
 
