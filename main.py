@@ -404,22 +404,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv:
-        argv = ["demo", "--source", "auto"]
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        build_parser().print_help(sys.stderr)
-        return 2
-    try:
-        return int(args.run(args) or 0)
-    except BadInput as error:
-        print(f"{PROG}: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+# Commands that stop cleanly on Ctrl-C or SIGTERM (their loops poll app.ctrl_c's flag): summary, exit 0.
+# The others stop at once with exit 130.
+_STOP_CLEANLY = ("demo", "replay", "record")
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from app.ctrl_c import ctrl_c_flag, ctrl_c_raises
+
+    with ctrl_c_flag():  # from here on a signal is a stop request, kept for the command (app/ctrl_c.py)
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if not argv:
+            argv = ["demo", "--source", "auto"]
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help(sys.stderr)
+            return 2
+        try:
+            if args.command in _STOP_CLEANLY:
+                return int(args.run(args) or 0)
+            with ctrl_c_raises():
+                return int(args.run(args) or 0)
+        except BadInput as error:
+            print(f"{PROG}: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:  # a second signal (the user insists), or a command that cannot stop early
+            return 130
 
 if __name__ == "__main__":
     sys.exit(main())

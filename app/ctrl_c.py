@@ -1,4 +1,4 @@
-"""Ctrl-C as a flag the main loop polls, not an exception raised in the middle of a statement.
+"""Ctrl-C and SIGTERM as a flag the main loop polls, not an exception raised in the middle of a statement.
 
 A KeyboardInterrupt can land anywhere in the main thread, including inside ``Event.wait`` between
 taking and releasing the event's lock; the lock then stays held, the thread that later sets the
@@ -11,33 +11,108 @@ Long-running commands therefore take Ctrl-C like this::
             ...
         # stop the threads and finalise files here: a second Ctrl-C raises KeyboardInterrupt
 
+SIGTERM (``kill``, systemd, ``docker stop``) is the same request as Ctrl-C (``STOP_SIGNALS``).
+``main()`` holds a ``ctrl_c_flag`` from its first line, so that a signal during start-up (imports,
+loading the model) is a stop request that the command's own block inherits: nested blocks share
+one flag. Commands without a loop that polls it run inside ``ctrl_c_raises``: there a signal
+raises KeyboardInterrupt (exit 130).
+A signal that the parent set to be ignored (``nohup``, ``cmd &`` in a script) stays ignored.
 Off the main thread (where signal handlers cannot be installed) the flag is never set.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
-from typing import Iterator
+from collections.abc import Iterator
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+# The flag of the innermost ctrl_c_flag block on the main thread (None: none, or a ctrl_c_raises
+# block inside it). Only the main thread reads or writes it.
+_current: threading.Event | None = None
+
+
+def _install(handler) -> dict[int, object]:
+    """Install ``handler`` for each stop signal not ignored; the previous handlers, to restore."""
+    previous = {}
+    for signum in STOP_SIGNALS:
+        before = signal.getsignal(signum)
+        if before is signal.SIG_IGN:
+            continue
+        previous[signum] = signal.signal(signum, handler)
+    return previous
+
+
+def _restore(previous: dict[int, object]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _in_a_child(pid: int, signum: int) -> bool:
+    """In a forked child (a worker process) that inherited the handler: act as Python's defaults
+    would (SIGINT raises KeyboardInterrupt, SIGTERM ends the process) and say so."""
+    if os.getpid() == pid:
+        return False
+    if signum == signal.SIGINT:
+        signal.signal(signum, signal.default_int_handler)
+        raise KeyboardInterrupt
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    return True
 
 
 @contextlib.contextmanager
-def ctrl_c_flag() -> Iterator[threading.Event]:
-    """Within the block, the first SIGINT sets the yielded event; a second raises KeyboardInterrupt
-    (the user insists). The previous handler is restored on exit."""
-    pressed = threading.Event()
+def ctrl_c_flag(*, insist: bool = True) -> Iterator[threading.Event]:
+    """Within the block, the first SIGINT or SIGTERM sets the yielded event; a second raises
+    KeyboardInterrupt (the user insists) unless ``insist`` is False (inside Qt's event loop, where
+    an exception in a slot aborts the process). A block inside another shares its event, set
+    already when a signal came first. The previous handlers are restored on exit."""
+    global _current
     if threading.current_thread() is not threading.main_thread():
-        yield pressed
+        yield threading.Event()
         return
+    pressed = _current if _current is not None else threading.Event()
+    pid = os.getpid()
 
-    def on_sigint(signum, frame) -> None:
-        if pressed.is_set():
+    def on_signal(signum, frame) -> None:
+        if _in_a_child(pid, signum):
+            return
+        if pressed.is_set() and insist:
             raise KeyboardInterrupt
         pressed.set()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    outer, _current = _current, pressed
+    previous = _install(on_signal)
     try:
         yield pressed
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _restore(previous)
+        _current = outer
+
+
+@contextlib.contextmanager
+def ctrl_c_raises() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise KeyboardInterrupt, at once if an enclosing
+    ``ctrl_c_flag`` was set already. For commands with no loop that polls a flag."""
+    global _current
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if _current is not None and _current.is_set():
+        raise KeyboardInterrupt
+    pid = os.getpid()
+
+    def on_signal(signum, frame) -> None:
+        if not _in_a_child(pid, signum):
+            raise KeyboardInterrupt
+
+    outer, _current = _current, None
+    previous = _install(on_signal)
+    try:
+        yield
+    finally:
+        _restore(previous)
+        _current = outer
