@@ -410,26 +410,36 @@ _STOP_CLEANLY = ("demo", "replay", "record")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from app.ctrl_c import ctrl_c_flag, ctrl_c_raises
+    """Run the command in ``argv`` (default: the process's arguments); the exit code. Called as the
+    program (no ``argv``), a signal after the command is done exits at once with its code."""
+    from app.ctrl_c import ctrl_c_flag, exit_on_stop_signals
 
     with ctrl_c_flag():  # from here on a signal is a stop request, kept for the command (app/ctrl_c.py)
-        argv = list(sys.argv[1:] if argv is None else argv)
-        if not argv:
-            argv = ["demo", "--source", "auto"]
-        args = build_parser().parse_args(argv)
-        if args.command is None:
-            build_parser().print_help(sys.stderr)
-            return 2
-        try:
-            if args.command in _STOP_CLEANLY:
-                return int(args.run(args) or 0)
-            with ctrl_c_raises():
-                return int(args.run(args) or 0)
-        except BadInput as error:
-            print(f"{PROG}: {error}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:  # a second signal (the user insists), or a command that cannot stop early
-            return 130
+        code = _run_command(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        exit_on_stop_signals(code)
+    return code
+
+
+def _run_command(argv: list[str]) -> int:
+    from app.ctrl_c import ctrl_c_raises
+
+    if not argv:
+        argv = ["demo", "--source", "auto"]
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help(sys.stderr)
+        return 2
+    try:
+        if args.command in _STOP_CLEANLY:
+            return int(args.run(args) or 0)
+        with ctrl_c_raises():
+            return int(args.run(args) or 0)
+    except BadInput as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # a second signal (the user insists), or a command that cannot stop early
+        return 130
 
 if __name__ == "__main__":
     sys.exit(main())

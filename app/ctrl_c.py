@@ -18,13 +18,18 @@ one flag. Commands without a loop that polls it run inside ``ctrl_c_raises``: th
 raises KeyboardInterrupt (exit 130).
 A signal that the parent set to be ignored (``nohup``, ``cmd &`` in a script) stays ignored.
 Off the main thread (where signal handlers cannot be installed) the flag is never set.
+Once the command is done, ``exit_on_stop_signals`` makes a late signal end the process at once
+with the command's exit code, so that one arriving during the interpreter's shutdown cannot turn
+a finished run's exit 0 into 143 or a traceback.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -116,3 +121,25 @@ def ctrl_c_raises() -> Iterator[None]:
     finally:
         _restore(previous)
         _current = outer
+
+
+def exit_on_stop_signals(code: int) -> None:
+    """From now on (the command is done, its output flushed here), a stop signal ends the process at
+    once with ``code``. For the program's entry point only, never for a caller that goes on."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+            pass
+    pid = os.getpid()
+
+    def on_signal(signum, frame) -> None:
+        if not _in_a_child(pid, signum):
+            os._exit(code)
+
+    if threading.current_thread() is threading.main_thread():
+        _install(on_signal)
+        # Python resets its handlers to the defaults (143, 130) before it tears its modules down,
+        # which takes a while with torch loaded; ignored signals it leaves ignored. Registered last,
+        # this runs first of the exit functions, after the threads have ended.
+        atexit.register(_install, signal.SIG_IGN)

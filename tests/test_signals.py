@@ -56,21 +56,26 @@ def test_a_signal_ends_a_headless_run_with_its_summary_and_exit_0(args, signum):
     assert "Traceback" not in stderr
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_ends_record_with_a_complete_recording(tmp_path, signum):
+@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT], [signal.SIGTERM, signal.SIGTERM]],
+                         ids=["SIGTERM", "SIGINT", "SIGTERM-twice"])
+def test_a_signal_ends_record_with_a_complete_recording(tmp_path, signals):
     out = tmp_path / "take.mmtm"
     proc = _start(["record", str(out), "--source", "sample"])
     deadline = time.monotonic() + 60
     while (not out.exists() or out.stat().st_size < 50_000) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    stdout, stderr = _stop(proc, signum)
+    for signum in signals[:-1]:
+        proc.send_signal(signum)  # at once: the second lands while the first is being handled
+    stdout, stderr = _stop(proc, signals[-1])
+    with RecordingReader(out) as reader:
+        complete, counts = reader.complete, reader.counts()
+    assert complete and counts["color"] > 0, stderr  # whatever the signals, the file is finalised
+    if proc.returncode == 130 and len(signals) > 1:
+        return  # the second signal came during the clean-up: the user insisted, no summary
     assert proc.returncode == 0, stderr
     summary = json.loads(stdout.strip().splitlines()[-1])
     assert summary["type"] == "record" and summary["interrupted"] is True
-    with RecordingReader(out) as reader:
-        assert reader.complete
-        counts = reader.counts()
-    assert counts == summary["frames"] and counts["color"] > 0  # every frame written was kept
+    assert counts == summary["frames"]  # every frame written was kept
 
 
 def test_a_signal_during_start_up_ends_with_an_empty_summary_and_exit_0(capsys):

@@ -3,12 +3,15 @@ returns; nested blocks share the flag; ctrl_c_raises makes them KeyboardInterrup
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 from app.ctrl_c import ctrl_c_flag, ctrl_c_raises
+from tests.conftest import ROOT
 
 
 def _signal_and_wait(flag: threading.Event | None = None, signum: int = signal.SIGINT, timeout: float = 5) -> None:
@@ -102,3 +105,17 @@ def test_a_forked_child_dies_of_sigterm_as_by_default():
         os.kill(pid, signal.SIGTERM)
         _, status = os.waitpid(pid, 0)
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM
+
+
+@pytest.mark.parametrize("when", ["before the exit", "in an exit function"])
+def test_a_signal_after_the_command_is_done_keeps_its_exit_code(when):
+    # a late SIGTERM (a second one, say) must not turn a finished run's exit 0 into 143
+    late = "os.kill(os.getpid(), signal.SIGTERM); time.sleep(0.5)"
+    code = ("import atexit, os, signal, sys, time\n"
+            "from app.ctrl_c import exit_on_stop_signals\n"
+            + (f"atexit.register(lambda: ({late.replace('; ', ', ')}))\n" if when == "in an exit function" else "")
+            + "print('summary')\nexit_on_stop_signals(0)\n"
+            + (f"{late}\nsys.exit(3)\n" if when == "before the exit" else "sys.exit(0)\n"))
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (done.returncode, done.stdout, done.stderr) == (0, "summary\n", "")
