@@ -226,11 +226,37 @@ def _run_generate(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise BadInput("generate needs --out DIR (or --preview PNG)")
+    _check_room(args.out, _dataset_bytes(config, args.clips, args.streams))
     summary = generate(args.out, clips=args.clips, streams=args.streams, seed=args.seed, config=config,
                        workers=args.workers)
     print(json.dumps(summary) if args.json else
           f"wrote {summary['clips']} clips and {summary['streams']} streams to {summary['out']} in {summary['seconds']} s")
     return 0
+
+
+def _dataset_bytes(config, clips: int, streams: int) -> int:
+    """At most the bytes a synthetic dataset takes (uncompressed .npz, dataset_files.py): a frame is
+    rgb + uint16 depth (5 bytes a pixel), two float32 21-joint skeletons and a presence byte; a
+    stream frame also a 64-byte label; a stream has at most 90 frames a gesture and 30 more."""
+    frame = 5 * config.width * config.height + 2 * 21 * 3 * 4 + 1
+    stream_frames = 90 * config.stream_gestures + 30
+    return max(clips, 0) * config.frames * frame + max(streams, 0) * stream_frames * (frame + 64)
+
+
+def _check_room(out: str, estimate: int) -> None:
+    """One line on stderr with the estimate and the free space; BadInput when it cannot fit."""
+    import shutil
+    from pathlib import Path
+
+    where = Path(out).absolute()
+    while not where.exists():
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    if estimate > free:
+        raise BadInput(f"generate would write about {estimate / 1e9:.2f} GB to {out} but only {free / 1e9:.1f} GB "
+                       f"is free there: fewer --clips or --streams, a smaller --size, or another --out")
+    print(f"generate: about {estimate / 1e9:.2f} GB to write to {out}; {free / 1e9:.1f} GB free there",
+          file=sys.stderr)
 
 
 # --- train ---------------------------------------------------------------------------------------
