@@ -467,5 +467,6 @@ def _run_command(argv: list[str]) -> int:
     except KeyboardInterrupt:  # a second signal (the user insists), or a command that cannot stop early
         return 130
 
+
 if __name__ == "__main__":
     sys.exit(main())
