@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from typing import Sequence
 
-from fusion.config_flags import add_flags, from_flags
-from fusion.errors import BadInput
-from fusion.model_config import ModelConfig
-from fusion.train_config import TRAIN_MODEL, TrainConfig
+from app.ctrl_c import catch_from_the_start
+
+if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "mmtm-live":  # the program, not an importer:
+    catch_from_the_start()  # Ctrl-C or SIGTERM during the imports below is a clean stop request
+
+from fusion.config_flags import add_flags, from_flags  # noqa: E402 (after the line above, on purpose)
+from fusion.errors import BadInput  # noqa: E402
+from fusion.model_config import ModelConfig  # noqa: E402
+from fusion.train_config import TRAIN_MODEL, TrainConfig  # noqa: E402
 
 PROG = "mmtm-live"
 

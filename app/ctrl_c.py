@@ -12,9 +12,9 @@ Long-running commands therefore take Ctrl-C like this::
         # stop the threads and finalise files here: a second Ctrl-C raises KeyboardInterrupt
 
 SIGTERM (``kill``, systemd, ``docker stop``) is the same request as Ctrl-C (``STOP_SIGNALS``).
-``main()`` holds a ``ctrl_c_flag`` from its first line, so that a signal during start-up (imports,
-loading the model) is a stop request that the command's own block inherits: nested blocks share
-one flag. Commands without a loop that polls it run inside ``ctrl_c_raises``: there a signal
+The program catches them from its first import on (``catch_from_the_start``), and ``main()`` holds
+a ``ctrl_c_flag`` around the command, so that a signal during start-up (imports, loading the model)
+is a stop request that the command's own block inherits: nested blocks share one flag. Commands without a loop that polls it run inside ``ctrl_c_raises``: there a signal
 raises KeyboardInterrupt (exit 130).
 A signal that the parent set to be ignored (``nohup``, ``cmd &`` in a script) stays ignored.
 Off the main thread (where signal handlers cannot be installed) the flag is never set.
@@ -67,6 +67,23 @@ def _in_a_child(pid: int, signum: int) -> bool:
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
     return True
+
+
+def catch_from_the_start() -> None:
+    """For the program, before its heavy imports: from now on a stop signal sets the flag that
+    ``main()``'s ``ctrl_c_flag`` will share (a second one too: nothing is raised during imports)."""
+    global _current
+    if threading.current_thread() is not threading.main_thread() or _current is not None:
+        return
+    pressed = threading.Event()
+    pid = os.getpid()
+
+    def on_signal(signum, frame) -> None:
+        if not _in_a_child(pid, signum):
+            pressed.set()
+
+    _current = pressed
+    _install(on_signal)
 
 
 @contextlib.contextmanager

@@ -100,3 +100,27 @@ def test_commands_that_cannot_stop_early_exit_130_on_a_signal(capsys, tmp_path):
             time.sleep(0.01)
         assert main.main(["model-info", "--json"]) == 130
     assert capsys.readouterr().out == ""
+
+
+# The console script, with SIGTERM sent while main.py imports its modules (at its first fusion import).
+_SIGNAL_DURING_IMPORTS = """
+import builtins, os, signal, sys
+sys.argv = [os.path.join("bin", "mmtm-live"), "replay", "sample", "--headless"]
+real_import = builtins.__import__
+def importing(name, *args, **kwargs):
+    if name.startswith("fusion") and builtins.__import__ is importing:
+        builtins.__import__ = real_import
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = importing
+import main
+sys.exit(main.main())
+"""
+
+
+def test_a_signal_while_the_program_imports_its_modules_is_a_clean_stop():
+    done = subprocess.run([sys.executable, "-c", _SIGNAL_DURING_IMPORTS], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["type"] == "summary", done.stdout

@@ -119,3 +119,13 @@ def test_a_signal_after_the_command_is_done_keeps_its_exit_code(when):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert (done.returncode, done.stdout, done.stderr) == (0, "summary\n", "")
+
+
+def test_importing_main_catches_nothing():
+    # only the program catches signals from the start; a test (or any importer) keeps its handlers
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    import app.ctrl_c
+    import main  # noqa: F401
+
+    assert app.ctrl_c._current is None
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
