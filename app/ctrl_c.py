@@ -16,7 +16,6 @@ The program catches them from its first import on (``catch_from_the_start``), an
 a ``ctrl_c_flag`` around the command, so that a signal during start-up (imports, loading the model)
 is a stop request that the command's own block inherits: nested blocks share one flag. Commands without a loop that polls it run inside ``ctrl_c_raises``: there a signal
 raises KeyboardInterrupt (exit 130).
-A signal that the parent set to be ignored (``nohup``, ``cmd &`` in a script) stays ignored.
 Off the main thread (where signal handlers cannot be installed) the flag is never set.
 Once the command is done, ``exit_on_stop_signals`` makes a late signal end the process at once
 with the command's exit code, so that one arriving during the interpreter's shutdown cannot turn
@@ -41,14 +40,9 @@ _current: threading.Event | None = None
 
 
 def _install(handler) -> dict[int, object]:
-    """Install ``handler`` for each stop signal not ignored; the previous handlers, to restore."""
-    previous = {}
-    for signum in STOP_SIGNALS:
-        before = signal.getsignal(signum)
-        if before is signal.SIG_IGN:
-            continue
-        previous[signum] = signal.signal(signum, handler)
-    return previous
+    """Install ``handler`` for each stop signal; the previous handlers, to restore. Also where the
+    parent ignored one (``cmd &`` in a script): ``kill -INT`` still stops a recording cleanly."""
+    return {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
 
 
 def _restore(previous: dict[int, object]) -> None:
