@@ -228,6 +228,8 @@ def record(config: RecordConfig, *, log: TextIO | None = None) -> dict:
                         last_progress = elapsed
                         _progress(log, elapsed, config.seconds, recorder)
                     source.finished.wait(0.05)
+            except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM while waiting: end as the first would
+                pass
             finally:
                 interrupted = ctrl_c.is_set()
                 if prompts is not None:
