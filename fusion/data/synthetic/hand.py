@@ -63,7 +63,7 @@ def random_subject(rng: np.random.Generator, *, right: bool | None = None) -> Su
     skin = np.clip(skin * rng.uniform(0.93, 1.07, 3), 0, 255) / 255.0
     return Subject(
         palm=float(rng.uniform(0.078, 0.102)),
-        bones=FINGER_BONES * rng.uniform(0.95, 1.05, FINGER_BONES.shape),
+        bones=FINGER_BONES * rng.uniform(0.92, 1.15) * rng.uniform(0.95, 1.05, FINGER_BONES.shape),
         thumb=THUMB_BONES * rng.uniform(0.95, 1.05, 3),
         mcps=MCPS + rng.normal(0, 0.012, MCPS.shape) * np.array([1, 1, 0.5]),
         right=bool(rng.random() < 0.75) if right is None else right,
@@ -72,6 +72,12 @@ def random_subject(rng: np.random.Generator, *, right: bool | None = None) -> Su
         sleeve_at=float(rng.uniform(0.05, 0.2)),
         arm_bend=rng.normal(0, 0.12, 2),
     )
+
+
+def average_subject(*, right: bool = True) -> Subject:
+    """The template hand at the median size: for placing poses where no particular person is drawn."""
+    return Subject(palm=0.09, bones=FINGER_BONES.copy(), thumb=THUMB_BONES.copy(), mcps=MCPS.copy(), right=right,
+                   skin=SKIN_TONES[1] / 255.0, sleeve=np.full(3, 0.4), sleeve_at=0.1, arm_bend=np.zeros(2))
 
 
 def clamp_pose(pose: np.ndarray) -> np.ndarray:
