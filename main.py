@@ -281,10 +281,13 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--data", metavar="DIR", help="a synthetic dataset folder (its clips and streams)")
     where.add_argument("--synthetic", action="store_true", help="a fresh synthetic test set drawn with --seed")
+    where.add_argument("--real", nargs="?", const="", metavar="DIR",
+                       help="real footage listed by DIR/manifest.json, run as the app runs it "
+                            "(default DIR: ../shared/data/real; --model default: the webcam model)")
     p.add_argument("--seed", type=int, default=1000, metavar="S", help="--synthetic: the seed (default: 1000)")
     p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170; 0: online only)")
     p.add_argument("--streams", type=int, default=4, metavar="K", help="--synthetic: continuous streams (default: 4)")
-    p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt)")
+    p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt; --real: the webcam model)")
     p.add_argument("--modalities", metavar="M,M", help="feed only these modalities (e.g. skeleton: no camera image)")
     p.add_argument("--confusion", metavar="PNG", help="write the fused confusion matrix here")
     p.add_argument("--stride", type=int, default=2, metavar="F", help="windowed models: frames between calls")
@@ -297,6 +300,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _run_eval(args: argparse.Namespace) -> int:
     from fusion.evaluate import DEFAULT_MODEL, EvalConfig, evaluate, print_report
 
+    if args.real is not None:
+        return _run_eval_real(args)
     if args.stride < 1 or args.workers < 1:
         raise BadInput("--stride and --workers must be >= 1")
     mods = None if args.modalities is None else tuple(m.strip() for m in args.modalities.split(",") if m.strip())
@@ -305,6 +310,22 @@ def _run_eval(args: argparse.Namespace) -> int:
                         confusion=args.confusion, stride=args.stride, threads=args.threads, workers=args.workers,
                         progress=True)
     print_report(evaluate(config), args.json)
+    return 0
+
+
+def _run_eval_real(args: argparse.Namespace) -> int:
+    import json
+
+    from app.evaluate_real import DEFAULT_REAL, RealEvalConfig, evaluate_real, format_real_report
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    report = evaluate_real(RealEvalConfig(root=args.real or str(DEFAULT_REAL), model=args.model))
+    print(format_real_report(report))
+    if args.json:
+        print(json.dumps(report))
     return 0
 
 

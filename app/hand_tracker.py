@@ -40,6 +40,7 @@ class HandTrackerConfig:
     min_presence: float = 0.5  # min_hand_presence_confidence
     min_tracking: float = 0.5  # min_tracking_confidence
     quiet: bool = True  # hide MediaPipe's C++ start-up log lines on stderr
+    still: bool = False  # photos: each call on its own (MediaPipe's IMAGE mode, no tracking between calls)
 
 
 class HandTracker:
@@ -64,7 +65,7 @@ class HandTracker:
         self._mp = mp
         options = vision.HandLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
-            running_mode=vision.RunningMode.VIDEO,
+            running_mode=vision.RunningMode.IMAGE if config.still else vision.RunningMode.VIDEO,
             num_hands=config.max_hands,
             min_hand_detection_confidence=config.min_detection,
             min_hand_presence_confidence=config.min_presence,
@@ -90,7 +91,10 @@ class HandTracker:
         """Every hand in ``rgb`` ((H, W, 3) uint8 RGB) at time ``t_ms``; [] when none."""
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         with _quiet_stderr(self.config.quiet and not self._warm):  # its first call logs too
-            result = self._landmarker.detect_for_video(image, self.timestamp(t_ms))
+            if self.config.still:
+                result = self._landmarker.detect(image)
+            else:
+                result = self._landmarker.detect_for_video(image, self.timestamp(t_ms))
         self._warm = True
         hands = []
         for i, landmarks in enumerate(result.hand_landmarks):

@@ -10,7 +10,9 @@ Skeleton channels (``SKELETON_CHANNELS``, C = 8), for each joint j of a hand wit
     0,1,2  (p_j − p_w) / s        shape: wrist-relative x, y, z divided by the hand size s
     3,4    x_j − 0.5, y_j − 0.5   where the hand is: absolute image position (global motion, swipes)
     5      s                      hand size in image-width units (grows when the hand comes closer)
-    6      handedness             +1 the user's right hand, −1 left, 0 unknown
+    6      handedness             +1 the user's right hand, −1 left, 0 unknown (always 0 when the
+                                  spec's ``handedness`` is off: MediaPipe flips it on fast hands, and
+                                  no gesture of the vocabulary depends on which hand makes it)
     7      presence               1 when a hand was seen
 
 x is measured in image-width units and y in image-height units, then y is rescaled by the frame's
@@ -46,6 +48,7 @@ class InputSpec:
     depth_near_m: float = 0.2  # depth clipped to [near, far] metres, then mapped near → 1, far → 0
     depth_far_m: float = 1.5
     mirror: bool = True  # flip x so that the model sees the user's selfie view
+    handedness: bool = True  # feed MediaPipe's handedness (channel 6); False: always 0
 
     @property
     def skeleton_channels(self) -> int:
@@ -146,7 +149,7 @@ def preprocess_skeleton(
     out[3] = xyz[:, 0] - 0.5
     out[4] = xyz[:, 1] - 0.5
     out[5] = scale
-    out[6] = _handedness_value(handedness, spec.mirror)
+    out[6] = _handedness_value(handedness, spec.mirror) if spec.handedness else 0.0
     out[7] = 1.0
     return out
 

@@ -10,13 +10,15 @@ training, to see what the engine will feed) therefore steps the model on its own
             model.step(...)                       # 0, 1 or more steps per frame
 
 - A tick between two frames that both saw a hand gets the hand linearly interpolated between them
-  (a 15 fps camera gives two steps per frame; a 60 fps one a step every other frame).
+  (a 15 fps camera gives two steps per frame; a 60 fps one a step every other frame). A tick less
+  than half a period after the newest frame is given with that frame (the nearest one), so a
+  camera at the model's rate whose timestamps jitter still gives exactly one step per frame.
 - A hand lost for less than ``hold_s`` keeps its last landmarks (MediaPipe loses fast hands to
   motion blur; the hand then reappears where the stroke ended), so a swipe across a gap is still a
   jump from here to there within the model's window. After ``hold_s`` the hand is gone (None).
 
-Causal: the ticks up to a frame's time are given when that frame arrives, so resampling adds no
-delay beyond the frame itself. Pure numpy, no clocks: the same times give the same steps.
+Causal: the ticks up to half a period past a frame's time are given when that frame arrives, so
+resampling adds no delay beyond the frame itself. Pure numpy, no clocks: the same times give the same steps.
 """
 
 from __future__ import annotations
@@ -48,13 +50,13 @@ class SkeletonResampler:
         return (self._origin or 0.0) + k * self.period
 
     def push(self, t: float, hand: np.ndarray | None) -> list[tuple[float, np.ndarray | None]]:
-        """The ticks in (previous frame's time, ``t``], each (time, landmarks or None)."""
+        """The ticks this frame brings (up to half a period after ``t``), each (time, landmarks or None)."""
         if self._origin is None:
             self._origin = t
         if self._prev is not None and t <= self._prev[0]:
             return []  # a repeated or earlier time: nothing new to step
         out = []
-        while self.tick_time(self._next) <= t + 1e-9:
+        while self.tick_time(self._next) < t + 0.5 * self.period - 1e-9:
             tick = self.tick_time(self._next)
             out.append((tick, self._at(tick, t, hand)))
             self._next += 1
@@ -65,7 +67,7 @@ class SkeletonResampler:
 
     def _at(self, tick: float, t: float, hand: np.ndarray | None) -> np.ndarray | None:
         prev = self._prev
-        if hand is not None and prev is not None and prev[1] is not None and t > prev[0]:
+        if hand is not None and prev is not None and prev[1] is not None and prev[0] < tick < t:
             w = (tick - prev[0]) / (t - prev[0])
             return (prev[1] + (hand - prev[1]) * np.float32(w)).astype(np.float32)
         if hand is not None and (tick >= t - 1e-9 or self._seen is None or tick - self._seen[0] > self.hold_s):

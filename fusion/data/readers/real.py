@@ -224,6 +224,17 @@ def table_aspect() -> float:
     return TABLE_FRAME[0] / TABLE_FRAME[1]
 
 
+def table_split(labels: list[str], *, block: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices for training and for evaluation: ``contiguous_blocks`` taken in turn (even blocks
+    train, odd blocks evaluate), so that no evaluated row has a near copy among the trained ones
+    but its block's neighbours."""
+    blocks = contiguous_blocks(labels, block=block)
+    train = [b for k, b in enumerate(blocks) if k % 2 == 0]
+    held = [b for k, b in enumerate(blocks) if k % 2 == 1]
+    empty = np.zeros(0, np.int64)
+    return (np.concatenate(train) if train else empty), (np.concatenate(held) if held else empty)
+
+
 def contiguous_blocks(labels: list[str], *, block: int) -> list[np.ndarray]:
     """Row indices cut into runs of at most ``block`` consecutive rows of one label (the tables were
     written on every frame while a key was held: neighbours are near copies, so split by blocks)."""

@@ -145,17 +145,30 @@ def _static(label, rng, cam, n, start: Start, subject: hand.Subject) -> Motion:
     return _hold(rng, cam, n, start, pose, rotvec, roll)
 
 
+ENTER_SHARE = 0.3  # of held hands that first come into view, fast, from below or a side
+
+
 def _hold(rng, cam, n, start: Start, pose, rotvec, roll: float) -> Motion:
     """From ``start`` to a held hand (pose, orientation, roll) in a few frames, then held with a
-    little sway and finger play; the label holds from the moment it is reached."""
+    little sway and finger play; the label holds from the moment it is reached. ``ENTER_SHARE`` of
+    them come into view first, quickly (a hand raised into view is not a swipe)."""
     wrist = _near(rng, cam, start.wrist, 0.03, u=(0.25, 0.75), v=(0.35, 0.8))
     reach = int(rng.integers(5, max(6, n // 3)))
+    drawn = np.ones(n, bool)
+    if rng.random() < ENTER_SHARE:
+        side = rng.choice([[0.0, 1.0], [1.0, 0.3], [-1.0, 0.3]])
+        outside = cam.project(wrist) + np.array(side) * np.array([cam.width, cam.height]) * 0.7
+        start = Start(start.pose, start.rotvec, cam.unproject(*outside, wrist[2]))
+        reach = int(rng.integers(3, 9))
+        hidden = int(rng.integers(1, max(2, n // 4)))
+        drawn[:hidden] = False
+        reach += hidden
     poses_, rots, wrists = _approach(rng, n, start, pose, rotvec, wrist, reach)
     wrists = wrists + _sway(rng, n, 0.004)
     poses_ = poses_ + np.sin(np.arange(n)[:, None] / 30 * 2 * np.pi * rng.uniform(0.3, 1.0)) * rng.normal(0, 2, hand.POSE_SIZE)
     rolls = roll * minimum_jerk(np.arange(n) / max(reach, 1))
     s = min(reach, n - 1)
-    return Motion(hand.clamp_pose(poses_), rots, rolls, wrists, np.ones(n, bool), s, n)
+    return Motion(hand.clamp_pose(poses_), rots, rolls, wrists, drawn, s, n)
 
 
 def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:

@@ -57,6 +57,7 @@ class HeldPose:
     aim_deg: tuple[float, float] = (-180.0, 180.0)   # allowed aim angles (0 = up); |angle| within for pairs
     up_weight: float = 0.0            # chance the aim is drawn within ±45° of up instead (pointing, fists)
     turn_deg: float = 35.0            # std of the palm's turn away from the camera (yaw and pitch)
+    turn_uniform: bool = False        # yaw drawn uniformly within ±turn_deg (a hand shown from any side)
     back: float = 0.0                 # chance the back of the hand faces the camera
     jitter: float = 7.0               # std of each joint angle, degrees
     abs_range: bool = True            # aim_deg bounds |angle| (a symmetric pair of ranges)
@@ -64,9 +65,13 @@ class HeldPose:
 
 POSITIVES: dict[str, tuple[HeldPose, ...]] = {
     "thumbs_up": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
-                           aim="thumb", aim_deg=(0, 70), turn_deg=50, back=0.3),),
+                           aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2),
+                  HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
+                           aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2)),
     "thumbs_down": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
-                             aim="thumb", aim_deg=(125, 180), turn_deg=50, back=0.3),),
+                             aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2),
+                    HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
+                             aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2)),
     "open_palm": (HeldPose(shape(STRAIGHT, STRAIGHT, STRAIGHT, STRAIGHT, (48, 5, 6, 6), SPREAD), aim_deg=(0, 55), back=0.15),
                   HeldPose(shape(STRAIGHT, STRAIGHT, STRAIGHT, STRAIGHT, THUMB_SIDE, TOGETHER), aim_deg=(0, 45), back=0.1)),
     "fist": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_ACROSS, (4, -6, -11, -14)), up_weight=0.6,
@@ -135,6 +140,8 @@ def _turn(rng: np.random.Generator, held: HeldPose, name: str | None) -> np.ndar
         yaw = np.radians(rng.uniform(*EDGE_ON_DEG)) * rng.choice([-1.0, 1.0])
         return hand.rotvec_of(hand.rotation([0.0, yaw, 0.0]) @ hand.rotation([rng.normal(0, 0.2), 0.0, 0.0]))
     yaw, pitch = np.radians(rng.normal(0.0, held.turn_deg, 2))
+    if held.turn_uniform:
+        yaw, pitch = np.radians(rng.uniform(-held.turn_deg, held.turn_deg)), np.radians(rng.normal(0.0, 25.0))
     if rng.random() < held.back:
         yaw += np.pi
     return hand.rotvec_of(hand.rotation([pitch, 0.0, 0.0]) @ hand.rotation([0.0, yaw, 0.0]))
