@@ -204,6 +204,10 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, metavar="P", help="worker processes (default: 2)")
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     p.add_argument("--preview", metavar="PNG", help="write a contact sheet (one clip per label) instead")
+    p.add_argument("--skeleton-only", action="store_true",
+                   help="hand skeletons only, no rgb or depth (a webcam's model input; about 500 clips a second)")
+    p.add_argument("--camera-fps", metavar="F,F", help="--skeleton-only: each clip seen by a camera at one of these "
+                   "rates and stepped at 30 fps as the engine steps it (e.g. 15,20,25,30,60)")
     p.set_defaults(run=_run_generate)
 
 
@@ -220,7 +224,14 @@ def _run_generate(args: argparse.Namespace) -> int:
         raise BadInput(f"--size wants WxH such as 160x120, got {args.size!r}") from None
     if args.workers < 1:
         raise BadInput("--workers must be >= 1")
-    config = SynthConfig(width=width, height=height, frames=args.frames, stream_gestures=args.stream_gestures)
+    try:
+        rates = tuple(float(f) for f in args.camera_fps.split(",")) if args.camera_fps else ()
+    except ValueError:
+        raise BadInput(f"--camera-fps wants comma-separated rates such as 15,30, got {args.camera_fps!r}") from None
+    if rates and not args.skeleton_only:
+        raise BadInput("--camera-fps needs --skeleton-only")
+    config = SynthConfig(width=width, height=height, frames=args.frames, stream_gestures=args.stream_gestures,
+                         render=not args.skeleton_only, camera_fps=rates)
     if args.preview:
         print(write_preview(args.preview, seed=args.seed, config=config, workers=args.workers))
         return 0

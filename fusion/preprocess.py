@@ -48,7 +48,9 @@ class InputSpec:
     depth_near_m: float = 0.2  # depth clipped to [near, far] metres, then mapped near → 1, far → 0
     depth_far_m: float = 1.5
     mirror: bool = True  # flip x so that the model sees the user's selfie view
-    handedness: bool = True  # feed MediaPipe's handedness (channel 6); False: always 0
+    # feed MediaPipe's handedness (channel 6); False: always 0. Specs stored without this field
+    # (checkpoints made before it existed) read as True, the way those models were trained.
+    handedness: bool = False
 
     @property
     def skeleton_channels(self) -> int:
@@ -63,7 +65,7 @@ class InputSpec:
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown input spec fields {sorted(unknown)}")
-        kwargs = dict(data)
+        kwargs = {"handedness": True, **data}
         for key in ("rgb_mean", "rgb_std"):
             if key in kwargs:
                 kwargs[key] = tuple(float(v) for v in kwargs[key])

@@ -47,7 +47,10 @@ def test_skeleton_channels_shape_is_position_invariant_and_position_is_kept():
     assert np.allclose(b[3] - a[3], -0.2, atol=1e-6)  # x mirrored: moving right in the camera = left for the user
     assert np.allclose(b[4] - a[4], -0.1, atol=1e-6)
     assert np.allclose(a[5], 0.08 * 96 / 128)  # wrist to middle MCP, in image-width units
-    assert np.allclose(a[6], -1.0) and np.allclose(preprocess_skeleton(_hand(), "Left")[6], 1.0)  # mirrored
+    assert np.allclose(a[6], 0.0)  # handedness is not fed by default
+    handed = InputSpec(handedness=True)
+    assert np.allclose(preprocess_skeleton(_hand(), "Right", handed)[6], -1.0)  # mirrored: the user's left
+    assert np.allclose(preprocess_skeleton(_hand(), "Left", handed)[6], 1.0)
     assert np.allclose(a[7], 1.0)
     bigger = preprocess_skeleton(_hand(size=2.0), "Right")
     assert np.allclose(bigger[:3], a[:3], atol=1e-5) and np.allclose(bigger[5], 0.16 * 96 / 128)

@@ -30,11 +30,12 @@ from fusion.labels import NO_GESTURE
 CURLED = (65, 100, 40)
 HALF = (35, 55, 25)
 STRAIGHT = (6, 10, 8)
+FLAT = (0, 4, 2)                  # an open palm's fingers: straight, a little bent back at most
 THUMB_OUT = (45, 5, 6, 4)         # straight and away from the index: thumbs-up, open palm, "call"
 THUMB_SIDE = (18, 0, 8, 8)        # straight, along the index: an open hand with the fingers together
 THUMB_ACROSS = (17, -3, 28, 62)   # over the curled fingers: fist, pointing finger, victory
 THUMB_TUCKED = (5, 35, 40, 40)    # folded into the palm: "four"
-THUMB_RING = (30, 10, 30, 40)     # its tip on the index tip: the OK sign
+THUMB_RING = (15, 20, 20, 20)     # its tip on the index tip (index curled 40/50/30): the OK sign
 THUMB_ALONG = (10, 8, 20, 15)     # straight-ish along the curled index: another way to hold a fist
 
 
@@ -72,8 +73,9 @@ POSITIVES: dict[str, tuple[HeldPose, ...]] = {
                              aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2),
                     HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
                              aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2)),
-    "open_palm": (HeldPose(shape(STRAIGHT, STRAIGHT, STRAIGHT, STRAIGHT, (48, 5, 6, 6), SPREAD), aim_deg=(0, 55), back=0.15),
-                  HeldPose(shape(STRAIGHT, STRAIGHT, STRAIGHT, STRAIGHT, THUMB_SIDE, TOGETHER), aim_deg=(0, 45), back=0.1)),
+    "open_palm": (HeldPose(shape(FLAT, FLAT, FLAT, FLAT, (48, 5, 6, 6), SPREAD), aim_deg=(0, 55), back=0.15),
+                  HeldPose(shape(FLAT, FLAT, FLAT, FLAT, THUMB_SIDE, TOGETHER), aim_deg=(0, 45), back=0.1),
+                  HeldPose(shape(FLAT, FLAT, FLAT, FLAT, THUMB_OUT, TOGETHER), aim_deg=(0, 50), back=0.1)),
     "fist": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_ACROSS, (4, -6, -11, -14)), up_weight=0.6,
                       turn_deg=50, back=0.35),
              HeldPose(shape((48, 90, 43), CURLED, CURLED, CURLED, THUMB_ALONG, (-4, -7, -11, -16)), up_weight=0.6,
@@ -92,7 +94,8 @@ NEGATIVES: dict[str, HeldPose] = {
     "four_together": HeldPose(shape(STRAIGHT, STRAIGHT, STRAIGHT, STRAIGHT, THUMB_TUCKED, TOGETHER), aim_deg=(0, 120)),
     "call": HeldPose(shape(CURLED, CURLED, CURLED, STRAIGHT, THUMB_OUT, (0, -6, -11, -25)), turn_deg=50, back=0.3),
     "rock": HeldPose(shape(STRAIGHT, CURLED, CURLED, STRAIGHT, THUMB_ACROSS, (6, -4, -8, -20)), aim_deg=(0, 120), back=0.3),
-    "ok": HeldPose(shape((30, 60, 30), STRAIGHT, STRAIGHT, STRAIGHT, THUMB_RING, (6, -2, -10, -18)), aim_deg=(0, 120), back=0.2),
+    "ok": HeldPose(shape((40, 50, 30), STRAIGHT, STRAIGHT, STRAIGHT, THUMB_RING, (6, -2, -10, -18)), aim_deg=(0, 120),
+                   back=0.2, jitter=4.0),
     "three": HeldPose(shape(STRAIGHT, STRAIGHT, CURLED, CURLED, THUMB_OUT, (14, -4, -11, -16)), aim_deg=(0, 120), back=0.2),
     "three2": HeldPose(shape(STRAIGHT, STRAIGHT, STRAIGHT, CURLED, THUMB_ACROSS, (10, 0, -10, -16)), aim_deg=(0, 120),
                        back=0.2),
