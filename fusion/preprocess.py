@@ -151,7 +151,8 @@ def preprocess_skeleton(
     out[3] = xyz[:, 0] - 0.5
     out[4] = xyz[:, 1] - 0.5
     out[5] = scale
-    out[6] = _handedness_value(handedness, spec.mirror) if spec.handedness else 0.0
+    hand = _handedness_value(handedness, spec.mirror)  # checked even when it is not fed
+    out[6] = hand if spec.handedness else 0.0
     out[7] = 1.0
     return out
 

@@ -71,3 +71,15 @@ def test_input_spec_round_trips():
     spec = InputSpec(width=64, height=48, joints=33)
     assert InputSpec.from_dict(spec.to_dict()) == spec
     assert preprocess_skeleton(None, spec=spec).shape == (8, 33)
+
+
+def test_handedness_is_off_by_default_and_on_for_specs_stored_without_it():
+    assert InputSpec().handedness is False
+    assert not preprocess_skeleton(_hand(), "Left")[6].any()
+    old = InputSpec(width=64, height=48).to_dict()
+    del old["handedness"]  # a checkpoint made before the field existed: trained with handedness
+    assert InputSpec.from_dict(old).handedness is True and InputSpec.from_dict(old).width == 64
+    assert np.allclose(preprocess_skeleton(_hand(), "Left", InputSpec.from_dict(old))[6], 1.0)
+    for value in (False, True):  # a stored value is kept
+        assert InputSpec.from_dict(InputSpec(handedness=value).to_dict()).handedness is value
+    assert InputSpec.from_dict({}) == InputSpec(handedness=True)

@@ -105,15 +105,15 @@ def read_manifest(root: str | Path) -> RealManifest:
         photos = tuple(_still(root, p) for p in _list(data, "photos"))
         landmarks = tuple(_still(root, p) for p in _list(data, "landmarks"))
         tables = tuple(_table(root, t) for t in _list(data, "keypoint_tables"))
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise BadInput(f"{path}: malformed item ({error})") from None
     return RealManifest(root=root, videos=videos, photos=photos, landmarks=landmarks, tables=tables)
 
 
-def _list(data: dict, key: str) -> list:
+def _list(data: dict, key: str) -> list[dict]:
     value = data.get(key, [])
-    if not isinstance(value, list):
-        raise BadInput(f"manifest: {key!r} must be a list")
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BadInput(f"manifest: {key!r} must be a list of objects")
     return value
 
 
@@ -132,15 +132,27 @@ def _label(value: object) -> str:
 
 def _video(root: Path, item: dict) -> RealVideo:
     sequence = []
-    for seg in item.get("sequence", []):
+    for seg in _items(item, "sequence"):
         first, last = (int(f) for f in seg.get("frames", (0, 0)))
+        if not 0 <= first <= last:
+            raise ValueError(f"frames must be [first, last] with 0 <= first <= last, got {seg.get('frames')!r}")
         sequence.append(Segment(_label(seg["label"]), (first, last)))
     fps = float(item.get("fps", 0) or 0)
     if not math.isfinite(fps) or fps < 0:
-        raise ValueError(f"fps must be a positive number, got {item.get('fps')!r}")
+        raise ValueError(f"fps must be a number >= 0 (0: unknown), got {item.get('fps')!r}")
+    allowed = item.get("allowed", [])
+    if not isinstance(allowed, list):
+        raise ValueError(f"'allowed' must be a list of labels, got {allowed!r}")
     return RealVideo(path=_file(root, item), fps=fps, sequence=tuple(sequence),
-                     allowed=tuple(_label(a) for a in item.get("allowed", [])),
-                     mirrored=bool(item.get("mirrored", False)))
+                     allowed=tuple(_label(a) for a in allowed), mirrored=bool(item.get("mirrored", False)))
+
+
+def _items(item: dict, key: str) -> list[dict]:
+    """``item[key]``: a list of JSON objects (empty when absent)."""
+    value = item.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError(f"{key!r} must be a list of objects")
+    return value
 
 
 def _still(root: Path, item: dict) -> RealStill:
@@ -203,7 +215,7 @@ def read_table(table: KeypointTable) -> tuple[np.ndarray, list[str]]:
         raise BadInput(f"{table.path}: cannot read the table ({error})") from None
     except ValueError as error:
         raise BadInput(f"{table.path}: not a keypoint table ({error})") from None
-    points = np.asarray(rows, np.float32).reshape(len(rows), -1, 2)
+    points = np.asarray(rows, np.float32).reshape(len(rows), width // 2, 2)
     return points, labels
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, render
+from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, poses, render
 from fusion.labels import DEFAULT_LABELS, STATIC_GESTURES
 
 REFERENCE_PATH = Path(__file__).with_name("real_reference.json")
@@ -93,13 +93,27 @@ def real_hands(root: str | Path) -> dict[str, np.ndarray]:
     return {label: np.stack(hands) for label, hands in out.items()}
 
 
-def coverage(root: str | Path, *, per_class: int = 40, seed: int = 11) -> dict[str, dict]:
+def held_hands(label: str, count: int, *, seed: int = 11,
+               cam: camera.Intrinsics = camera.Intrinsics.realsense(160, 120)) -> np.ndarray:
+    """``count`` generated held hands of a static label (for ``no_gesture``: of the shapes outside the
+    vocabulary, ``poses.NEGATIVES``), as MediaPipe would see them: image pixels ``(count, 21, 2)``."""
+    out = np.empty((count, 21, 2))
+    for i in range(count):
+        rng = np.random.default_rng([seed, DEFAULT_LABELS.index(label), i])
+        subject = hand.random_subject(rng)
+        pose, rotvec, roll = poses.draw_class(rng, subject, label)
+        out[i] = cam.project(hand.to_camera(subject, hand.joints_local(subject, pose), rotvec, roll,
+                                            np.array([0.0, 0.0, 0.6])))
+    return out
+
+
+def coverage(root: str | Path, *, per_class: int = 300, seed: int = 11) -> dict[str, dict]:
     """Per label of the development set: the real hands' shape statistics (median) against the
-    generated hands' (5th–95th percentile), and how often a real hand's nearest generated hand
+    generated held hands' (5th–95th percentile), and how often a real hand's nearest generated hand
     (``hand_stats.pose_distance``, mirror-invariant) has its label."""
     real = real_hands(root)
     labels = sorted(real)
-    generated = {label: skeletons(label, per_class, frames=16, seed=seed)[1][::4, :, :2] for label in labels}
+    generated = {label: held_hands(label, per_class, seed=seed) for label in labels}
     out = {}
     for label in labels:
         hands = real[label]
@@ -133,7 +147,7 @@ def mediapipe_on_rendered(model: Path, *, count: int = 17, seed: int = 0, size: 
 
     import mediapipe as mp
 
-    config = world.SynthConfig(width=size[0], height=size[1], frames=8)
+    config = world.SynthConfig(width=size[0], height=size[1], frames=16)
     shown = found = agree = 0
     errors = []
     with _landmarker(Path(model), video=False) as landmarker:
