@@ -145,7 +145,7 @@ def _static(label, rng, cam, n, start: Start, subject: hand.Subject) -> Motion:
     return _hold(rng, cam, n, start, pose, rotvec, roll)
 
 
-ENTER_SHARE = 0.3  # of held hands that first come into view, fast, from below or a side
+ENTER_SHARE = 0.4  # of held hands that first come into view, fast, from below or a side
 
 
 def _hold(rng, cam, n, start: Start, pose, rotvec, roll: float) -> Motion:

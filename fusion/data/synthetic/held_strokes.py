@@ -67,14 +67,13 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
                               @ hand.rotation(facing))
         rot_a, rot_b = (facing, flip) if along[1] > 0 else (flip, facing)
 
-    # lead-in (slow, from wherever the hand is), hold, stroke, hold
+    # lead-in (from wherever the hand is, at most half as fast as the stroke: a fast way back to the
+    # start is the opposite swipe), hold, stroke, hold
     distance = float(np.linalg.norm(cam.project(start.wrist) - a_px))
-    lead = int(np.clip(distance / (0.03 * cam.width), 4, max(4, n // 3)))
     stroke = int(rng.integers(3, 13))
-    wait = int(rng.integers(3, 11))
     budget = n - stroke - 3                            # frames for the lead-in and the wait
-    lead = min(lead, max(1, budget - 3))
-    wait = min(wait, max(0, budget - lead))
+    lead = int(np.clip(np.ceil(2.0 * distance * stroke / span), 4, max(4, budget - 3)))
+    wait = min(int(rng.integers(3, 11)), max(0, budget - lead))
     s = lead + wait                                    # the stroke starts
     e = min(n, s + stroke)                             # and ends
     t = np.arange(n)

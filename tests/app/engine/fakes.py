@@ -1,6 +1,7 @@
 """Fakes for the engine tests: a cheap exact model and a skeleton source with one swipe."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,8 +19,8 @@ class FakeRunner:
     streaming = True
     modalities = ("skeleton",)
     labels = DEFAULT_LABELS
-    spec = SPEC
-    window_frames = SPEC.window
+    spec = replace(SPEC, fps=100.0)  # stepped at its sources' rate: one step per frame (tests of the
+    window_frames = SPEC.window        # resampling to a model's own rate are in test_frame_rate.py)
     name = "fake"
     device = type("D", (), {"type": "cpu"})()
     config = RunnerConfig(backend="eager")
