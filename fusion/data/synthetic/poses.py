@@ -32,6 +32,7 @@ HALF = (35, 55, 25)
 STRAIGHT = (6, 10, 8)
 FLAT = (0, 4, 2)                  # an open palm's fingers: straight, a little bent back at most
 THUMB_OUT = (45, 5, 6, 4)         # straight and away from the index: thumbs-up, open palm, "call"
+THUMB_UP_SIDE = (72, 8, 5, 4)     # straight, square to the fingers: a thumbs-up shown from the side
 THUMB_SIDE = (18, 0, 8, 8)        # straight, along the index: an open hand with the fingers together
 THUMB_ACROSS = (17, -3, 28, 62)   # over the curled fingers: fist, pointing finger, victory
 THUMB_TUCKED = (5, 35, 40, 40)    # folded into the palm: "four"
@@ -68,10 +69,14 @@ POSITIVES: dict[str, tuple[HeldPose, ...]] = {
     "thumbs_up": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
                            aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2),
                   HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
+                           aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2),
+                  HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_UP_SIDE, (-6, -15, -11, -4)),
                            aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2)),
     "thumbs_down": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
                              aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2),
                     HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
+                             aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2),
+                    HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_UP_SIDE, (-6, -15, -11, -4)),
                              aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2)),
     "open_palm": (HeldPose(shape(FLAT, FLAT, FLAT, FLAT, (48, 5, 6, 6), SPREAD), aim_deg=(0, 55), back=0.15),
                   HeldPose(shape(FLAT, FLAT, FLAT, FLAT, THUMB_SIDE, TOGETHER), aim_deg=(0, 45), back=0.1),
