@@ -154,7 +154,7 @@ def _hold_batch(runner: ModelRunner, held: list[Held], steps: int) -> list[tuple
         present[:, column] = [x is not None for x in rgb]
         frames["rgb"] = np.stack([preprocess_color(x, spec) if x is not None else
                                   np.zeros((3, spec.height, spec.width), np.float32) for x in rgb])
-    state = runner.initial_state(B)
+    state = runner.warm_state(frames, present)  # held still before the run starts, too
     recognizers = [OnlineRecognizer(runner.online, runner.labels) for _ in held]
     first: list[tuple[str, float] | None] = [None] * B
     for k in range(steps):

@@ -236,9 +236,13 @@ class InferenceWorker(ThreadLifecycle):
         present = np.stack([j.present for j in jobs]).astype(np.float32)  # (B, M)
         if self.mode == "streaming":
             states = []
-            for j in jobs:
+            for k, j in enumerate(jobs):
                 state = self._states.get(j.source)
-                states.append(state if state is not None else self.runner.initial_state(1))
+                if state is None:  # a new stream starts as if its first frame had been held before it
+                    first = j.earlier[0][0] if j.earlier else j.inputs
+                    frames = {m: x[None] for m, x in first.items() if m in self.runner.modalities}
+                    state = self.runner.warm_state(frames, present[k:k + 1])
+                states.append(state)
             for k, job in enumerate(jobs):  # the steps before each job's own, one source at a time
                 for step_inputs, t in job.earlier:
                     frames = {m: x[None] for m, x in step_inputs.items() if m in self.runner.modalities}

@@ -30,6 +30,9 @@ class _Runner:
     def initial_state(self, batch=1):
         return [np.zeros((batch, 1), np.float32)]
 
+    def warm_state(self, frames, present):
+        return self.initial_state(len(present))
+
     def step(self, frames, present, state):
         seen = frames["skeleton"][:, 7, 0] > 0  # the presence channel
         logits = np.full((len(seen), len(self.labels)), -4.0, np.float32)

@@ -36,6 +36,9 @@ class FakeRunner:
     def initial_state(self, batch=1):
         return [np.zeros((batch, 1), np.float32)]
 
+    def warm_state(self, frames, present):  # no temporal memory to fill
+        return self.initial_state(len(present))
+
     def step(self, frames, present, state):
         self.calls += 1
         if self.fail_at == self.calls:
