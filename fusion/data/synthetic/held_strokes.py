@@ -7,8 +7,10 @@ through upright to pointing the way it goes, an up/down swipe flips it over from
 fingers-down — and MediaPipe loses it for up to half a second on the way. Then the hand stays where
 it arrived. ``gestures.perform`` makes ``SHARE`` of its swipes this way, the rest as smooth strokes.
 
-The label holds from the start of the first hold to just after the stroke: a short wait belongs
-to the gesture, the hold afterwards does not.
+The label holds from the stroke's start to just after it: neither the wait before it nor the hold
+after it belong to the gesture (a hand held at one side, ready, is no swipe yet: labelled so, models
+learnt to call the swipe from the waiting hand, and the hold after a swipe_right, which is where a
+swipe_left would wait, became a swipe_left).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fusion.data.synthetic import hand, poses
 from fusion.data.synthetic.camera import Intrinsics
 from fusion.data.synthetic.motion import Motion, minimum_jerk
 
-SHARE = 0.5  # of the swipes drawn by gestures.perform
+SHARE = 0.6  # of the swipes drawn by gestures.perform
 DIRECTIONS = {"swipe_left": (1, 0), "swipe_right": (-1, 0), "swipe_up": (0, -1), "swipe_down": (0, 1)}
 HANDS = (("open_together", 0.45), ("open_spread", 0.3), ("two_together", 0.25))
 _SHAPES = {
@@ -84,4 +86,4 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
     rotvec = np.where(t[:, None] < s, start.rotvec + (rot_a - start.rotvec) * w_lead, rot_a + (rot_b - rot_a) * u)
     roll = np.where(t < s, roll_a * w_lead[:, 0], roll_a + (roll_b - roll_a) * u[:, 0])
     shape = np.where(t[:, None] < lead, start.pose + (pose - start.pose) * w_lead, pose)
-    return Motion(hand.clamp_pose(shape), rotvec, roll, wrist, np.ones(n, bool), lead, min(n, e + 2))
+    return Motion(hand.clamp_pose(shape), rotvec, roll, wrist, np.ones(n, bool), s, min(n, e + 2))

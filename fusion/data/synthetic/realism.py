@@ -48,13 +48,10 @@ def skeletons(label: str, count: int, *, frames: int = 24, seed: int = 11,
     return np.concatenate(worlds), np.concatenate(images)
 
 
-def nearest_static_class(photo_pixels: np.ndarray, per_class: int = 12) -> dict[str, float]:
-    """Smallest pose distance from a real skeleton (21, 3 pixels) to each generated static class."""
-    out = {}
-    for label in STATIC_GESTURES:
-        _, images = skeletons(label, per_class, frames=16)
-        out[label] = float(hand_stats.pose_distance(photo_pixels, images).min())
-    return out
+def nearest_static_class(photo_pixels: np.ndarray, per_class: int = 200) -> dict[str, float]:
+    """Smallest pose distance from a real skeleton (21, 3 pixels) to each generated static class's held hands."""
+    return {label: float(hand_stats.pose_distance(photo_pixels[None], held_hands(label, per_class)).min())
+            for label in STATIC_GESTURES}
 
 
 SHAPE_STATISTICS = ("index ext", "middle ext", "ring ext", "little ext", "thumb–index MCP", "thumb–little MCP",
