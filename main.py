@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from typing import Sequence
 
-from fusion.config_flags import add_flags, from_flags
-from fusion.errors import BadInput
-from fusion.model_config import ModelConfig
-from fusion.train_config import TRAIN_MODEL, TrainConfig
+from app.ctrl_c import catch_from_the_start
+
+if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "mmtm-live":  # the program, not an importer:
+    catch_from_the_start()  # Ctrl-C or SIGTERM during the imports below is a clean stop request
+
+from fusion.config_flags import add_flags, from_flags  # noqa: E402 (after the line above, on purpose)
+from fusion.errors import BadInput  # noqa: E402
+from fusion.model_config import ModelConfig  # noqa: E402
+from fusion.train_config import TRAIN_MODEL, TrainConfig  # noqa: E402
 
 PROG = "mmtm-live"
 
@@ -154,7 +160,8 @@ def _add_record(sub: argparse._SubParsersAction) -> None:
                    help="prompt: ask for each gesture in turn and store labelled segments")
     p.add_argument("--gestures", default="", metavar="A,B,C", help="gestures to prompt for (snake_case)")
     p.add_argument("--gesture-seconds", type=float, default=2.0, metavar="S", help="length of each prompt")
-    p.add_argument("--fast", action="store_true", help="read file sources as fast as possible, not in real time")
+    p.add_argument("--fast", action="store_true",
+                   help="read file sources as fast as possible, not in real time (every frame is still kept)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=_run_record)
 
@@ -237,11 +244,37 @@ def _run_generate(args: argparse.Namespace) -> int:
         return 0
     if not args.out:
         raise BadInput("generate needs --out DIR (or --preview PNG)")
+    _check_room(args.out, _dataset_bytes(config, args.clips, args.streams))
     summary = generate(args.out, clips=args.clips, streams=args.streams, seed=args.seed, config=config,
                        workers=args.workers)
     print(json.dumps(summary) if args.json else
           f"wrote {summary['clips']} clips and {summary['streams']} streams to {summary['out']} in {summary['seconds']} s")
     return 0
+
+
+def _dataset_bytes(config, clips: int, streams: int) -> int:
+    """At most the bytes a synthetic dataset takes (uncompressed .npz, dataset_files.py): a frame is
+    rgb + uint16 depth (5 bytes a pixel), two float32 21-joint skeletons and a presence byte; a
+    stream frame also a 64-byte label; a stream has at most 90 frames a gesture and 30 more."""
+    frame = 5 * config.width * config.height + 2 * 21 * 3 * 4 + 1
+    stream_frames = 90 * config.stream_gestures + 30
+    return max(clips, 0) * config.frames * frame + max(streams, 0) * stream_frames * (frame + 64)
+
+
+def _check_room(out: str, estimate: int) -> None:
+    """One line on stderr with the estimate and the free space; BadInput when it cannot fit."""
+    import shutil
+    from pathlib import Path
+
+    where = Path(out).absolute()
+    while not where.exists():
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    if estimate > free:
+        raise BadInput(f"generate would write about {estimate / 1e9:.2f} GB to {out} but only {free / 1e9:.1f} GB "
+                       f"is free there: fewer --clips or --streams, a smaller --size, or another --out")
+    print(f"generate: about {estimate / 1e9:.2f} GB to write to {out}; {free / 1e9:.1f} GB free there",
+          file=sys.stderr)
 
 
 # --- train ---------------------------------------------------------------------------------------
@@ -436,8 +469,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that stop cleanly on Ctrl-C or SIGTERM (their loops poll app.ctrl_c's flag): summary, exit 0.
+# The others stop at once with exit 130.
+_STOP_CLEANLY = ("demo", "replay", "record")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command in ``argv`` (default: the process's arguments); the exit code. Called as the
+    program (no ``argv``), a signal after the command is done exits at once with its code."""
+    from app.ctrl_c import ctrl_c_flag, exit_on_stop_signals
+
+    with ctrl_c_flag():  # from here on a signal is a stop request, kept for the command (app/ctrl_c.py)
+        code = _run_command(list(sys.argv[1:] if argv is None else argv))
+    if argv is None:
+        exit_on_stop_signals(code)
+    return code
+
+
+def _run_command(argv: list[str]) -> int:
+    from app.ctrl_c import ctrl_c_raises
+
     if not argv:
         argv = ["demo", "--source", "auto"]
     args = build_parser().parse_args(argv)
@@ -445,11 +496,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().print_help(sys.stderr)
         return 2
     try:
-        return int(args.run(args) or 0)
+        if args.command in _STOP_CLEANLY:
+            return int(args.run(args) or 0)
+        with ctrl_c_raises():
+            return int(args.run(args) or 0)
     except BadInput as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second signal (the user insists), or a command that cannot stop early
         return 130
 
 

@@ -60,6 +60,8 @@ def run_bench(config: BenchConfig, *, log=None) -> dict:
     report = bench_models(config, log=log) if config.model_only else bench_pipeline(config, log=log)
     (out / "bench.json").write_text(json.dumps(report, indent=1))
     print(text_summary(report), file=sys.stdout)
+    plots = "".join(f", {out / name}" for name in report.get("plots", []))
+    print(f"bench: wrote {out / 'bench.json'}{plots}", file=log)
     return report
 
 

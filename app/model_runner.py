@@ -311,12 +311,15 @@ class ModelRunner:
         if self.streaming:
             state = self.initial_state(1)
             for _ in range(steps):
-                _, state = self.step(arrays, present, state)
+                logits, state = self.step(arrays, present, state)
         else:
             for _ in range(steps):
-                self.window(arrays, present)
+                logits = self.window(arrays, present)
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
+        if not np.isfinite(logits).all():  # finite weights can still overflow (a damaged or foreign file)
+            raise BadInput(f"{self.name or 'the model'}: gives NaN or infinite scores on a blank input at "
+                           f"{self.config.precision} (damaged weights?)")
         return (time.perf_counter() - start) * 1e3
 
 

@@ -7,14 +7,16 @@
     recorder.add_label("fist", start_ns=t0, end_ns=t1)
     source.stop(); source.join(2); recorder.stop(); recorder.join(5)
 
-``push`` never blocks the source: samples wait in a bounded queue; when it is full the oldest
-waiting sample is dropped and counted (``dropped``). The thread writes through
-``fusion.data.recording.RecordingWriter``; whatever ends it (stop, an error, Ctrl-C in the caller),
-the file is finalised, and an error reaches ``join``.
+``push`` never blocks a live source: samples wait in a bounded queue; when it is full the oldest
+waiting sample is dropped and counted (``dropped``). A file source is blocked instead
+(``block_when_full``), so that every frame of a file is kept. The thread writes through
+``fusion.data.recording.RecordingWriter``; whatever ends it (stop, an error such as a full disk,
+Ctrl-C in the caller), the file is finalised as far as the disk allows, and an error reaches ``join``.
 """
 
 from __future__ import annotations
 
+import math
 import platform
 import sys
 import threading
@@ -40,6 +42,7 @@ class RecorderConfig:
     lossless: bool = False  # PNG color instead of JPEG (depth is always lossless)
     jpeg_quality: int = 90
     queue_size: int = 512  # samples waiting to be written; beyond it the oldest is dropped, counted
+    block_when_full: bool = False  # a file source: push waits for room instead (nothing dropped)
     flush_s: float = 0.25  # how often written chunks reach the OS (what survives a crash)
     overwrite: bool = False  # replace an existing file (never the recording being recorded from)
     meta: dict = field(default_factory=dict)  # device and app metadata stored in the file
@@ -96,6 +99,8 @@ class Recorder(ThreadLifecycle):
 
     def _put(self, item: tuple) -> None:
         with self._cond:
+            if self.config.block_when_full and item[0] == "sample":
+                self._cond.wait_for(lambda: len(self._queue) < self.config.queue_size or self._stop)
             if self._stop:
                 return
             if len(self._queue) >= self.config.queue_size and item[0] == "sample":
@@ -116,13 +121,17 @@ class Recorder(ThreadLifecycle):
                     break  # stopping and everything written
                 else:
                     item = self._queue.popleft()
+                    self._cond.notify_all()  # room for a push that waits (block_when_full)
             if item is None:
                 self.writer.flush()
             else:
                 self._write(*item)
 
     def _cleanup(self) -> None:
-        self.writer.close()  # whatever ended the thread, the file is finalised
+        with self._cond:  # an error ended the thread: pushes stop waiting, later ones are ignored
+            self._stop = True
+            self._cond.notify_all()
+        self.writer.close()  # whatever ended the thread, the file is finalised (as far as the disk allows)
 
     def _write(self, kind: str, value: object) -> None:
         if kind == "label":
@@ -176,10 +185,75 @@ class RecordConfig:
 
 
 def record(config: RecordConfig, *, log: TextIO | None = None) -> dict:
-    """Record ``config.source`` to ``config.out``; returns a summary. Ctrl-C ends it cleanly."""
+    """Record ``config.source`` to ``config.out``; returns a summary. Ctrl-C ends it cleanly.
+
+    BadInput (before any file is made) when the options are invalid or the source cannot start; a
+    source or a disk that fails later ends the recording with its error, the file finalised as far
+    as the disk allows. A file source is never dropped from: it waits for the writer.
+    """
     from app.sources.open import open_source
 
     log = log or sys.stderr
+    _check(config)
+    out = Path(config.out)
+    fan = _Fanout()
+    source = open_source(config.source, sink=fan.push, realtime=config.realtime)
+    source.open()  # a camera or file that cannot start fails here, before the recording exists
+    try:
+        recorder = Recorder(RecorderConfig(path=config.out, lossless=config.lossless, overwrite=config.overwrite,
+                                           block_when_full=not _is_live(config.source),
+                                           meta={"source": config.source, "source_kind": type(source).__name__,
+                                                 "command": "record", "argv": sys.argv[1:]}),
+                            stream_info=source.stream_info)
+    except BaseException:
+        source.stop()
+        raise
+    fan.sinks.append(recorder.push)
+    start = time.monotonic()
+    prompts = _Prompts(config, recorder, log) if config.labels == "prompt" else None
+    interrupted = False
+    try:
+        with ctrl_c_flag() as ctrl_c:
+            recorder.start()
+            try:
+                source.start()
+                last_progress = 0.0
+                while not source.finished.is_set() and not recorder.finished.is_set() and not ctrl_c.is_set():
+                    elapsed = time.monotonic() - start
+                    if config.seconds is not None and elapsed >= config.seconds:
+                        break
+                    if prompts is not None and prompts.step(elapsed):
+                        break
+                    if elapsed - last_progress >= 0.5:
+                        last_progress = elapsed
+                        _progress(log, elapsed, config.seconds, recorder)
+                    source.finished.wait(0.05)
+            except KeyboardInterrupt:  # a second Ctrl-C or SIGTERM while waiting: end as the first would
+                pass
+            finally:
+                interrupted = ctrl_c.is_set()
+                if prompts is not None:
+                    prompts.close(now_ns())
+                source.stop()
+                try:
+                    source.join(timeout=5)
+                finally:
+                    recorder.stop()
+                    recorder.join(timeout=30)
+    finally:
+        _progress(log, time.monotonic() - start, config.seconds, recorder)
+        print(file=log, flush=True)  # the error line, if any, starts on a line of its own
+        if recorder.written == 0 and not interrupted:
+            out.unlink(missing_ok=True)  # the source gave nothing: leave no empty recording behind
+    if recorder.written == 0 and not interrupted:
+        raise BadInput(f"{config.source} gave no samples to record; {out} was not written")
+    return {"type": "record", "path": config.out, "frames": dict(recorder.counts), "written": recorder.written,
+            "dropped": recorder.dropped, "labels": prompts.count if prompts else 0,
+            "seconds": round(time.monotonic() - start, 3), "interrupted": interrupted}
+
+
+def _check(config: RecordConfig) -> None:
+    """BadInput for options that cannot work, before anything is opened."""
     if config.labels not in ("none", "prompt"):
         raise BadInput(f"--labels must be 'prompt' or 'none', not {config.labels!r}")
     if config.labels == "prompt" and not config.gestures:
@@ -187,53 +261,25 @@ def record(config: RecordConfig, *, log: TextIO | None = None) -> dict:
     bad = [g for g in config.gestures if not g or not g.replace("_", "").isalnum() or g != g.lower()]
     if bad:
         raise BadInput(f"gesture labels are snake_case words, not {bad}")
-    if config.seconds is not None and config.seconds <= 0:
-        raise BadInput("--seconds must be positive")
+    for flag, value in (("--seconds", config.seconds), ("--gesture-seconds", config.gesture_s)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise BadInput(f"{flag} must be a positive number of seconds, not {value}")
+    if not (math.isfinite(config.pause_s) and config.pause_s >= 0):
+        raise BadInput(f"the pause between prompts must be >= 0 seconds, not {config.pause_s}")
     out = Path(config.out)
     if out.exists() and Path(config.source).exists() and out.resolve() == Path(config.source).resolve():
         raise BadInput(f"cannot record {config.source} onto itself")
+    if out.exists() and not out.is_file():
+        raise BadInput(f"{out} is not a regular file (a pipe, a device or a folder?); a recording must be a file")
     if out.exists() and not config.overwrite:
         raise BadInput(f"{out} already exists; choose another name or pass --overwrite")
 
-    fan = _Fanout()
-    source = open_source(config.source, sink=fan.push, realtime=config.realtime)
-    recorder = Recorder(RecorderConfig(path=config.out, lossless=config.lossless, overwrite=config.overwrite,
-                                       meta={"source": config.source, "source_kind": type(source).__name__,
-                                             "command": "record", "argv": sys.argv[1:]}),
-                        stream_info=source.stream_info)
-    fan.sinks.append(recorder.push)
-    start = time.monotonic()
-    prompts = _Prompts(config, recorder, log) if config.labels == "prompt" else None
-    with ctrl_c_flag() as ctrl_c:
-        recorder.start()
-        source.start()
-        try:
-            last_progress = 0.0
-            while not source.finished.is_set() and not ctrl_c.is_set():
-                elapsed = time.monotonic() - start
-                if config.seconds is not None and elapsed >= config.seconds:
-                    break
-                if prompts is not None and prompts.step(elapsed):
-                    break
-                if elapsed - last_progress >= 0.5:
-                    last_progress = elapsed
-                    _progress(log, elapsed, config.seconds, recorder)
-                source.finished.wait(0.05)
-        finally:
-            interrupted = ctrl_c.is_set()
-            if prompts is not None:
-                prompts.close(now_ns())
-            source.stop()
-            try:
-                source.join(timeout=5)
-            finally:
-                recorder.stop()
-                recorder.join(timeout=30)
-    _progress(log, time.monotonic() - start, config.seconds, recorder)
-    print(file=log)
-    return {"type": "record", "path": config.out, "frames": dict(recorder.counts), "written": recorder.written,
-            "dropped": recorder.dropped, "labels": prompts.count if prompts else 0,
-            "seconds": round(time.monotonic() - start, 3), "interrupted": interrupted}
+
+def _is_live(source: str) -> bool:
+    """A camera or microphone (frames come whether written or not), not a file (which can wait)."""
+    name = source.lower()
+    return name in ("webcam", "realsense", "mic", "microphone") or name.startswith(
+        ("webcam:", "realsense:", "mic:", "microphone:"))
 
 
 class _Fanout:

@@ -19,7 +19,9 @@ Metadata JSON::
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +33,12 @@ from fusion.build import build_model
 from fusion.errors import BadInput
 from fusion.labels import DEFAULT_LABELS
 from fusion.model_config import ModelConfig
+from fusion.online import OnlineConfig
 
 FORMAT = "mmtm-live-checkpoint/1"
+# The largest magnitude a weight may have. Trained weights and batch-norm statistics stay below 10
+# (the bundled models: 8.8); a flipped exponent bit gives ~1e38, which overflows to inf scores.
+MAX_WEIGHT = 1e6
 
 
 @dataclass(frozen=True)
@@ -55,16 +61,52 @@ class CheckpointMeta:
 
     @classmethod
     def from_json(cls, text: str, *, source: str = "checkpoint") -> "CheckpointMeta":
+        """The metadata of ``text``; BadInput (one line) for anything a model could not be built from."""
         try:
             data = json.loads(text)
+            if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+                raise ValueError("expected an object with a 'model' object")
             config = ModelConfig.from_dict(data["model"])
-            labels = tuple(str(label) for label in data["labels"])
-            training = dict(data.get("training") or {})
-        except (ValueError, KeyError, TypeError) as error:
-            raise BadInput(f"{source}: bad checkpoint metadata ({error})") from None
+            labels = _labels(data.get("labels"))
+            training = data.get("training") or {}
+            if not isinstance(training, dict):
+                raise ValueError(f"training must be an object, got {type(training).__name__}")
+            _check_online(training.get("online"))
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as error:
+            raise BadInput(f"{source}: bad checkpoint metadata ({_first_line(error)})") from None
         if len(labels) != config.num_classes:
             raise BadInput(f"{source}: {len(labels)} labels for a model with {config.num_classes} classes")
         return cls(config=config, labels=labels, training=training)
+
+
+LABEL = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")  # snake_case (ARCHITECTURE.md, contract 3)
+
+
+def _labels(value: object) -> tuple[str, ...]:
+    """The label list of the metadata: distinct snake_case strings."""
+    if not isinstance(value, list) or not all(isinstance(label, str) for label in value):
+        raise ValueError(f"labels must be a list of strings, got {value!r:.60}")
+    bad = [label for label in value if len(label) > 64 or not LABEL.fullmatch(label)]
+    if bad:
+        raise ValueError(f"labels must be snake_case words, not {bad[0]!r:.60}")
+    if len(set(value)) != len(value):
+        raise ValueError(f"labels must be distinct, {sorted({l for l in value if value.count(l) > 1})[:3]} repeat")
+    return tuple(value)
+
+
+def _check_online(online: object) -> None:
+    """The recogniser settings stored by scripts/tune_online.py: an object of finite numbers,
+    booleans and label lists, that ``OnlineConfig`` accepts."""
+    if online is None:
+        return
+    if not isinstance(online, dict):
+        raise ValueError(f"training.online must be an object, got {type(online).__name__}")
+    for key, value in online.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"training.online.{key:.40} must be finite, got {value}")
+        if key == "static_labels" and value is not None:
+            _labels(value)
+    OnlineConfig(**{key: tuple(v) if isinstance(v, list) else v for key, v in online.items()})
 
 
 def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, *, labels: Sequence[str] = DEFAULT_LABELS,
@@ -98,8 +140,7 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMeta, dict[str, 
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # truncated zip, foreign or malicious pickle, …
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise BadInput(f"{path}: not a readable mmtm-live checkpoint ({first[:160]})") from None
+        raise BadInput(f"{path}: not a readable mmtm-live checkpoint ({_first_line(error)})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise BadInput(f"{path}: not an mmtm-live checkpoint (expected format {FORMAT!r})")
     state = payload.get("state_dict")
@@ -107,14 +148,37 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[CheckpointMeta, dict[str, 
     if not isinstance(text, str) or not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
         raise BadInput(f"{path}: damaged mmtm-live checkpoint (metadata or weights missing)")
-    return CheckpointMeta.from_json(text, source=str(path)), state
+    meta = CheckpointMeta.from_json(text, source=str(path))
+    bad = _bad_weight(state)
+    if bad:
+        raise BadInput(f"{path}: damaged weights ({bad})")
+    return meta, state
+
+
+def _bad_weight(state: Mapping[str, torch.Tensor]) -> str | None:
+    """What is wrong with the first unusable tensor of ``state`` (NaN, infinite or huge values, a
+    negative batch-norm variance, a foreign kind of tensor), or None."""
+    for name, tensor in state.items():
+        if tensor.layout != torch.strided or tensor.is_complex() or tensor.is_quantized:
+            return f"{name[:80]} is a {tensor.layout}/{tensor.dtype} tensor"
+        if tensor.is_floating_point():
+            if not bool(torch.isfinite(tensor).all()):
+                return f"{name[:80]} holds NaN or infinite values"
+            if tensor.numel() and float(tensor.abs().max()) > MAX_WEIGHT:
+                return f"{name[:80]} holds {float(tensor.abs().max()):.3g}, beyond any trained weight"
+            if name.endswith("running_var") and bool((tensor < 0).any()):
+                return f"{name[:80]} holds a negative variance"
+    return None
 
 
 def load_checkpoint(path: str | os.PathLike, *, device: str | torch.device = "cpu"
                     ) -> tuple[torch.nn.Module, CheckpointMeta]:
     """The model of a checkpoint (in eval mode on ``device``) and its metadata."""
     meta, state = read_checkpoint(path)
-    model = build_model(meta.config)
+    try:
+        model = build_model(meta.config)
+    except (ValueError, RuntimeError) as error:  # a combination the config's own checks let through
+        raise BadInput(f"{path}: the model its metadata describes cannot be built ({_first_line(error)})") from None
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
@@ -143,3 +207,8 @@ def load_unimodal_checkpoints(model: torch.nn.Module, paths: Mapping[str, str | 
             model.load_stream(modality, state)
         except (ValueError, RuntimeError) as error:
             raise BadInput(f"{path}: {str(error).splitlines()[0][:160]}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:160] if text else type(error).__name__

@@ -14,9 +14,10 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from fusion.config_flags import option
+from fusion.field_checks import check_bool, check_int, check_ints, check_real
 from fusion.labels import DEFAULT_LABELS
 from fusion.mmtm_placement import MMTMPlacement
-from fusion.preprocess import InputSpec
+from fusion.preprocess import SKELETON_CHANNELS, InputSpec
 
 MODALITIES = ("rgb", "depth", "skeleton")
 FUSIONS = ("none", "late", "mmtm")
@@ -25,6 +26,11 @@ IN_CHANNELS = {"rgb": 3, "depth": 1}
 # What the rgb stream sees of each frame t (streaming shape): the frame, its difference from the
 # frame before (the moving hand stands out, the static scene cancels), or both stacked.
 RGB_INPUTS = {"frames": 3, "motion": 3, "frames+motion": 6}
+MMTM_VARIANTS = ("paper", "official")  # fusion.mmtm.MMTM's variants
+# The most a model may hold: its weights plus one window's feature maps (float32, batch 1), as
+# estimated by ModelConfig.footprint_bytes; a checkpoint asking for more is refused before it is built.
+MAX_FOOTPRINT_BYTES = 4 * 2**30
+MAX_WIDTH, MAX_STAGES, MAX_CLASSES = 2048, 8, 10_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,7 @@ class ModelConfig:
     input: InputSpec = field(default_factory=InputSpec)
 
     def __post_init__(self) -> None:
+        self._check_fields()
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
         if self.fusion not in FUSIONS:
@@ -97,6 +104,75 @@ class ModelConfig:
             raise ValueError(f"rgb_input must be one of {tuple(RGB_INPUTS)}, got {self.rgb_input!r}")
         if self.rgb_input != "frames" and self.shape != "streaming":
             raise ValueError(f"rgb_input {self.rgb_input!r} needs the streaming shape")
+        if self.shape == "streaming" and self.input.window < self.receptive_field:
+            raise ValueError(f"window {self.input.window} is shorter than the temporal layers' receptive field "
+                             f"{self.receptive_field}")
+        footprint = self.footprint_bytes()
+        if footprint > MAX_FOOTPRINT_BYTES:
+            raise ValueError(f"this model would take about {footprint / 2**30:.1f} GiB (weights and one window's "
+                             f"features); at most {MAX_FOOTPRINT_BYTES / 2**30:.0f} GiB is allowed")
+
+    def _check_fields(self) -> None:
+        """Types and ranges of the fields, before anything is computed from them (untrusted files)."""
+        for name in ("shape", "fusion", "rgb_input", "mmtm_variant"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string, got {getattr(self, name)!r:.40}")
+        if self.mmtm_variant not in MMTM_VARIANTS:
+            raise ValueError(f"mmtm_variant must be one of {MMTM_VARIANTS}, got {self.mmtm_variant!r:.40}")
+        if not isinstance(self.modalities, tuple) or not all(isinstance(m, str) for m in self.modalities):
+            raise ValueError(f"modalities must be a list of names, got {self.modalities!r:.60}")
+        check_int("num_classes", self.num_classes, 2, MAX_CLASSES)
+        check_ints("video_widths", self.video_widths, 1, MAX_WIDTH, min_len=1, max_len=MAX_STAGES)
+        check_ints("skeleton_widths", self.skeleton_widths, 1, MAX_WIDTH, min_len=1, max_len=MAX_STAGES)
+        check_ints("temporal_strides", self.temporal_strides, 1, 8, max_len=MAX_STAGES)
+        check_ints("mmtm_stages", self.mmtm_stages, 0, MAX_STAGES, max_len=MAX_STAGES)
+        check_ints("mmtm_temporal", self.mmtm_temporal, 0, 64, max_len=64)
+        for name in ("mmtm_stages", "mmtm_temporal"):
+            if len(set(getattr(self, name))) != len(getattr(self, name)):
+                raise ValueError(f"{name} must not repeat a place, got {getattr(self, name)}")
+        check_bool("mmtm_pooled", self.mmtm_pooled)
+        check_real("mmtm_ratio", self.mmtm_ratio, 1e-3, 4096.0)  # hidden = sum(C) / ratio units
+        check_int("temporal_channels", self.temporal_channels, 1, MAX_WIDTH)
+        check_int("temporal_kernel", self.temporal_kernel, 1, 31)
+        check_ints("temporal_dilations", self.temporal_dilations, 1, 256, min_len=1, max_len=16)
+        check_real("dropout", self.dropout, 0.0, 0.99)
+        if not isinstance(self.input, InputSpec):
+            raise ValueError(f"input must be an InputSpec, got {type(self.input).__name__}")
+
+    @property
+    def receptive_field(self) -> int:
+        """Frames the causal temporal layers see (streaming shape): 1 + (kernel − 1)·Σ dilations."""
+        return 1 + (self.temporal_kernel - 1) * sum(self.temporal_dilations)
+
+    def footprint_bytes(self) -> int:
+        """An upper estimate of the bytes a model of this config takes: its float32 weights plus
+        the feature maps of one window at batch 1 (each stage counted four times: conv, norm,
+        residual, the wider middle of a (2+1)D conv). Exact enough to refuse a config of tens of GB."""
+        spec = self.input
+        frames = spec.window + self.lead_frames
+        weights = features = 0
+        for modality in self.modalities:
+            widths = self.skeleton_widths if modality == "skeleton" else self.video_widths
+            channels = (len(SKELETON_CHANNELS) if modality == "skeleton"
+                        else RGB_INPUTS[self.rgb_input] if modality == "rgb" else IN_CHANNELS[modality])
+            height, width = spec.height, spec.width
+            features += channels * frames * (spec.joints if modality == "skeleton" else height * width)
+            for c_in, c_out in zip((channels,) + widths, widths):
+                wide = max(c_in, c_out)
+                if modality == "skeleton":
+                    weights += 8 * wide * wide + spec.joints ** 2
+                    features += 4 * wide * frames * spec.joints
+                else:
+                    height, width = -(-height // 2), -(-width // 2)  # each stage halves H and W
+                    weights += 24 * wide * wide
+                    features += 4 * wide * frames * height * width
+            weights += len(self.temporal_dilations) * self.temporal_kernel * self.temporal_channels * max(
+                self.temporal_channels, widths[-1])
+            features += 4 * self.temporal_channels * frames
+            weights += (max(widths[-1], self.temporal_channels) + 1) * self.num_classes
+        joined = len(self.modalities) * max(self.video_widths + self.skeleton_widths + (self.temporal_channels,))
+        weights += len(self.mmtm_placements) * 2 * joined * int(2 * joined / self.mmtm_ratio + 1)  # squeeze, excite
+        return 4 * (weights + features)
 
     @property
     def lead_frames(self) -> int:
@@ -139,6 +215,8 @@ class ModelConfig:
             raise ValueError(f"unknown model config fields {sorted(unknown)}")
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}  # JSON lists
         if "input" in kwargs:
+            if not isinstance(data["input"], dict):
+                raise ValueError(f"input must be an object (the input spec), got {type(data['input']).__name__}")
             kwargs["input"] = InputSpec.from_dict(kwargs["input"])
         return cls(**kwargs)
 

@@ -28,10 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fusion.field_checks import check_bool, check_int, check_real
+
 SKELETON_CHANNELS = ("dx", "dy", "dz", "x", "y", "scale", "handedness", "presence")
 
 # MediaPipe hand joints: 0 wrist, 9 middle-finger MCP.
 WRIST, MIDDLE_MCP = 0, 9
+# Bounds of an InputSpec (ModelConfig also bounds the memory a model of these sizes would take).
+MAX_SIDE, MAX_WINDOW, MAX_JOINTS = 4096, 1024, 512
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,27 @@ class InputSpec:
     @property
     def skeleton_channels(self) -> int:
         return len(SKELETON_CHANNELS)
+
+    def __post_init__(self) -> None:
+        """ValueError for a value no model could use (a checkpoint's metadata is untrusted)."""
+        for name in ("width", "height"):
+            check_int(name, getattr(self, name), 8, MAX_SIDE)
+        check_real("fps", self.fps, 1.0, 1000.0)
+        check_int("window", self.window, 1, MAX_WINDOW)
+        check_int("joints", self.joints, 1, MAX_JOINTS)
+        for name in ("rgb_mean", "rgb_std"):
+            values = getattr(self, name)
+            if not isinstance(values, tuple) or len(values) != 3:
+                raise ValueError(f"{name} must be 3 numbers (R, G, B), got {values!r:.60}")
+            for value in values:
+                if name == "rgb_mean":
+                    check_real("each of rgb_mean", value, -100.0, 100.0)
+                else:
+                    check_real("each of rgb_std", value, 1e-4, 100.0)
+        check_real("depth_near_m", self.depth_near_m, 0.0, 1000.0)
+        check_real("depth_far_m", self.depth_far_m, self.depth_near_m, 1000.0, above_lo=True)
+        check_bool("mirror", self.mirror)
+        check_bool("handedness", self.handedness)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -28,7 +28,6 @@ message (which gives line and column), any other problem with the key path at fa
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 KINDS = ("key", "osc", "command", "jsonl")
+MAX_SECONDS = 1e6  # the largest time (cooldown, timeout) a file may give: 11.6 days; the OS refuses an inf timeout
 PLACEHOLDERS = ("$label", "$score", "$t")  # an OSC argument or argv item that is exactly one of these
 
 # pynput.keyboard.Key names (pynput 1.7+); a few exist only on some platforms, and a name the
@@ -148,8 +148,10 @@ def parse_actions(text: str, *, labels: Sequence[str], source: str = "<actions>"
         raise TypeError("labels is a sequence of label strings, not one string")
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise BadInput(f"{source}: not valid TOML: {' '.join(str(e).split())}") from None
+    except ValueError as e:  # TOMLDecodeError, or an integer of over 4300 digits
+        raise BadInput(f"{source}: not valid TOML: {' '.join(str(e).split())[:200]}") from None
+    except RecursionError:
+        raise BadInput(f"{source}: not valid TOML: arrays or tables nested too deeply") from None
     return _Checker(source, tuple(labels)).config(data)
 
 
@@ -182,13 +184,13 @@ class _Checker:
         return value
 
     def number(self, table: dict, key: str, default: float, path: tuple, *, lo: float = 0.0,
-               hi: float = math.inf) -> float:
+               hi: float = MAX_SECONDS) -> float:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(path + (key,), f"expected a number, got {_type(value)}")
-        if not (lo <= value <= hi) or math.isnan(value):
-            bound = f"at least {lo:g}" if hi == math.inf else f"between {lo:g} and {hi:g}"
-            raise self.fail(path + (key,), f"must be {bound}, got {value!r}")
+        if not lo <= value <= hi:  # also NaN; an int too large for a float; inf (a timeout the OS refuses)
+            bound = f"at least {lo:g} (at most {hi:g})" if hi == MAX_SECONDS else f"between {lo:g} and {hi:g}"
+            raise self.fail(path + (key,), f"must be {bound}, got {value!r:.40}")
         return float(value)
 
     def integer(self, table: dict, key: str, default: int, path: tuple, *, lo: int, hi: int) -> int:

@@ -75,9 +75,11 @@ class Engine:
     # --- headless ----------------------------------------------------------------------------------
 
     def run(self) -> dict:
-        """Play the source to its end (or ``max_frames``, or Ctrl-C); prints JSON lines; the summary."""
+        """Play the source to its end (or ``max_frames``, or Ctrl-C or SIGTERM); prints JSON lines;
+        the summary. Stopped before it started (a signal during start-up): an empty summary."""
         with ctrl_c_flag() as ctrl_c:
-            self.start()
+            if not ctrl_c.is_set():
+                self.start()
             try:
                 while not ctrl_c.is_set() and not self._ended(0.05):
                     if self._worker.failed:

@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 
 from app.sources.base import now_ns
+from app.sources.recording import GapCap
 from fusion.data.sample import Sample
 
 
@@ -16,7 +17,8 @@ class Pacer:
     possible: the feed's sink waits here until each sample is due (on the recording's clock) and
     re-stamps its host time when it is released, as a paced source does. Waiting blocks only the
     file reader. Other sources pace themselves; for them pause drops frames (a live camera is never
-    blocked) and seek is refused.
+    blocked) and seek is refused. A jump of the recorded clock is waited at most
+    ``app.sources.recording.MAX_GAP_S`` (and said once on stderr).
     """
 
     def __init__(self, *, realtime: bool, blocking: bool, start_s: float, paused: bool) -> None:
@@ -29,6 +31,7 @@ class Pacer:
         self._open = False  # paused: the partners of the last stepped reference frame may pass
         self._stopping = False
         self._origin: tuple[int, float] | None = None  # (host ns, recording ms) at the last (re)start
+        self.gaps = GapCap("the recording")  # caps a jump of the recorded clock
 
     def set_paused(self, paused: bool) -> None:
         with self._cond:
@@ -82,5 +85,8 @@ class Pacer:
                     wait = (due - now_ns()) / 1e9
                     if wait <= 0 or self.paused:
                         break
-                    self._cond.wait(wait)
+                    capped = self.gaps.wait_s(wait)
+                    if capped < wait:  # the recorded clock jumps ahead: pace on from here after the cap
+                        self._origin = (now_ns() + int(capped * 1e9), t_ms)
+                    self._cond.wait(capped)
         return replace(sample, host_ns=now_ns())

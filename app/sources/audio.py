@@ -131,7 +131,7 @@ class MicrophoneSource(SourceThread):
             info = self._sd.query_devices(config.device, kind="input")
         except Exception as error:  # sounddevice raises PortAudioError or ValueError
             raise AudioUnavailable(f"no microphone: no audio input device found ({error}); "
-                                   "plug one in or choose one listed by 'python main.py sources'") from None
+                                   "plug one in or choose one listed by 'mmtm-live sources'") from None
         self.device_name = str(info.get("name", config.device))
         self.stream_info["audio"] = StreamInfo("audio", rate=config.rate)
         self.overflows = 0  # blocks PortAudio reports as overflowed

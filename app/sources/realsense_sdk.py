@@ -10,6 +10,8 @@ from collections import deque
 import numpy as np
 
 from app.sources.realsense import DeviceLost, EndOfStream, RawFrame, RealSenseConfig
+from app.sources.realsense_db3 import check_db3
+from app.sources.realsense_probe import probe_recording
 from fusion.data.sample import StreamInfo
 from fusion.errors import BadInput
 
@@ -115,6 +117,9 @@ class RsSession:
 
     def _open_recording(self, config: RealSenseConfig):
         rs = self.rs
+        if str(config.path).lower().endswith(".db3"):  # damage that would crash or hang load_device
+            check_db3(config.path, option_names=[str(option) for option in rs.option.__members__.values()])
+        probe_recording(config.path)  # any other: the SDK opens it in a child first
         try:
             device = rs.context().load_device(str(config.path))
             self.playback = device.as_playback()

@@ -130,7 +130,7 @@ class VideoSource(SourceThread):
             capture.release()
             if self.is_file:
                 raise BadInput(f"{self.config.path}: not a readable video file")
-            raise BadInput(f"camera {self.config.camera} not found or busy (see: python main.py sources)")
+            raise BadInput(f"camera {self.config.camera} not found or busy (see: mmtm-live sources)")
         ok, first = capture.read()
         if not ok or first is None or first.ndim != 3:
             capture.release()
@@ -206,12 +206,15 @@ class VideoSource(SourceThread):
 
 
 def _quiet_opencv(cv2) -> None:
-    """OpenCV warns on stderr for every camera index it probes, FFmpeg for every damaged packet of
-    a truncated file; the source reports those in one line of its own. Set the environment
-    variables yourself to see them."""
+    """OpenCV logs an ``[ERROR]`` line for a camera index that does not exist (before the source's
+    own clear message), warnings for every index it probes, and FFmpeg a line for every damaged
+    packet of a truncated file; the source reports those in one line of its own. So its log is
+    silenced before a camera is probed, unless ``OPENCV_LOG_LEVEL`` or ``OPENCV_VIDEOIO_DEBUG`` is
+    set: whoever sets them wants to see them (likewise ``OPENCV_FFMPEG_LOGLEVEL`` for FFmpeg)."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when the first file is opened
-    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    if os.environ.get("OPENCV_LOG_LEVEL") or os.environ.get("OPENCV_VIDEOIO_DEBUG"):
+        return
     try:
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-    except AttributeError:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    except AttributeError:  # an OpenCV built without its logging utilities
         pass

@@ -1,17 +1,23 @@
-"""Run the window: check for a display, create the QApplication, show, optionally stop after N
-frames with a screenshot; ``run_engine_window`` does so around the engine (the ``demo`` and
-``replay`` commands without ``--headless``)."""
+"""Run the window: check for a display and for the libraries Qt's xcb plugin needs, create the
+QApplication, show, optionally stop after N frames with a screenshot; Ctrl-C or SIGTERM closes it.
+``run_engine_window`` does so around the engine (the ``demo`` and ``replay`` commands without
+``--headless``)."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PyQt6.QtCore import QEventLoop, QtMsgType, qInstallMessageHandler
+from PyQt6.QtCore import QEventLoop, QLibraryInfo, QTimer, QtMsgType, qInstallMessageHandler
 from PyQt6.QtWidgets import QApplication, QWidget
 
+from app.ctrl_c import ctrl_c_flag
 from app.snapshot import EngineControls, Snapshot
 from app.ui.main_window import MainWindow
 from app.ui.theme import apply_theme
@@ -35,13 +41,66 @@ def _qt_message(mode: QtMsgType, context: object, message: str) -> None:
         print(message, file=sys.stderr)
 
 
+def _platform() -> str:
+    return os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
+
+
 def check_display() -> None:
-    """On Linux, raise BadInput when Qt would need a display server and none is reachable."""
+    """On Linux, raise BadInput when Qt would need a display server and none is reachable, or when
+    it would use the xcb plugin and a library that plugin needs is missing (Qt would abort)."""
     if not sys.platform.startswith("linux"):
         return
-    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
+    platform = _platform()
     if platform in _NEEDS_DISPLAY and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise BadInput(NO_DISPLAY)
+    if platform == "xcb" or (platform == "" and not os.environ.get("WAYLAND_DISPLAY")):
+        check_xcb_libraries()
+
+
+# The system libraries of PyQt6's xcb plugin (libqxcb.so and libQt6XcbQpa.so.6, as ldd lists them)
+# and the Debian/Ubuntu packages that hold them; scripts/setup.sh installs the same ones.
+XCB_PACKAGES = {
+    "libxcb-icccm.so.4": "libxcb-icccm4", "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxkbcommon.so.0": "libxkbcommon0", "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-util.so.1": "libxcb-util1", "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1", "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-shape.so.0": "libxcb-shape0", "libxcb-xkb.so.1": "libxcb-xkb1", "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1", "libX11.so.6": "libx11-6", "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1", "libfontconfig.so.1": "libfontconfig1", "libglib-2.0.so.0": "libglib2.0-0",
+}
+
+
+def xcb_plugin() -> Path:
+    """PyQt6's xcb platform plugin."""
+    return Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms" / "libqxcb.so"
+
+
+def missing_libraries(library: Path) -> list[str]:
+    """The shared libraries ``library`` needs that the dynamic loader cannot find (``ldd``; where
+    there is no ldd, the first one a ``dlopen`` in a child process names)."""
+    if shutil.which("ldd"):
+        listed = subprocess.run(["ldd", str(library)], capture_output=True, text=True, timeout=30, check=False).stdout
+        return list(dict.fromkeys(re.findall(r"^\s*(\S+) => not found", listed, re.MULTILINE)))
+    probe = "import ctypes, sys\ntry:\n    ctypes.CDLL(sys.argv[1])\nexcept OSError as e:\n    print(e)"
+    said = subprocess.run([sys.executable, "-c", probe, str(library)], capture_output=True, text=True,
+                          timeout=30, check=False).stdout
+    return re.findall(r"^(\S+?): cannot open shared object file", said, re.MULTILINE)
+
+
+def check_xcb_libraries(find_missing: Callable[[Path], list[str]] | None = None) -> None:
+    """BadInput, in one line naming the missing libraries and their packages, when PyQt6's xcb
+    plugin cannot load: Qt would abort the process (exit 134) blaming the plugin itself."""
+    plugin = xcb_plugin()
+    if not plugin.is_file():
+        return  # a Qt without the plugin says so itself, without aborting
+    missing = (find_missing or missing_libraries)(plugin)
+    if missing:
+        packages = " ".join(dict.fromkeys(XCB_PACKAGES.get(name, name) for name in missing))
+        verb = "is" if len(missing) == 1 else "are"
+        raise BadInput(f"the window cannot open: Qt's xcb plugin needs {', '.join(missing)}, which {verb} not "
+                       f"installed; install {packages} (scripts/setup.sh does) or run with --headless")
 
 
 def save_screenshot(window: QWidget, path: str | os.PathLike) -> Path:
@@ -102,13 +161,21 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
         window.closed.connect(on_closed)
         if config.gil_switch_interval_ms is not None:
             sys.setswitchinterval(config.gil_switch_interval_ms / 1000.0)
-        window.show()
-        try:
-            code = loop.exec()
-        finally:
-            if not window.isHidden():
-                window.close()
-            window.deleteLater()
+        # Ctrl-C or SIGTERM closes the window as its close button does. Python runs a signal's
+        # handler only when Python code runs: the timer gives it a turn. No second signal raises
+        # here: an exception in a Qt slot aborts the process.
+        with ctrl_c_flag(insist=False) as stop:
+            watch = QTimer()
+            watch.timeout.connect(lambda: stop.is_set() and window.isVisible() and window.close())
+            watch.start(100)
+            window.show()
+            try:
+                code = loop.exec()
+            finally:
+                watch.stop()
+                if not window.isHidden():
+                    window.close()
+                window.deleteLater()
     finally:
         qInstallMessageHandler(previous_handler)
         sys.setswitchinterval(switch_interval)
@@ -119,8 +186,11 @@ def run_window(controls: EngineControls, config: WindowConfig = WindowConfig(), 
 
 def run_engine_window(config: EngineConfig, *, screenshot: str | None = None) -> int:
     """Run ``Engine(config)`` in the window until it is closed (or until ``config.max_frames`` with a
-    screenshot); without a display, a screenshot renders off-screen and anything else is BadInput."""
-    from app.engine import Engine  # here, not at the top: run_window alone needs no model library
+    screenshot); without a display, a screenshot renders off-screen and anything else is BadInput.
+    Stopped during start-up (Ctrl-C or SIGTERM): no window, exit 0."""
+    from app.engine import (
+        Engine,  # here, not at the top: run_window alone needs no model library
+    )
 
     try:
         check_display()  # before the model loads
@@ -128,9 +198,12 @@ def run_engine_window(config: EngineConfig, *, screenshot: str | None = None) ->
         if screenshot is None:
             raise
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
-    engine = Engine(config)
-    engine.start()
-    try:
-        return int(run_window(engine, WindowConfig(), screenshot=screenshot, max_frames=config.max_frames) or 0)
-    finally:
-        engine.shutdown()
+    with ctrl_c_flag() as stop:  # main's: set when Ctrl-C or SIGTERM came during start-up
+        if stop.is_set():
+            return 0
+        engine = Engine(config)
+        engine.start()
+        try:
+            return int(run_window(engine, WindowConfig(), screenshot=screenshot, max_frames=config.max_frames) or 0)
+        finally:
+            engine.shutdown()

@@ -24,8 +24,10 @@ def test_pipeline_bench_writes_report_plots_and_summary(tmp_path, model, capsys)
     assert set(report["targets"]) == {"no_skipped_frame", "total_p95_ms<=20", "overhead_p95_ms<=3"}
     for png in ("latency_cdf.png", "timeline.png"):
         assert (tmp_path / "out" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "capture → decision ms" in out and out.strip() == text_summary(report)
+    where = tmp_path / "out"
+    assert err.splitlines()[-1] == f"bench: wrote {where / 'bench.json'}, {where / 'latency_cdf.png'}, {where / 'timeline.png'}"
 
 
 def test_model_only_compares_variants_backends_and_batches(tmp_path, model):

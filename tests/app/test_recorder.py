@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -17,6 +18,7 @@ from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.errors import BadInput
 from tests.app.recordings import write_rgbd
 from tests.conftest import ROOT
+from tests.fusion.data.recording.tiny_disk import disk  # noqa: F401  (a fixture)
 
 
 class FakeCamera(SourceThread):
@@ -204,3 +206,150 @@ def test_record_never_replaces_a_file_unless_asked(tmp_path):
     record(RecordConfig(out=str(out), source=str(src), overwrite=True, realtime=False), log=io.StringIO())
     with RecordingReader(out) as r:
         assert r.complete and r.counts()["depth"] == 5
+
+
+# --- issue #18: sources that cannot start, a full disk, file sources, bad numbers, FIFOs --------------
+
+class NeverOpens(SourceThread):
+    """A source whose device or file cannot be opened (no webcam, no RealSense, a broken video)."""
+
+    name = "never-opens"
+
+    def _open(self):
+        raise BadInput("camera 0 not found or busy")
+
+
+class DiesAtOnce(SourceThread):
+    """A source that opens, then fails before its first sample."""
+
+    name = "dies-at-once"
+
+    def _run(self):
+        raise BadInput("the video ends before its first frame")
+
+
+def _record_in_thread(config, timeout=20):
+    """(finished, error) of record(config): a hang is a failure of the test, not of the suite."""
+    box = {}
+
+    def run():
+        try:
+            record(config, log=io.StringIO())
+        except BaseException as error:  # handed to the test
+            box["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive(), box.get("error")
+
+
+@pytest.mark.parametrize("source_class", [NeverOpens, DiesAtOnce])
+def test_a_source_that_cannot_start_ends_the_record_command_without_a_file(tmp_path, monkeypatch, source_class):
+    import app.sources.open
+
+    monkeypatch.setattr(app.sources.open, "open_source", lambda name, *, sink, realtime: source_class(sink=sink))
+    out = tmp_path / "out.mmtm"
+    finished, error = _record_in_thread(RecordConfig(out=str(out), source="webcam"))
+    assert finished, "record hung"
+    assert isinstance(error, BadInput) and ("camera 0" in str(error) or "first frame" in str(error))
+    assert not out.exists()  # no stub for replay to refuse, nothing in the way of the next run
+    assert not [t for t in threading.enumerate() if t.name == "recorder" and t.is_alive()]
+
+
+def test_record_command_with_an_unreadable_video_exits_2_at_once(tmp_path):
+    video = tmp_path / "broken.mp4"
+    video.write_bytes(b"not a video at all")
+    out = tmp_path / "out.mmtm"
+    proc = subprocess.run([sys.executable, "main.py", "record", str(out), "--source", str(video)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == f"mmtm-live: {video}: not a readable video file"
+    assert not out.exists()
+
+
+def test_record_fast_from_a_file_keeps_every_frame(tmp_path, monkeypatch):
+    from fusion.data.recording import RecordingWriter
+
+    write = RecordingWriter.write
+
+    def slow_write(self, *args, **kwargs):  # a writer slower than the file is read: the queue fills
+        time.sleep(0.002)
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(RecordingWriter, "write", slow_write)
+    src = write_rgbd(tmp_path / "in.mmtm", n=400)
+    summary = record(RecordConfig(out=str(tmp_path / "out.mmtm"), source=str(src), realtime=False), log=io.StringIO())
+    with RecordingReader(src) as original, RecordingReader(tmp_path / "out.mmtm") as copy:
+        assert copy.counts() == original.counts() == summary["frames"] and summary["dropped"] == 0
+
+
+def test_a_full_queue_blocks_a_file_source_and_a_failed_recorder_releases_it(tmp_path):
+    rec = Recorder(RecorderConfig(path=str(tmp_path / "b.mmtm"), queue_size=2, block_when_full=True))
+    rec.push(Sample("depth", np.zeros((2, 2), np.uint16), 0, 0))
+    rec.push(Sample("depth", np.zeros((2, 2), np.float64), 1, 1))  # not uint16: the recorder will fail on it
+    blocked = threading.Thread(target=rec.push, args=(Sample("depth", np.zeros((2, 2), np.uint16), 2, 2),))
+    blocked.start()
+    time.sleep(0.1)
+    assert blocked.is_alive() and rec.dropped == 0  # waits for room instead of dropping
+    rec.start()
+    blocked.join(timeout=5)
+    assert not blocked.is_alive()  # the failed recorder woke it
+    with pytest.raises(BadInput, match="cannot record a depth sample"):
+        rec.join(timeout=5)
+
+
+@pytest.mark.parametrize("field, value, flag", [("seconds", float("nan"), "--seconds"),
+                                                ("seconds", float("inf"), "--seconds"),
+                                                ("seconds", 0.0, "--seconds"),
+                                                ("gesture_s", -5.0, "--gesture-seconds"),
+                                                ("gesture_s", float("nan"), "--gesture-seconds")])
+def test_record_refuses_seconds_that_are_not_positive_numbers(tmp_path, field, value, flag):
+    with pytest.raises(BadInput, match=f"{flag} must be a positive number"):
+        record(RecordConfig(out=str(tmp_path / "x.mmtm"), source="sample", **{field: value}), log=io.StringIO())
+    assert not (tmp_path / "x.mmtm").exists()
+
+
+def test_record_command_refuses_nan_seconds_with_exit_2(tmp_path, capsys):
+    import main
+
+    assert main.main(["record", str(tmp_path / "x.mmtm"), "--source", "sample", "--seconds", "nan"]) == 2
+    assert main.main(["record", str(tmp_path / "x.mmtm"), "--source", "sample", "--labels", "prompt",
+                      "--gestures", "fist", "--gesture-seconds", "-5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["mmtm-live: --seconds must be a positive number of seconds, not nan",
+                   "mmtm-live: --gesture-seconds must be a positive number of seconds, not -5.0"]
+
+
+def test_record_command_on_a_full_disk_exits_2_with_one_line_and_a_readable_file(tmp_path, capsys, disk):
+    import main
+
+    src = write_rgbd(tmp_path / "in.mmtm", n=300)
+    out = tmp_path / "out.mmtm"
+    disk(40_000)
+    assert main.main(["record", str(out), "--source", str(src), "--fast"]) == 2
+    captured = capsys.readouterr()
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith(f"mmtm-live: cannot write {out}: No space left on device; it keeps the ")
+    assert "Traceback" not in captured.err and captured.out == ""
+    kept = int(last.split("it keeps the ")[1].split()[0])
+    with RecordingReader(out) as r:  # indexed when the index fitted, else read by scanning: every frame kept
+        assert r.complete or r.recovery.startswith("not finalised") and "no chunk is damaged" in r.recovery
+        assert len(list(r.frames())) == len(r) == kept > 10 and r.skipped == 0
+        assert [f.index for f in r.frames(["depth"])] == list(range(r.counts()["depth"]))
+
+
+def test_record_on_a_disk_full_from_the_start_leaves_no_file(tmp_path, disk):
+    src = write_rgbd(tmp_path / "in.mmtm", n=5)
+    disk(0)
+    with pytest.raises(BadInput, match="No space left on device"):
+        record(RecordConfig(out=str(tmp_path / "out.mmtm"), source=str(src), realtime=False), log=io.StringIO())
+    assert not (tmp_path / "out.mmtm").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_record_to_a_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "pipe.mmtm"
+    os.mkfifo(fifo)
+    finished, error = _record_in_thread(RecordConfig(out=str(fifo), source="sample", overwrite=True))
+    assert finished and isinstance(error, BadInput) and "not a regular file" in str(error)

@@ -67,6 +67,14 @@ def _timeline(rec):
     return times, aligned
 
 
+def _stack(frames: list, path) -> np.ndarray:
+    """The frames of one stream as one array; BadInput when their sizes differ."""
+    sizes = {f.shape for f in frames}
+    if len(sizes) > 1:
+        raise BadInput(f"{path}: frames of one stream differ in size ({', '.join(map(str, sorted(sizes)[:3]))})")
+    return np.stack(frames)
+
+
 def recording_clips(paths: Sequence[str | Path], *, labels: Sequence[str], spec: InputSpec, frames: int = 32
                     ) -> PreparedClips:
     """Clips of every label segment (and of the gaps, as no_gesture) of the recordings."""
@@ -86,17 +94,16 @@ def recording_clips(paths: Sequence[str | Path], *, labels: Sequence[str], spec:
             color = aligned.get("color")
             depth = aligned.get("depth")
             skel = aligned.get("skeleton")
-            first = color[0] if color else None
-            H, W = (first.shape[:2] if first is not None else
-                    (int(info.get("depth", {}).get("height", spec.height)), int(info.get("depth", {}).get("width", spec.width))))
+            first = color[0] if color else depth[0] if depth else None
+            H, W = first.shape[:2] if first is not None else (spec.height, spec.width)
             if color is None:
                 missing.add("rgb")
             if depth is None:
                 missing.add("depth")
             if skel is None:
                 missing.add("skeleton")
-            rgb_a = np.stack(color) if color else np.zeros((n, H, W, 3), np.uint8)
-            depth_a = np.stack(depth) if depth else np.zeros((n, H, W), np.uint16)
+            rgb_a = _stack(color, path) if color else np.zeros((n, H, W, 3), np.uint8)
+            depth_a = _stack(depth, path) if depth else np.zeros((n, H, W), np.uint16)
             scale = float(info.get("depth", {}).get("depth_scale", 0.001) or 0.001)
             skel_a = np.zeros((n, spec.joints, 3), np.float32)
             presence = np.zeros(n, bool)

@@ -11,28 +11,20 @@ reader keeps what is valid and ``recovery`` says how much that was.
 
 from __future__ import annotations
 
-import json
 import math
 import os
+import re
+import stat
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from fusion.data.recording import format as fmt
-from fusion.data.sample import STREAMS, Sample, Skeleton
+from fusion.data.recording.values import LabelSegment, json_object, label_segment, stream_info
+from fusion.data.sample import STREAMS, Sample
 from fusion.errors import BadInput
-
-
-@dataclass(frozen=True)
-class LabelSegment:
-    """A gesture performed from ``start_ns`` to ``end_ns`` (the clock of the frames' ``host_ns``)."""
-
-    label: str
-    start_ns: int
-    end_ns: int
 
 
 class RecordingReader:
@@ -45,14 +37,7 @@ class RecordingReader:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        if not self.path.exists():
-            raise BadInput(f"{self.path}: no such file")
-        if self.path.is_dir():
-            raise BadInput(f"{self.path} is a folder, not a recording")
-        try:
-            self._file = open(self.path, "rb")
-        except OSError as error:
-            raise BadInput(f"cannot read {self.path}: {error.strerror or error}") from None
+        self._file = open_regular_file(self.path)
         try:
             self._open()
         except BaseException:
@@ -75,8 +60,7 @@ class RecordingReader:
             raise IndexError(f"frame {i} of {len(self)}")
         offset = int(self.table["offset"][i])
         try:
-            payload = self._payload(offset, b"FRAM")
-            return _decode(payload)
+            return self._decode(self._payload(offset, b"FRAM"), int(self.table["stream"][i]))
         except ValueError as error:
             raise BadInput(f"{self.path}: frame {i} (byte {offset}) is damaged: {error}") from None
 
@@ -88,9 +72,20 @@ class RecordingReader:
             if wanted is not None and int(row["stream"]) not in wanted:
                 continue
             try:
-                yield _decode(self._payload(int(row["offset"]), b"FRAM"))
-            except ValueError:
+                frame = self._decode(self._payload(int(row["offset"]), b"FRAM"), int(row["stream"]))
+            except ValueError as error:
                 self.skipped += 1
+                self._note_bad_frame(str(error))
+                continue
+            yield frame
+
+    @property
+    def recovery(self) -> str:
+        """One line: what was read and what was lost (damaged frames as they are met)."""
+        if not self._bad_frames[0]:
+            return self._recovery
+        n, first = self._bad_frames
+        return f"{self._recovery}; {n} damaged frame{'s' * (n > 1)} skipped (first: {first})"
 
     def close(self) -> None:
         self._file.close()
@@ -113,29 +108,52 @@ class RecordingReader:
         self.meta: dict = {}
         self.streams: dict[str, dict] = {}
         self.labels: list[LabelSegment] = []
-        self.skipped = 0  # damaged frames skipped while reading
+        self.skipped = 0  # damaged chunks skipped while reading (frames, and others at opening)
+        self._lost: dict[str, list] = {}  # what a damaged or invalid chunk took with it: [count, first reason]
+        self._bad_frames: list = [0, ""]  # frames found damaged while reading: count, first reason
+        self._index_damaged = False
         entries = self._read_index()
         self.complete = entries is not None
-        lost = ""
+        cut = ""
         if entries is None:
-            entries, lost = self._scan()
+            entries, cut = self._scan()
         entries = np.asarray(entries, dtype=fmt.INDEX_DTYPE)
         for row in entries[entries["kind"] != 0]:
+            kind = int(row["kind"])
             try:
-                self._apply(int(row["kind"]), self._payload(int(row["offset"]), fmt.KINDS[int(row["kind"])]))
-            except ValueError:
+                self._apply(kind, self._payload(int(row["offset"]), fmt.KINDS[kind]))
+            except ValueError as error:
                 self.skipped += 1
+                self._lose(CHUNK_LOSS[kind], str(error))
         self.table = entries[entries["kind"] == 0]
+        self._sizes = {name: (int(info.get("width", 0)), int(info.get("height", 0)))
+                       for name, info in self.streams.items()}
         if not self.complete and len(self.table) == 0:
-            raise BadInput(f"{self.path} holds no readable frame ({lost or 'it was never finished'})")
+            raise BadInput(f"{self.path} holds no readable frame ({cut or 'it was never finished'})")
         if "format" not in self.meta:
-            raise BadInput(f"{self.path} is damaged: its metadata chunk cannot be read")
+            if len(self.table) == 0:
+                raise BadInput(f"{self.path} is damaged: its metadata chunk cannot be read and it holds no frame")
+            if CHUNK_LOSS[1] not in self._lost:
+                self._lose(CHUNK_LOSS[1], "missing")
         counts = ", ".join(f"{n} {s}" for s, n in self.counts().items()) or "no frames"
         if self.complete:
-            self.recovery = f"complete: {len(self.table)} frames ({counts})"
+            self._recovery = f"complete: {len(self.table)} frames ({counts})"
         else:
-            self.recovery = (f"not finalised (the writer did not close it): recovered {len(self.table)} frames "
-                             f"({counts}) from {self._good_end} of {self.size} bytes; {lost}")
+            why = ("its index is damaged, read by scanning" if self._index_damaged
+                   else "not finalised (the writer did not close it)")
+            self._recovery = (f"{why}: recovered {len(self.table)} frames ({counts}) from {self._good_end} of "
+                              f"{self.size} bytes; {cut}")
+        if self._lost:
+            self._recovery += "; lost: " + ", ".join(f"{n} {what} ({why})" for what, (n, why) in self._lost.items())
+
+    def _lose(self, what: str, why: str) -> None:
+        entry = self._lost.setdefault(what, [0, why[:80]])
+        entry[0] += 1
+
+    def _note_bad_frame(self, why: str) -> None:
+        if not self._bad_frames[0]:
+            self._bad_frames[1] = why[:100]
+        self._bad_frames[0] += 1
 
     def _read_index(self) -> list | None:
         """Entries from the index at the end of a finalised file; None when it is missing or damaged."""
@@ -150,27 +168,43 @@ class RecordingReader:
         body = raw[fmt.HEADER.size:]
         if _crc(body) != head[2]:
             return None
+        self._index_damaged = True  # until the index proves sound
         (index_offset,) = fmt.TAIL.unpack(body)
         try:
             table = np.frombuffer(self._payload(index_offset, b"INDX"), dtype=fmt.INDEX_DTYPE)
         except ValueError:
             return None
-        if len(table) and (table["offset"].max() >= index_offset or table["kind"].max() >= len(fmt.KINDS)
-                           or table["stream"].max() >= len(STREAMS)):
+        offsets = table["offset"]
+        if len(table) and (offsets[0] < len(fmt.MAGIC) or offsets[-1] >= index_offset
+                           or (np.diff(offsets) < fmt.HEADER.size).any()  # in file order, one row per chunk
+                           or table["kind"].max() >= len(fmt.KINDS) or table["stream"].max() >= len(STREAMS)):
             return None
+        self._index_damaged = False
         self._good_end = self.size
         return table.copy()
 
     def _scan(self) -> tuple[list, str]:
-        """Entries found by walking the chunks from the start; the reason the walk stopped."""
+        """Entries found by walking the chunks from the start; what the walk could not read.
+
+        A damaged chunk header is passed over to the next sound one (found by its kind and header
+        checksum), so damage in the middle of a file without an index costs only what it hit."""
         entries: list = []
         offset = len(fmt.MAGIC)
         self._file.seek(offset)
         lost = "its writer stopped before the first frame"
+        stretches = 0  # damaged stretches passed over
+        stretch_bytes = 0
         while offset < self.size:
             raw = self._file.read(fmt.HEADER.size)
             head = fmt.parse_header(raw)
             if head is None:
+                resume = self._resync(offset + 1) if len(raw) == fmt.HEADER.size else None
+                if resume is not None:
+                    stretches += 1
+                    stretch_bytes += resume - offset
+                    offset = resume
+                    self._file.seek(offset)
+                    continue
                 what = "a partial chunk header" if len(raw) < fmt.HEADER.size else "a damaged chunk header"
                 lost = f"{self.size - offset} bytes from byte {offset} ({what}) could not be read"
                 break
@@ -181,13 +215,13 @@ class RecordingReader:
                 break
             if tag in fmt.KINDS and _crc(payload) == crc:
                 kind = fmt.KINDS.index(tag)
-                if kind == 0 and len(payload) >= fmt.FRAME_HEADER.size:
-                    stream, _, index, host_ns, _ = fmt.FRAME_HEADER.unpack_from(payload)
-                    if stream < len(STREAMS):
-                        entries.append((offset, host_ns, index, 0, stream))
+                if kind == 0:
+                    if len(payload) >= fmt.FRAME_HEADER.size and payload[0] < len(STREAMS):
+                        _, _, index, host_ns, _ = fmt.FRAME_HEADER.unpack_from(payload)
+                        entries.append((offset, host_ns, index, 0, payload[0]))
                     else:
                         self.skipped += 1
-                elif kind:
+                else:
                     entries.append((offset, 0, 0, kind, 0))
             elif tag not in (b"INDX", b"TAIL"):
                 self.skipped += 1  # a damaged chunk: its header is sound, so the walk goes on
@@ -195,12 +229,28 @@ class RecordingReader:
         self._good_end = offset
         if entries and lost.startswith("its writer"):
             lost = "no chunk is damaged"
+        if stretches:
+            lost += f"; {stretches} damaged stretches ({stretch_bytes} bytes) passed over"
         if self.skipped:
             lost += f"; {self.skipped} damaged chunks skipped"
         return entries, lost
 
+    def _resync(self, start: int) -> int | None:
+        """Offset of the first sound chunk header at or after ``start``, or None."""
+        window = 1 << 20
+        while start < self.size - fmt.HEADER.size:
+            self._file.seek(start)
+            buf = self._file.read(window + fmt.HEADER.size)
+            for match in RESYNC.finditer(buf):
+                if fmt.parse_header(buf[match.start():match.start() + fmt.HEADER.size]) is not None:
+                    return start + match.start()
+            start += window
+        return None
+
     def _payload(self, offset: int, tag: bytes) -> bytes:
         """The verified payload of the chunk at ``offset``; ValueError when it is damaged."""
+        if not 0 <= offset <= self.size - fmt.HEADER.size:
+            raise ValueError(f"a chunk at byte {offset}, beyond the end of the file")
         self._file.seek(offset)
         head = fmt.parse_header(self._file.read(fmt.HEADER.size))
         if head is None or head[0] != tag:
@@ -211,39 +261,64 @@ class RecordingReader:
         return payload
 
     def _apply(self, kind: int, payload: bytes) -> None:
-        try:
-            value = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(str(error)) from None
-        if not isinstance(value, dict):
-            raise ValueError("not a JSON object")
+        """Merge a META, STRM or LABL chunk; ValueError (with the reason) when its values are invalid."""
+        value = json_object(payload)
         if kind == 1:
             self.meta.update(value)
-        elif kind == 2 and value.get("stream") in STREAMS:
-            self.streams[value.pop("stream")] = value
+        elif kind == 2:
+            stream = value.pop("stream", None)
+            if stream not in STREAMS:
+                raise ValueError(f"unknown stream {str(stream)[:20]!r}")
+            info, bad = stream_info(value)
+            for field in bad:
+                self._lose(f"{stream} stream {field}", f"{str(value[field])[:20]!r}")
+            self.streams[stream] = info
         elif kind == 3:
-            self.labels.append(LabelSegment(str(value["label"]), int(value["start_ns"]), int(value["end_ns"])))
+            self.labels.append(label_segment(value))
+
+    def _decode(self, payload: bytes, stream_id: int) -> Sample:
+        """The sample in a FRAM payload; ValueError when it is damaged or its values are invalid."""
+        if len(payload) < fmt.FRAME_HEADER.size:
+            raise ValueError("frame header is cut short")
+        stream, codec, index, host_ns, device_ms = fmt.FRAME_HEADER.unpack_from(payload)
+        if stream != stream_id:
+            raise ValueError(f"a frame of stream id {stream} where the index says {stream_id}")
+        name = STREAMS[stream]
+        if math.isinf(device_ms):
+            raise ValueError("an infinite device time")
+        data = fmt.decode_body(codec, payload[fmt.FRAME_HEADER.size:], stream=name, size=self._sizes.get(name))
+        if name == "color" and not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 3
+                                    and data.shape[2] == 3):
+            raise ValueError("a color frame that is not an RGB image")
+        if name == "depth" and not (isinstance(data, np.ndarray) and data.dtype == np.uint16 and data.ndim == 2):
+            raise ValueError("a depth frame that is not a 16-bit single-channel image")
+        return Sample(name, data, index, host_ns, None if math.isnan(device_ms) else device_ms)
+
+
+RESYNC = re.compile(b"|".join(fmt.KINDS + (b"INDX", b"TAIL")))
+CHUNK_LOSS = {1: "metadata chunk", 2: "stream description", 3: "label segment"}
+def open_regular_file(path: Path):
+    """``path`` opened for reading; BadInput unless it is a regular file (a FIFO or a device would
+    block or never end). Opened without blocking, so a FIFO swapped in after the check cannot hang."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror or error}") from None
+    if stat.S_ISDIR(mode):
+        raise BadInput(f"{path} is a folder, not a recording")
+    if not stat.S_ISREG(mode):
+        raise BadInput(f"{path} is not a regular file (a pipe or a device?), not a recording")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BadInput(f"{path} is not a regular file (a pipe or a device?), not a recording")
+    return os.fdopen(fd, "rb")
 
 
 def _crc(data: bytes) -> int:
     return zlib.crc32(data)
-
-
-def _decode(payload: bytes) -> Sample:
-    if len(payload) < fmt.FRAME_HEADER.size:
-        raise ValueError("frame header is cut short")
-    stream, codec, index, host_ns, device_ms = fmt.FRAME_HEADER.unpack_from(payload)
-    if stream >= len(STREAMS):
-        raise ValueError(f"unknown stream id {stream}")
-    data = fmt.decode_body(codec, payload[fmt.FRAME_HEADER.size:])
-    name = STREAMS[stream]
-    if name == "color" and not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 3
-                                and data.shape[2] == 3):
-        raise ValueError("a color frame that is not an RGB image")
-    if name == "depth" and not (isinstance(data, np.ndarray) and data.dtype == np.uint16 and data.ndim == 2):
-        raise ValueError("a depth frame that is not a 16-bit single-channel image")
-    if name == "skeleton" and not (data is None or isinstance(data, Skeleton)):
-        raise ValueError("a skeleton frame without a skeleton")
-    if name == "audio" and not (isinstance(data, np.ndarray) and data.dtype == np.float32):
-        raise ValueError("an audio frame that is not float32 samples")
-    return Sample(STREAMS[stream], data, index, host_ns, None if math.isnan(device_ms) else device_ms)

@@ -5,14 +5,17 @@
         rec.write("depth", depth_u16, index=0, host_ns=t)
         rec.add_label("swipe_left", start_ns=t0, end_ns=t1)
 
-Chunks are appended and flushed to the OS every ``flush_s`` seconds, so a writer killed at any
-point leaves a file that reads back up to its last complete chunk; ``close()`` appends an index of
-every chunk, so a complete file opens without a scan.
+Each chunk is handed to the OS as it is written, so a writer killed at any point leaves a file
+that reads back up to its last complete chunk; ``close()`` appends an index of every chunk, so a
+complete file opens without a scan. A write that fails (a full disk) cuts the file back to its last
+whole chunk and raises ``BadInput``; ``close()`` then still tries to add the index, and without
+room for it the file reads back by scanning, every frame written included.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Mapping
@@ -30,8 +33,9 @@ class RecordingWriter:
     """Appends samples to a new ``.mmtm`` file; ``close()`` (or leaving the ``with``) finalises it.
 
     ``lossless``: PNG instead of JPEG for color (depth is always lossless 16-bit PNG).
-    ``flush_s``: how often written chunks are handed to the OS (what survives a killed process).
-    An existing file is never replaced unless ``overwrite``.
+    ``flush_s``: how often the recorder's idle flush runs (chunks reach the OS as they are written).
+    An existing file is never replaced unless ``overwrite``, and only a regular file is written.
+    ``finalised``: after ``close()``, whether the index could be added.
     """
 
     def __init__(self, path: str | os.PathLike, *, meta: Mapping | None = None, lossless: bool = False,
@@ -40,23 +44,27 @@ class RecordingWriter:
         self.lossless = lossless
         self.jpeg_quality = jpeg_quality
         self.flush_s = flush_s
-        try:
-            self._file = open(self.path, "wb" if overwrite else "xb")
-        except FileExistsError:
-            raise BadInput(f"{self.path} already exists; choose another name or overwrite it explicitly") from None
-        except OSError as error:
-            raise BadInput(f"cannot write {self.path}: {error.strerror or error}") from None
+        self._file = _create(self.path, overwrite)
         self._entries: list[tuple[int, int, int, int, int]] = []  # offset, host_ns, index, kind, stream
-        self._offset = 0
+        self._offset = 0  # end of the last whole chunk written
         self._last_flush = time.monotonic()
+        self._failed: str | None = None  # why a write failed (the file ends at its last whole chunk)
         self.frames_written = 0
         self.closed = False
-        self._put(fmt.MAGIC)
+        self.finalised = False
         header = {"format": "mmtm-recording", "version": fmt.VERSION, "app": APP,
                   "created_unix": time.time(), "codecs": {"color": "png" if lossless else "jpeg",
                                                           "depth": "png16", "audio": "float32le"}}
         header.update(meta or {})
-        self._chunk(b"META", fmt.json_bytes(header), kind=1)
+        try:
+            self._put(fmt.MAGIC)
+            self._chunk(b"META", fmt.json_bytes(header), kind=1)
+        except BaseException as error:
+            self._file.close()
+            self.path.unlink(missing_ok=True)  # a file without its header is no recording: leave none
+            if isinstance(error, BadInput):
+                raise BadInput(f"cannot write {self.path}: {self._failed}") from None
+            raise
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -87,21 +95,25 @@ class RecordingWriter:
                     kind=3, host_ns=start_ns)
 
     def flush(self) -> None:
-        self._file.flush()
+        """Chunks reach the OS as they are written; this only marks the time (kept for callers)."""
         self._last_flush = time.monotonic()
 
     def close(self) -> None:
-        """Append the index and the tail, flush and sync. Idempotent."""
+        """Append the index and the tail and sync. Idempotent. BadInput when there was no room for
+        the index (the file is cut back to its last frame and reads back by scanning)."""
         if self.closed:
             return
         self.closed = True
         try:
             table = np.array(self._entries, dtype=fmt.INDEX_DTYPE) if self._entries else np.zeros(0, fmt.INDEX_DTYPE)
             index_offset = self._offset
-            self._put(fmt.chunk(b"INDX", table.tobytes()))
-            self._put(fmt.chunk(b"TAIL", fmt.TAIL.pack(index_offset)))
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            self._failed = None  # a failed frame write freed its space: try the index all the same
+            self._put(fmt.chunk(b"INDX", table.tobytes()) + fmt.chunk(b"TAIL", fmt.TAIL.pack(index_offset)))
+            self.finalised = True
+            try:
+                os.fsync(self._file.fileno())
+            except OSError as error:
+                raise BadInput(f"cannot write {self.path}: {error.strerror or error} (while syncing it)") from None
         finally:
             self._file.close()
 
@@ -117,11 +129,54 @@ class RecordingWriter:
                host_ns: int = 0) -> None:
         if self.closed:
             raise ValueError(f"{self.path} is already closed")
-        self._entries.append((self._offset, int(host_ns), int(index), kind, stream))
+        offset = self._offset
         self._put(fmt.chunk(tag, payload))
-        if time.monotonic() - self._last_flush >= self.flush_s:
-            self.flush()
+        self._entries.append((offset, int(host_ns), int(index), kind, stream))
 
     def _put(self, data: bytes) -> None:
-        self._file.write(data)
+        """Write all of ``data`` or, on an error, cut the file back to its last whole chunk and raise."""
+        if self._failed is not None:
+            raise BadInput(self._message())
+        view, done = memoryview(data), 0
+        try:
+            while done < len(view):
+                written = self._file.write(view[done:])
+                if not written:
+                    raise OSError(f"the write of {len(view) - done} bytes made no progress")
+                done += written
+        except OSError as error:
+            self._fail(error, self._offset)
         self._offset += len(data)
+
+    def _fail(self, error: OSError, good_end: int) -> None:
+        try:
+            self._file.truncate(good_end)  # frees what the partial chunk took
+            self._file.seek(good_end)  # truncate leaves the position where the write stopped
+        except OSError:
+            pass  # a partial chunk at the end is still read back up to the last whole one
+        self._failed = error.strerror or str(error)
+        raise BadInput(self._message()) from None
+
+    def _message(self) -> str:
+        kept = f"it keeps the {self.frames_written} frames written before" if self.frames_written else "no frame was written"
+        return f"cannot write {self.path}: {self._failed}; {kept}"
+
+
+def _create(path: Path, overwrite: bool):
+    """``path`` opened for writing, unbuffered (each chunk reaches the OS whole or not at all);
+    BadInput when it exists (unless ``overwrite``) or is not a regular file (a FIFO would block)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL) | getattr(os, "O_BINARY", 0)
+    try:
+        if overwrite and path.exists() and not path.is_file():
+            raise BadInput(f"{path} is not a regular file (a pipe or a device?); a recording must be a file")
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), 0o666)
+    except FileExistsError:
+        raise BadInput(f"{path} already exists; choose another name or overwrite it explicitly") from None
+    except OSError as error:
+        raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BadInput(f"{path} is not a regular file (a pipe or a device?); a recording must be a file")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return open(fd, "wb", buffering=0)

@@ -58,3 +58,18 @@ def test_a_paused_live_source_is_never_blocked_its_frames_are_dropped():
     assert time.monotonic() - start < 0.1
     pacer.set_paused(False)
     assert pacer.admit(sample("color", 3, None), reference=True).index == 3
+
+
+@pytest.mark.timeout(30)
+def test_a_jump_of_the_recorded_clock_is_waited_at_most_the_cap(monkeypatch, capsys):
+    import app.sources.recording
+
+    monkeypatch.setattr(app.sources.recording, "MAX_GAP_S", 0.2)
+    pacer = Pacer(realtime=True, blocking=True, start_s=0.0, paused=False)
+    start = time.monotonic()
+    times = [1000.0, 1050.0, 1050.0 + 1e12, 1050.0 + 1e12 + 50.0]  # 10^18 ns = 31 years ahead, then on
+    admitted = [pacer.admit(sample("depth", i, t), reference=True) for i, t in enumerate(times)]
+    took = time.monotonic() - start
+    assert all(s is not None for s in admitted) and 0.25 <= took < 1.5  # 50 ms + the 0.2 s cap + 50 ms
+    assert pacer.gaps.capped == 1
+    assert capsys.readouterr().err.count("its clock jumps 1e+09 s ahead; replay waits 0.2 s there instead") == 1

@@ -108,3 +108,55 @@ def test_a_recording_tells_it_is_seekable_its_length_labels_and_recovery(tmp_pat
     start = time.monotonic()
     assert len(collect(source)) == 10 + 5 + 10
     assert time.monotonic() - start < 0.25  # paced, it would take 0.3 s
+
+
+@pytest.mark.timeout(30)
+def test_a_paced_replay_caps_a_jump_of_the_recorded_clock_and_says_so(tmp_path, monkeypatch, capsys):
+    import app.sources.recording
+    from fusion.data.recording import RecordingWriter
+
+    monkeypatch.setattr(app.sources.recording, "MAX_GAP_S", 0.2)
+    path = tmp_path / "jump.mmtm"
+    with RecordingWriter(path) as rec:
+        for i, t in enumerate([T0, T0 + PERIOD, T0 + PERIOD + 10**18, T0 + 2 * PERIOD + 10**18]):
+            rec.write("depth", np.zeros((4, 4), np.uint16), index=i, host_ns=t)
+    source = RecordingSource(RecordingConfig(str(path), realtime=True), sink=lambda s: None)
+    assert source.duration_s == pytest.approx(1e9, rel=1e-6)  # no int64 overflow either
+    start = time.monotonic()
+    got = collect(source)
+    assert len(got) == 4 and 0.25 <= time.monotonic() - start < 1.5
+    assert source.recovery.endswith("; 1 clock jumps (up to 1e+09 s) replayed as 0.2 s")
+    assert "its clock jumps 1e+09 s ahead" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["skeleton_nan", "meta_nested_100000", "png_bombs_undeclared_size",
+                                  "meta_damaged_no_frames"])
+def test_replay_of_crafted_recordings_exits_0_or_2(tmp_path, name):
+    """End to end (``python main.py replay crafted.mmtm --headless``): never a traceback or exit 1,
+    never a non-finite score; a refusal is one line."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.fusion.data.recording.crafted import crafted
+
+    data, expect = crafted()[name]
+    path = tmp_path / f"{name}.mmtm"
+    path.write_bytes(data)
+    proc = subprocess.run([sys.executable, "main.py", "replay", str(path), "--headless", "--deterministic"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "Traceback" not in proc.stderr
+    if expect == "refuse":
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+        return
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in the output")) for line in
+             proc.stdout.splitlines()]
+    summary = lines[-1]
+    assert summary["type"] == "summary" and summary["frames"]["depth"] == 3
+    assert all(0.0 <= line["score"] <= 1.0 for line in lines if "score" in line)
+    assert summary["recovery"].startswith("complete: ")
+    assert summary["damaged"] == {"skeleton_nan": 1, "meta_nested_100000": 1, "png_bombs_undeclared_size": 3}[name]

@@ -112,6 +112,40 @@ def test_real_opencv_unknown_camera_is_bad_input():
         VideoSource(VideoConfig(camera=57, skeleton=False), sink=lambda s: None).start()
 
 
+def test_a_missing_camera_is_the_apps_one_line_without_opencvs_log(tmp_path):
+    # OpenCV logged "[ERROR:0@0.2] global obsensor_uvc_stream_channel.cpp:163 ... Camera index out
+    # of range" before the app's own message
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    if os.path.exists("/dev/video7"):
+        pytest.skip("this machine has a camera 7")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENCV_LOG_LEVEL", "OPENCV_VIDEOIO_DEBUG")}
+    done = subprocess.run([sys.executable, "main.py", "demo", "--source", "webcam:7", "--headless"], cwd=ROOT,
+                          env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "mmtm-live: camera 7 not found or busy (see: mmtm-live sources)\n"
+
+
+@pytest.mark.parametrize("variable", ["OPENCV_LOG_LEVEL", "OPENCV_VIDEOIO_DEBUG"])
+def test_opencvs_log_stays_as_the_user_set_it(monkeypatch, variable):
+    from app.sources import video
+
+    levels = []
+    logging = type("Logging", (), {"LOG_LEVEL_SILENT": 0, "setLogLevel": staticmethod(levels.append)})
+    fake_cv2 = type("CV2", (), {"utils": type("Utils", (), {"logging": logging})})
+    for name in ("OPENCV_LOG_LEVEL", "OPENCV_VIDEOIO_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    video._quiet_opencv(fake_cv2)
+    assert levels == [0]
+    monkeypatch.setenv(variable, "1" if variable == "OPENCV_VIDEOIO_DEBUG" else "DEBUG")
+    video._quiet_opencv(fake_cv2)
+    assert levels == [0]  # not silenced again: whoever set it wants to see OpenCV's lines
+
+
 def write_video(path, frames=12, fps=20.0, size=(48, 32)):
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
     assert writer.isOpened()

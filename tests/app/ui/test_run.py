@@ -79,6 +79,7 @@ def test_no_display_is_a_clear_bad_input(monkeypatch, platform):
 
 
 def test_a_display_or_offscreen_passes_the_check(monkeypatch):
+    monkeypatch.setattr(run, "missing_libraries", lambda plugin: [])  # whatever this machine lacks
     monkeypatch.setattr(run.sys, "platform", "linux")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("DISPLAY", ":0")
@@ -90,6 +91,92 @@ def test_a_display_or_offscreen_passes_the_check(monkeypatch):
     monkeypatch.setattr(run.sys, "platform", "darwin")
     monkeypatch.delenv("QT_QPA_PLATFORM")
     run.check_display()
+
+
+def _fake_xcb_desktop(monkeypatch, missing: list[str], platform: str | None = None) -> list:
+    """A Linux desktop with a display, on which the loader cannot find ``missing``; the calls seen."""
+    monkeypatch.setattr(run.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    if platform is None:
+        monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    else:
+        monkeypatch.setenv("QT_QPA_PLATFORM", platform)
+    asked = []
+    monkeypatch.setattr(run, "missing_libraries", lambda plugin: asked.append(plugin) or list(missing))
+    return asked
+
+
+@pytest.mark.parametrize("platform", [None, "xcb"])
+def test_a_missing_xcb_library_is_one_line_naming_it_and_its_package_before_qt_starts(monkeypatch, platform):
+    asked = _fake_xcb_desktop(monkeypatch, ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"], platform)
+    created = []
+    monkeypatch.setattr(run, "QApplication", type("NoApp", (), {"instance": staticmethod(lambda: None),
+                                                                "__init__": lambda self, *a: created.append(a)}))
+    with pytest.raises(BadInput) as caught:
+        run_window(FakeEngine(), WindowConfig(), screenshot=None, max_frames=1)
+    message = str(caught.value)
+    assert "\n" not in message and "libxcb-icccm.so.4, libxcb-keysyms.so.1" in message
+    assert "install libxcb-icccm4 libxcb-keysyms1" in message and "--headless" in message
+    assert asked == [run.xcb_plugin()] and created == []  # Qt never started: no abort
+
+
+def test_offscreen_and_wayland_need_no_xcb_library(monkeypatch):
+    for platform in ("offscreen", "wayland", "minimal"):
+        asked = _fake_xcb_desktop(monkeypatch, ["libxcb-icccm.so.4"], platform)
+        run.check_display()
+        assert asked == []
+    asked = _fake_xcb_desktop(monkeypatch, ["libxcb-icccm.so.4"])
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # a Wayland session: Qt picks wayland
+    run.check_display()
+    assert asked == []
+
+
+def test_a_screenshot_without_the_xcb_libraries_renders_off_screen(tmp_path, capsys, monkeypatch):
+    import main
+    from tests.app.engine_fixtures import tiny_checkpoint, write_moving
+
+    _fake_xcb_desktop(monkeypatch, ["libxcb-keysyms.so.1"], "xcb")
+    ckpt = tiny_checkpoint(tmp_path / "m.pt")
+    rec = write_moving(tmp_path / "r.mmtm", n=20)
+    png = tmp_path / "shot.png"
+    code = main.main(["replay", str(rec), "--model", str(ckpt), "--backend", "eager", "--screenshot", str(png),
+                      "--max-frames", "5"])
+    assert code == 0, capsys.readouterr().err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and os.environ["QT_QPA_PLATFORM"] == "offscreen"
+
+
+def test_ldd_and_dlopen_agree_on_what_the_xcb_plugin_lacks(monkeypatch):
+    # on this machine or any: the first library ldd finds missing is the one dlopen stops at
+    plugin = run.xcb_plugin()
+    if not plugin.is_file():
+        pytest.skip("this PyQt6 has no xcb plugin")
+    by_ldd = run.missing_libraries(plugin)
+    monkeypatch.setattr(run.shutil, "which", lambda name: None)
+    by_dlopen = run.missing_libraries(plugin)
+    assert by_dlopen == by_ldd[:1]
+    offscreen = plugin.with_name("libqoffscreen.so")
+    assert run.missing_libraries(offscreen) == []
+
+
+def test_every_xcb_library_the_window_checks_is_installed_by_setup():
+    setup = (Path(__file__).resolve().parents[3] / "scripts" / "setup.sh").read_text()
+    for soname, package in run.XCB_PACKAGES.items():
+        assert f"{soname}:{package}" in setup
+
+
+def test_a_display_without_the_xcb_libraries_is_exit_2_not_an_abort_in_a_fresh_process(tmp_path):
+    # the real plugin on this machine: when the loader lacks any of its libraries, Qt would abort
+    # (exit 134, blaming the plugin); the command says what is missing instead
+    if not run.xcb_plugin().is_file() or not run.missing_libraries(run.xcb_plugin()):
+        pytest.skip("this machine has every library of the xcb plugin")
+    root = Path(__file__).resolve().parents[3]
+    env = {**{k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")},
+           "DISPLAY": ":99", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "main.py", "replay", "sample", "--max-frames", "5"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Qt's xcb plugin needs" in done.stderr
 
 
 def test_no_display_in_a_fresh_process_says_so_in_one_line():
@@ -148,3 +235,29 @@ def test_no_display_without_headless_is_the_one_message_before_the_model_loads(t
     # a missing model would be the error if the model loaded first
     assert main.main(["replay", str(rec), "--model", str(tmp_path / "none.pt")]) == 2
     assert capsys.readouterr().err == f"mmtm-live: {run.NO_DISPLAY}\n"
+
+
+def test_sigterm_closes_the_window_and_shuts_the_engine_down(qapp):
+    import signal
+    import threading
+    import time
+
+    engine = FakeEngine()
+    engine.start(fps=60.0, width=160, height=120)
+
+    def terminate():
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    sender = threading.Thread(target=terminate)
+    sender.start()
+    try:
+        started = time.monotonic()
+        code = run_window(engine, WindowConfig(refresh_ms=5))  # no max_frames: only a close ends it
+        took = time.monotonic() - started
+        names = engine.names()
+    finally:
+        sender.join(5)
+        engine.stop()
+        engine.join(5)
+    assert code == 0 and names.count("shutdown") == 1 and took < 5

@@ -145,13 +145,18 @@ def test_corrupt_frame_is_skipped_and_reported(tmp_path):
         assert "1 damaged chunks skipped" in rec.recovery
 
 
-def test_damaged_chunk_header_stops_the_scan(tmp_path):
+def test_damaged_chunk_header_is_passed_over(tmp_path):
     path = write_sample(tmp_path / "a.mmtm")
     with RecordingReader(path) as rec:
         offset = int(rec.table["offset"][8])
     data = bytearray(path.read_bytes())
     data[offset + 4] ^= 0xFF  # length field of frame 8
     data = data[:-10]  # and no valid tail
+    path.write_bytes(bytes(data))
+    with RecordingReader(path) as rec:  # the walk finds the next sound header: only frame 8 is lost
+        assert len(rec) == 19 and "1 damaged stretches" in rec.recovery
+        assert [(f.stream, f.index) for f in rec.frames()][7:9] == [("audio", 1), ("depth", 2)]
+    data[offset + 4:] = b"\0" * (len(data) - offset - 4)  # nothing sound after the damage: the walk stops
     path.write_bytes(bytes(data))
     with RecordingReader(path) as rec:
         assert len(rec) == 8 and "damaged chunk header" in rec.recovery
