@@ -2,7 +2,7 @@
 
 Measured on the real swipe videos of the development set (MediaPipe on 15 fps webcam clips): the
 hand waits at one side with the fingers together (or two fingers out), crosses 30-50 % of the frame
-in 3-6 frames (0.2-0.4 s) while it turns — a left/right swipe rolls the hand from pointing backwards
+in 6-8 frames (0.4-0.55 s) while it turns — a left/right swipe rolls the hand from pointing backwards
 through upright to pointing the way it goes, an up/down swipe flips it over from fingers-up to
 fingers-down — and MediaPipe loses it for up to half a second on the way. Then the hand stays where
 it arrived. ``gestures.perform`` makes ``SHARE`` of its swipes this way, the rest as smooth strokes.
@@ -50,11 +50,15 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
     size = np.array([cam.width, cam.height], dtype=np.float64)
     if horizontal:
         span = rng.uniform(0.3, 0.6) * cam.width
-        centre = size * np.array([rng.uniform(0.4, 0.6), rng.uniform(0.35, 0.7)])
+        lo, hi = size * np.array([0.15, 0.35]), size * np.array([0.85, 0.7])
     else:
         span = rng.uniform(0.25, 0.5) * cam.height
-        centre = size * np.array([rng.uniform(0.25, 0.75), rng.uniform(0.4, 0.6)])
-    a_px, b_px = centre - 0.5 * span * along, centre + 0.5 * span * along
+        lo, hi = size * np.array([0.25, 0.15]), size * np.array([0.75, 0.85])
+    # the stroke starts about where the hand already is, its whole length inside [lo, hi]
+    first = np.where(along > 0, lo, np.where(along < 0, lo + span, lo))
+    last = np.where(along > 0, hi - span, np.where(along < 0, hi, hi))
+    a_px = np.clip(cam.project(start.wrist) + rng.normal(0, 0.05, 2) * size, first, np.maximum(first, last))
+    b_px = a_px + span * along
     a, b = cam.unproject(*a_px, z), cam.unproject(*b_px, z)
 
     facing = hand.rotvec_of(hand.rotation(np.radians(rng.normal(0, 15, 3))))
@@ -72,7 +76,7 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
     # lead-in (from wherever the hand is, at most half as fast as the stroke: a fast way back to the
     # start is the opposite swipe), hold, stroke, hold
     distance = float(np.linalg.norm(cam.project(start.wrist) - a_px))
-    stroke = int(rng.integers(3, 13))
+    stroke = int(rng.integers(6, 19))                  # 0.2-0.6 s at 30 fps
     budget = n - stroke - 3                            # frames for the lead-in and the wait
     lead = int(np.clip(np.ceil(2.0 * distance * stroke / span), 4, max(4, budget - 3)))
     wait = min(int(rng.integers(3, 11)), max(0, budget - lead))
