@@ -65,19 +65,21 @@ class HeldPose:
     abs_range: bool = True            # aim_deg bounds |angle| (a symmetric pair of ranges)
 
 
+THUMBS_ABD = (-6, -15, -11, -4)
+THUMBS = (shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, THUMBS_ABD),                   # fingers tight
+          shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, THUMBS_ABD),       # index looser
+          shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_UP_SIDE, THUMBS_ABD))   # thumb square
+
+
+def _thumbs(aim_deg: tuple[float, float]) -> tuple[HeldPose, ...]:
+    """The thumbs' hand shapes with the thumb aimed within ``aim_deg``, the hand seen from any side."""
+    return tuple(HeldPose(pose, aim="thumb", aim_deg=aim_deg, turn_deg=110, turn_uniform=True, back=0.2)
+                 for pose in THUMBS)
+
+
 POSITIVES: dict[str, tuple[HeldPose, ...]] = {
-    "thumbs_up": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
-                           aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2),
-                  HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
-                           aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2),
-                  HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_UP_SIDE, (-6, -15, -11, -4)),
-                           aim="thumb", aim_deg=(0, 70), turn_deg=110, turn_uniform=True, back=0.2)),
-    "thumbs_down": (HeldPose(shape(CURLED, CURLED, CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
-                             aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2),
-                    HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_OUT, (-6, -15, -11, -4)),
-                             aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2),
-                    HeldPose(shape((40, 60, 30), (55, 80, 35), CURLED, CURLED, THUMB_UP_SIDE, (-6, -15, -11, -4)),
-                             aim="thumb", aim_deg=(125, 180), turn_deg=110, turn_uniform=True, back=0.2)),
+    "thumbs_up": _thumbs((0, 70)),
+    "thumbs_down": _thumbs((125, 180)),
     "open_palm": (HeldPose(shape(FLAT, FLAT, FLAT, FLAT, (48, 5, 6, 6), SPREAD), aim_deg=(0, 55), back=0.15),
                   HeldPose(shape(FLAT, FLAT, FLAT, FLAT, THUMB_SIDE, TOGETHER), aim_deg=(0, 45), back=0.1),
                   HeldPose(shape(FLAT, FLAT, FLAT, FLAT, THUMB_OUT, TOGETHER), aim_deg=(0, 50), back=0.1)),
