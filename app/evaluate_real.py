@@ -195,7 +195,8 @@ def _videos(manifest: RealManifest, model: str, config: RealEvalConfig) -> list[
             raise BadInput(f"{video.path}: no such video")
         lines = io.StringIO()
         engine = Engine(EngineConfig(source=str(video.path), runner=RunnerConfig(model=model), deterministic=True,
-                                     worker=WorkerConfig(deterministic=True), headless=True), out=lines)
+                                     worker=WorkerConfig(deterministic=True), headless=True), out=lines,
+                        make_source=_video_source(video.mirrored))
         engine.run()
         events = [e for e in map(json.loads, lines.getvalue().splitlines()) if e.get("type") == "gesture"]
         truth = [segment.label for segment in video.sequence]
@@ -212,6 +213,17 @@ def _videos(manifest: RealManifest, model: str, config: RealEvalConfig) -> list[
 
             print(f"eval --real: {video.path.name}: {out[-1]['called']}", file=sys.stderr)
     return out
+
+
+def _video_source(mirrored: bool):
+    """The engine's source factory for a manifest's video: as ``replay`` opens it, flipped back to the
+    camera's own view when the file holds the selfie view."""
+    from app.sources.video import VideoConfig, VideoSource
+
+    def make(name: str, sink, realtime: bool) -> VideoSource:
+        return VideoSource(VideoConfig(path=name, real_time=realtime, mirrored=mirrored), sink=sink)
+
+    return make
 
 
 # --- figures -------------------------------------------------------------------------------------
