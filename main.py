@@ -45,6 +45,23 @@ def _runner_flags() -> argparse.ArgumentParser:
     return p
 
 
+def _hand_flags() -> argparse.ArgumentParser:
+    """MediaPipe's hand tracking for webcams, videos and RealSense color (``HandTrackerConfig``)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--hands", type=int, default=1, choices=(1, 2, 3, 4), metavar="N",
+                   help="hands MediaPipe tracks (default 1: it follows one hand, the models read one; "
+                        "2: --hand chooses between two in view, at about twice MediaPipe's cost)")
+    p.add_argument("--hand", default="Right", choices=("Right", "Left", "any"),
+                   help="the hand that drives the model when several are tracked (default: Right)")
+    return p
+
+
+def _hand_config(args: argparse.Namespace):
+    from app.hand_tracker import HandTrackerConfig
+
+    return HandTrackerConfig(max_hands=args.hands, hand=args.hand)
+
+
 def _architecture_flags(defaults: ModelConfig, description: str) -> argparse.ArgumentParser:
     """The architecture flags of train and model-info: ``ModelConfig``'s, with ``defaults``' values
     (read back by ``_model_config``). A new parent per command, so that their defaults stay apart."""
@@ -74,7 +91,8 @@ def _model_config(args: argparse.Namespace, defaults: ModelConfig) -> ModelConfi
 # --- demo ----------------------------------------------------------------------------------------
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)", parents=[_runner_flags()])
+    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)",
+                       parents=[_runner_flags(), _hand_flags()])
     p.add_argument("--source", action="append", metavar="SOURCE",
                    help="auto|realsense|webcam|sample|PATH (default: auto); repeat it to run several sources "
                         "through one model (the window shows the first)")
@@ -97,6 +115,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     sources = [resolve_source(name) for name in (args.source or ["auto"])]
     config = EngineConfig(source=sources[0], extra_sources=tuple(sources[1:]),
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          hands=_hand_config(args),
                           worker=WorkerConfig(batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
                           snapshots=not args.headless)
@@ -112,7 +131,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')",
-                       parents=[_runner_flags()])
+                       parents=[_runner_flags(), _hand_flags()])
     p.add_argument("path", nargs="+", help="a recording, a video file, or 'sample'; several run side by side "
                                            "through one model (the window shows the first)")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
@@ -136,6 +155,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     first, *more = args.path
     config = EngineConfig(source=first, extra_sources=tuple(more), deterministic=args.deterministic,
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          hands=_hand_config(args),
                           worker=WorkerConfig(deterministic=args.deterministic,
                                               batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
@@ -367,9 +387,7 @@ def _run_eval_real(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     report = evaluate_real(RealEvalConfig(root=args.real or str(DEFAULT_REAL), model=args.model))
-    print(format_real_report(report))
-    if args.json:
-        print(json.dumps(report))
+    print(json.dumps(report) if args.json else format_real_report(report))
     return 0
 
 
@@ -400,13 +418,17 @@ def _run_export(args: argparse.Namespace) -> int:
 # --- bench ---------------------------------------------------------------------------------------
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models", parents=[_runner_flags()])
+    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models",
+                       parents=[_runner_flags(), _hand_flags()])
     p.add_argument("--source", help="what to run (default: the bundled sample, else a synthetic recording)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default: 20)")
     p.add_argument("--out", default="bench", metavar="DIR", help="folder for bench.json and the plots")
     p.add_argument("--fast", action="store_true", help="read file sources as fast as possible (not real time)")
     p.add_argument("--model-only", action="store_true", help="compare models, backends and batch sizes")
     p.add_argument("--rounds", type=int, default=15, help="--model-only: timed calls per variant")
+    p.add_argument("--reference", metavar="TASK", help="a video source: MediaPipe's gesture_recognizer.task to "
+                                                     "time as the reference (default: the cache's, else its hand "
+                                                     "landmarker alone)")
     p.set_defaults(run=_run_bench)
 
 
@@ -417,7 +439,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         raise BadInput("--seconds and --rounds must be positive")
     run_bench(BenchConfig(source=args.source, seconds=args.seconds, model=args.model, device=args.device,
                           backend=args.backend, out=args.out, realtime=not args.fast, model_only=args.model_only,
-                          rounds=args.rounds))
+                          rounds=args.rounds, hands=_hand_config(args), reference=args.reference))
     return 0
 
 
