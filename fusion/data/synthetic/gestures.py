@@ -256,8 +256,8 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
     return Motion(hand.clamp_pose(poses), rots, roll, wrists, np.ones(n, bool), s, e)
 
 
-IDLE_KINDS = ("idle", "transition", "scratch", "leave", "absent", "held")
-IDLE_WEIGHTS = (0.15, 0.15, 0.1, 0.1, 0.1, 0.4)
+IDLE_KINDS = ("idle", "transition", "scratch", "leave", "absent", "held", "ready")
+IDLE_WEIGHTS = (0.15, 0.15, 0.1, 0.1, 0.1, 0.3, 0.1)
 
 
 def idle(rng, cam, n, start: Start, kind: str | None = None, *, subject: hand.Subject | None = None) -> Motion:
@@ -268,9 +268,12 @@ def idle(rng, cam, n, start: Start, kind: str | None = None, *, subject: hand.Su
     gesture. ``open_away`` (streams only) is an open hand turned away from the camera, palm up, down
     or sideways, as a hand is carried or rests: open fingers alone are no gesture. ``held`` holds a
     hand shape outside the vocabulary, or a vocabulary shape where it means nothing
-    (``poses.NEGATIVES``: an OK sign, four fingers, an open hand hanging down, …).
+    (``poses.NEGATIVES``: an OK sign, four fingers, an open hand hanging down, …). ``ready`` holds
+    a hand where a swipe would start, turned for it, with no stroke (``held_strokes.ready``).
     """
     kind = kind or str(rng.choice(IDLE_KINDS, p=IDLE_WEIGHTS))
+    if kind == "ready":
+        return held_strokes.ready(rng, cam, n, start, subject or hand.average_subject())
     if kind == "held":
         pose, rotvec, roll = draw_class(rng, subject or hand.average_subject(), NO_GESTURE)
         held = _hold(rng, cam, n, start, pose, rotvec, roll)

@@ -91,3 +91,18 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
     roll = np.where(t < s, roll_a * w_lead[:, 0], roll_a + (roll_b - roll_a) * u[:, 0])
     shape = np.where(t[:, None] < lead, start.pose + (pose - start.pose) * w_lead, pose)
     return Motion(hand.clamp_pose(shape), rotvec, roll, wrist, np.ones(n, bool), s, min(n, e + 2))
+
+
+READY_LABELS = ("swipe_left", "swipe_right", "swipe_up")  # a swipe_down waits fingers up: that is open_palm
+
+
+def ready(rng: np.random.Generator, cam: Intrinsics, n: int, start, subject: hand.Subject) -> Motion:
+    """no_gesture: a hand brought to where a swipe would start and held there, turned as for the
+    stroke, with no stroke. It is also where the opposite swipe leaves the hand (a swipe_right ends
+    where a swipe_left waits), so the models learn that the pose without the motion is no swipe."""
+    swiped = swipe(str(rng.choice(READY_LABELS)), rng, cam, n, start, subject)
+    s = swiped.start
+    t = np.minimum(np.arange(n), s - 1)  # frozen in the wait from the stroke's start on
+    sway = rng.normal(0, 0.002, (n, 3)).cumsum(axis=0) * 0.3
+    return Motion(swiped.pose[t], swiped.rotvec[t], swiped.roll[t], swiped.wrist[t] + sway,
+                  np.ones(n, bool), 0, n)

@@ -146,7 +146,8 @@ def make_stream(seed: int, index: int, config: SynthConfig = SynthConfig()) -> S
     segments: list[tuple[str, int, int]] = []
     frame = 0
     for k in range(config.stream_gestures):
-        kind = str(rng.choice(["idle", "transition", "scratch", "open_away", "held"], p=[0.3, 0.2, 0.1, 0.15, 0.25]))
+        kind = str(rng.choice(["idle", "transition", "scratch", "open_away", "held", "ready"],
+                              p=[0.25, 0.2, 0.1, 0.15, 0.2, 0.1]))
         gap = gestures.idle(rng, cam, int(rng.integers(15, 46)), start, kind, subject=subject)
         parts.append(gap)
         frame += len(gap)

@@ -99,6 +99,22 @@ def test_held_stroke_swipe_moves_the_labelled_way_inside_start_end(label, seed):
         assert abs(aim[m.start]) > 120 and abs(aim[m.end - 1]) < 60
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_ready_hand_waits_where_a_swipe_starts_and_never_strokes(seed):
+    rng = np.random.default_rng([seed, 23])
+    subject = hand.random_subject(rng)
+    n = 40
+    m = gestures.idle(rng, CAM, n, gestures.Start.random(rng, CAM, 0.7), "ready", subject=subject)
+    assert len(m) == n and m.drawn.all() and (m.start, m.end) == (0, n)  # no_gesture throughout
+    uv = CAM.project(m.wrist)
+    speed = np.linalg.norm(np.diff(uv, axis=0), axis=1)
+    settled = int(np.flatnonzero(speed > 0.5)[-1]) + 1 if (speed > 0.5).any() else 0
+    assert settled < n - 10  # it arrives, then holds (a slight drift) for the rest
+    assert np.ptp(uv[settled:], axis=0).max() < 0.04 * CAM.width
+    # turned as a swipe's wait is: rolled sideways (left/right) or fingers down (swipe_up); never upright
+    assert abs(_aims(subject, m)[-1]) > 30
+
+
 @pytest.fixture(scope="module")
 def skeleton_set(tmp_path_factory):
     out = tmp_path_factory.mktemp("skeleton_set")
