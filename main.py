@@ -3,18 +3,17 @@
 Exit codes: 0 success; 2 bad input or usage (one clear line on stderr); 1 an internal error.
 With no arguments it runs ``demo --source auto``.
 
-Each subcommand has an ``_add_<name>`` function that declares its arguments and a ``_run_<name>``
-function that builds its config and calls into ``app/`` or ``fusion/``; imports happen there, so
-that one command's optional SDK never slows or breaks another. The model's and training's flags
-are derived from their configuration dataclasses (``fusion.config_flags``; those modules import no
-torch), and flags that several commands share come from parent parsers (``_runner_flags``,
-``_architecture_flags``).
+Here: the application's commands (demo, replay, record, sources, bench, fetch-models) and the entry
+point; the model commands (generate, train, eval, export, model-info) are in
+``app/model_commands.py``. Each subcommand has an ``_add_<name>`` function that declares its
+arguments and a ``_run_<name>`` function that builds its config and calls into ``app/``; imports
+happen there, so that one command's optional SDK never slows or breaks another. Flags that several
+commands share come from parent parsers (``_runner_flags``, ``_hand_flags``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import Sequence
@@ -24,10 +23,9 @@ from app.ctrl_c import catch_from_the_start
 if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "mmtm-live":  # the program, not an importer:
     catch_from_the_start()  # Ctrl-C or SIGTERM during the imports below is a clean stop request
 
-from fusion.config_flags import add_flags, from_flags  # noqa: E402 (after the line above, on purpose)
+# after the line above, on purpose
+from app.model_commands import add_eval, add_export, add_generate, add_model_info, add_train  # noqa: E402
 from fusion.errors import BadInput  # noqa: E402
-from fusion.model_config import ModelConfig  # noqa: E402
-from fusion.train_config import TRAIN_MODEL, TrainConfig  # noqa: E402
 
 PROG = "mmtm-live"
 
@@ -45,36 +43,28 @@ def _runner_flags() -> argparse.ArgumentParser:
     return p
 
 
-def _architecture_flags(defaults: ModelConfig, description: str) -> argparse.ArgumentParser:
-    """The architecture flags of train and model-info: ``ModelConfig``'s, with ``defaults``' values
-    (read back by ``_model_config``). A new parent per command, so that their defaults stay apart."""
+def _hand_flags() -> argparse.ArgumentParser:
+    """MediaPipe's hand tracking for webcams, videos and RealSense color (``HandTrackerConfig``)."""
     p = argparse.ArgumentParser(add_help=False)
-    group = p.add_argument_group("model architecture", description)
-    add_flags(group, ModelConfig, defaults)
-    spec = defaults.input
-    group.add_argument("--size", metavar="WxH", help=f"model input size (default: {spec.width}x{spec.height})")
-    group.add_argument("--window", type=int, metavar="T", help=f"frames per window (default: {spec.window})")
+    p.add_argument("--hands", type=int, default=1, choices=(1, 2, 3, 4), metavar="N",
+                   help="hands MediaPipe tracks (default 1: it follows one hand, the models read one; "
+                        "2: --hand chooses between two in view, at about twice MediaPipe's cost)")
+    p.add_argument("--hand", default="Right", choices=("Right", "Left", "any"),
+                   help="the hand that drives the model when several are tracked (default: Right)")
     return p
 
 
-def _model_config(args: argparse.Namespace, defaults: ModelConfig) -> ModelConfig:
-    """``defaults`` with the architecture flags given on the command line."""
-    spec = defaults.input
-    if args.size is not None:
-        try:
-            width, height = (int(v) for v in args.size.lower().split("x"))
-        except ValueError:
-            raise BadInput(f"--size wants WxH such as 64x48, got {args.size!r}") from None
-        spec = dataclasses.replace(spec, width=width, height=height)
-    if args.window is not None:
-        spec = dataclasses.replace(spec, window=args.window)
-    return from_flags(args, ModelConfig, defaults, input=spec)
+def _hand_config(args: argparse.Namespace):
+    from app.hand_tracker import HandTrackerConfig
+
+    return HandTrackerConfig(max_hands=args.hands, hand=args.hand)
 
 
 # --- demo ----------------------------------------------------------------------------------------
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)", parents=[_runner_flags()])
+    p = sub.add_parser("demo", help="live gesture recognition in a window (or headless)",
+                       parents=[_runner_flags(), _hand_flags()])
     p.add_argument("--source", action="append", metavar="SOURCE",
                    help="auto|realsense|webcam|sample|PATH (default: auto); repeat it to run several sources "
                         "through one model (the window shows the first)")
@@ -97,6 +87,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     sources = [resolve_source(name) for name in (args.source or ["auto"])]
     config = EngineConfig(source=sources[0], extra_sources=tuple(sources[1:]),
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          hands=_hand_config(args),
                           worker=WorkerConfig(batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
                           snapshots=not args.headless)
@@ -112,7 +103,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="play a recording (.bag/.db3, video, own format, 'sample')",
-                       parents=[_runner_flags()])
+                       parents=[_runner_flags(), _hand_flags()])
     p.add_argument("path", nargs="+", help="a recording, a video file, or 'sample'; several run side by side "
                                            "through one model (the window shows the first)")
     p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
@@ -136,6 +127,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     first, *more = args.path
     config = EngineConfig(source=first, extra_sources=tuple(more), deterministic=args.deterministic,
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend),
+                          hands=_hand_config(args),
                           worker=WorkerConfig(deterministic=args.deterministic,
                                               batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
@@ -197,184 +189,20 @@ def _run_sources(args: argparse.Namespace) -> int:
     return run(ListingConfig(json=args.json, max_cameras=args.max_cameras))
 
 
-# --- generate ------------------------------------------------------------------------------------
-
-def _add_generate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("generate", help="generate a synthetic RGB-D-skeleton gesture dataset")
-    p.add_argument("--clips", type=int, default=2000, metavar="N", help="isolated clips (default: 2000)")
-    p.add_argument("--streams", type=int, default=0, metavar="K", help="continuous streams (default: 0)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives byte-identical files")
-    p.add_argument("--out", metavar="DIR", help="dataset folder to write")
-    p.add_argument("--size", default="160x120", metavar="WxH", help="frame size (default: 160x120)")
-    p.add_argument("--frames", type=int, default=32, metavar="T", help="frames per clip (default: 32)")
-    p.add_argument("--stream-gestures", type=int, default=8, metavar="G", help="gestures per stream (default: 8)")
-    p.add_argument("--workers", type=int, default=2, metavar="P", help="worker processes (default: 2)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
-    p.add_argument("--preview", metavar="PNG", help="write a contact sheet (one clip per label) instead")
-    p.set_defaults(run=_run_generate)
-
-
-def _run_generate(args: argparse.Namespace) -> int:
-    import json
-
-    from fusion.data.synthetic.dataset_files import generate
-    from fusion.data.synthetic.preview import write_preview
-    from fusion.data.synthetic.world import SynthConfig
-
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise BadInput(f"--size wants WxH such as 160x120, got {args.size!r}") from None
-    if args.workers < 1:
-        raise BadInput("--workers must be >= 1")
-    config = SynthConfig(width=width, height=height, frames=args.frames, stream_gestures=args.stream_gestures)
-    if args.preview:
-        print(write_preview(args.preview, seed=args.seed, config=config, workers=args.workers))
-        return 0
-    if not args.out:
-        raise BadInput("generate needs --out DIR (or --preview PNG)")
-    _check_room(args.out, _dataset_bytes(config, args.clips, args.streams))
-    summary = generate(args.out, clips=args.clips, streams=args.streams, seed=args.seed, config=config,
-                       workers=args.workers)
-    print(json.dumps(summary) if args.json else
-          f"wrote {summary['clips']} clips and {summary['streams']} streams to {summary['out']} in {summary['seconds']} s")
-    return 0
-
-
-def _dataset_bytes(config, clips: int, streams: int) -> int:
-    """At most the bytes a synthetic dataset takes (uncompressed .npz, dataset_files.py): a frame is
-    rgb + uint16 depth (5 bytes a pixel), two float32 21-joint skeletons and a presence byte; a
-    stream frame also a 64-byte label; a stream has at most 90 frames a gesture and 30 more."""
-    frame = 5 * config.width * config.height + 2 * 21 * 3 * 4 + 1
-    stream_frames = 90 * config.stream_gestures + 30
-    return max(clips, 0) * config.frames * frame + max(streams, 0) * stream_frames * (frame + 64)
-
-
-def _check_room(out: str, estimate: int) -> None:
-    """One line on stderr with the estimate and the free space; BadInput when it cannot fit."""
-    import shutil
-    from pathlib import Path
-
-    where = Path(out).absolute()
-    while not where.exists():
-        where = where.parent
-    free = shutil.disk_usage(where).free
-    if estimate > free:
-        raise BadInput(f"generate would write about {estimate / 1e9:.2f} GB to {out} but only {free / 1e9:.1f} GB "
-                       f"is free there: fewer --clips or --streams, a smaller --size, or another --out")
-    print(f"generate: about {estimate / 1e9:.2f} GB to write to {out}; {free / 1e9:.1f} GB free there",
-          file=sys.stderr)
-
-
-# --- train ---------------------------------------------------------------------------------------
-
-def _add_train(sub: argparse._SubParsersAction) -> None:
-    training = argparse.ArgumentParser(add_help=False)
-    add_flags(training, TrainConfig)
-    training.add_argument("--init", default="", metavar="M=CKPT,...",
-                          help="unimodal checkpoints for the streams (the paper's recipe), e.g. rgb=a.pt,skeleton=b.pt")
-    training.add_argument("--no-augment", action="store_true", help="turn augmentation off")
-    training.add_argument("--quiet", action="store_true", help="no progress bar")
-    architecture = _architecture_flags(TRAIN_MODEL, "The network to build. With --init the streams' architecture "
-                                       "(--size, --window, the widths, --rgb-input) comes from the checkpoints, "
-                                       "with --finetune or --resume all of it.")
-    p = sub.add_parser("train", help="train a stream, late fusion or MMTM", parents=[training, architecture],
-                       description="Train one stream, late fusion or MMTM; the paper's recipe: docs/training.md.")
-    p.set_defaults(run=_run_train)
-
-
-def _train_config(args: argparse.Namespace) -> TrainConfig:
-    init = []
-    for part in filter(None, args.init.split(",")):
-        name, sep, path = part.partition("=")
-        if not sep or not path:
-            raise BadInput(f"--init wants modality=CKPT pairs, got {part!r}")
-        init.append((name.strip(), path.strip()))
-    no_augment = {"augment": None} if args.no_augment else {}
-    return from_flags(args, TrainConfig, model=_model_config(args, TRAIN_MODEL), init=tuple(init),
-                      command=" ".join(["python", "main.py"] + sys.argv[1:]), progress=not args.quiet, **no_augment)
-
-
-def _run_train(args: argparse.Namespace) -> int:
-    import json
-    import os
-
-    from fusion.train import train
-
-    summary = train(_train_config(args))
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(json.dumps(summary))
-    return 0
-
-
-# --- eval ----------------------------------------------------------------------------------------
-
-def _add_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="offline and online accuracy of a model")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--data", metavar="DIR", help="a synthetic dataset folder (its clips and streams)")
-    where.add_argument("--synthetic", action="store_true", help="a fresh synthetic test set drawn with --seed")
-    p.add_argument("--seed", type=int, default=1000, metavar="S", help="--synthetic: the seed (default: 1000)")
-    p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170; 0: online only)")
-    p.add_argument("--streams", type=int, default=4, metavar="K", help="--synthetic: continuous streams (default: 4)")
-    p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt)")
-    p.add_argument("--modalities", metavar="M,M", help="feed only these modalities (e.g. skeleton: no camera image)")
-    p.add_argument("--confusion", metavar="PNG", help="write the fused confusion matrix here")
-    p.add_argument("--stride", type=int, default=2, metavar="F", help="windowed models: frames between calls")
-    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
-    p.add_argument("--workers", type=int, default=2, metavar="P", help="--synthetic: generation processes")
-    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    p.set_defaults(run=_run_eval)
-
-
-def _run_eval(args: argparse.Namespace) -> int:
-    from fusion.evaluate import DEFAULT_MODEL, EvalConfig, evaluate, print_report
-
-    if args.stride < 1 or args.workers < 1:
-        raise BadInput("--stride and --workers must be >= 1")
-    mods = None if args.modalities is None else tuple(m.strip() for m in args.modalities.split(",") if m.strip())
-    config = EvalConfig(model=args.model or str(DEFAULT_MODEL), data=args.data, synthetic=args.synthetic,
-                        seed=args.seed, clips=args.clips, streams=args.streams, modalities=mods,
-                        confusion=args.confusion, stride=args.stride, threads=args.threads, workers=args.workers,
-                        progress=True)
-    print_report(evaluate(config), args.json)
-    return 0
-
-
-# --- export --------------------------------------------------------------------------------------
-
-def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="export a checkpoint to TorchScript or ONNX")
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", metavar="PATH", help="the checkpoint to export")
-    which.add_argument("--default", action="store_true", help="export the default (untrained) model of --shape")
-    add_flags(p, ModelConfig, names=("shape",))
-    p.add_argument("--format", required=True, choices=("torchscript", "onnx"))
-    p.add_argument("--out", required=True, metavar="PATH", help="the file to write")
-    p.set_defaults(run=_run_export)
-
-
-def _run_export(args: argparse.Namespace) -> int:
-    from fusion.export import TOLERANCE, ExportConfig, export_model
-
-    shape = from_flags(args, ModelConfig, names=("shape",)).shape
-    report = export_model(ExportConfig(out=args.out, format=args.format, model=args.model, shape=shape))
-    verdict = "matches" if report.ok else "DOES NOT match"
-    print(f"wrote {report.path} ({report.format}, {report.kind}); {verdict} PyTorch: "
-          f"max |difference| {report.max_abs_error:.2e} (tolerance {TOLERANCE:.0e})")
-    return 0 if report.ok else 1
-
-
 # --- bench ---------------------------------------------------------------------------------------
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models", parents=[_runner_flags()])
+    p = sub.add_parser("bench", help="latency benchmark of the whole pipeline or the models",
+                       parents=[_runner_flags(), _hand_flags()])
     p.add_argument("--source", help="what to run (default: the bundled sample, else a synthetic recording)")
     p.add_argument("--seconds", type=float, default=20.0, help="how long to run (default: 20)")
     p.add_argument("--out", default="bench", metavar="DIR", help="folder for bench.json and the plots")
     p.add_argument("--fast", action="store_true", help="read file sources as fast as possible (not real time)")
     p.add_argument("--model-only", action="store_true", help="compare models, backends and batch sizes")
     p.add_argument("--rounds", type=int, default=15, help="--model-only: timed calls per variant")
+    p.add_argument("--reference", metavar="TASK", help="a video source: MediaPipe's gesture_recognizer.task to "
+                                                     "time as the reference (default: the cache's, else its hand "
+                                                     "landmarker alone)")
     p.set_defaults(run=_run_bench)
 
 
@@ -385,29 +213,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         raise BadInput("--seconds and --rounds must be positive")
     run_bench(BenchConfig(source=args.source, seconds=args.seconds, model=args.model, device=args.device,
                           backend=args.backend, out=args.out, realtime=not args.fast, model_only=args.model_only,
-                          rounds=args.rounds))
-    return 0
-
-
-# --- model-info ----------------------------------------------------------------------------------
-
-def _add_model_info(sub: argparse._SubParsersAction) -> None:
-    architecture = _architecture_flags(ModelConfig(), "The model to count when --model is not given.")
-    p = sub.add_parser("model-info", help="parameters and FLOPs per stream, per MMTM and in total",
-                       parents=[architecture])
-    p.add_argument("--model", metavar="PATH", help="a checkpoint (default: a model built from the architecture flags)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=_run_model_info)
-
-
-def _run_model_info(args: argparse.Namespace) -> int:
-    from fusion.model_info import ModelInfoConfig, run_model_info
-
-    if args.model:
-        config = ModelInfoConfig(model=args.model, json=args.json)
-    else:
-        config = ModelInfoConfig(architecture=_model_config(args, ModelConfig()), json=args.json)
-    print(run_model_info(config))
+                          rounds=args.rounds, hands=_hand_config(args), reference=args.reference))
     return 0
 
 
@@ -431,8 +237,8 @@ def _run_fetch_models(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Real-time multimodal gesture recognition with MMTM.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_replay, _add_record, _add_sources, _add_generate, _add_train,
-                _add_eval, _add_export, _add_bench, _add_model_info, _add_fetch_models):
+    for add in (_add_demo, _add_replay, _add_record, _add_sources, add_generate, add_train,
+                add_eval, add_export, _add_bench, add_model_info, _add_fetch_models):
         add(sub)
     return parser
 

@@ -5,6 +5,12 @@
     hand = tracker.choose(hands)          # the one that drives the model, or None
     tracker.close()
 
+How many hands MediaPipe tracks (``max_hands``, default 1): with one, it detects a palm only until it
+has a hand and then follows that hand from frame to frame (palm detection, the dearer half of its
+cost, runs again only when the hand is lost); with two or more it keeps looking for the next hand
+on every frame while fewer are in view, which about doubles its cost. The models read one hand, so
+one is the default; ask for two where the preference below must choose between two hands in view.
+
 Which hand drives the model (``choose``): the hands whose ``handedness`` is
 ``HandTrackerConfig.hand`` ("Right" by default; "any" disables the preference) are the
 candidates, or every hand when none has that label; of the candidates, the one with the largest
@@ -34,12 +40,13 @@ HANDS = ("Right", "Left", "any")
 @dataclass(frozen=True)
 class HandTrackerConfig:
     model: str | None = None  # a hand_landmarker.task; None = the project's bundle (fetched once)
-    max_hands: int = 2
+    max_hands: int = 1  # hands MediaPipe tracks (see the module docstring for the cost of more)
     hand: str = "Right"  # the hand that drives the model: "Right", "Left" or "any"
     min_detection: float = 0.5  # MediaPipe's min_hand_detection_confidence
     min_presence: float = 0.5  # min_hand_presence_confidence
     min_tracking: float = 0.5  # min_tracking_confidence
     quiet: bool = True  # hide MediaPipe's C++ start-up log lines on stderr
+    still: bool = False  # photos: each call on its own (MediaPipe's IMAGE mode, no tracking between calls)
 
 
 class HandTracker:
@@ -64,14 +71,14 @@ class HandTracker:
         self._mp = mp
         options = vision.HandLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
-            running_mode=vision.RunningMode.VIDEO,
+            running_mode=vision.RunningMode.IMAGE if config.still else vision.RunningMode.VIDEO,
             num_hands=config.max_hands,
             min_hand_detection_confidence=config.min_detection,
             min_hand_presence_confidence=config.min_presence,
             min_tracking_confidence=config.min_tracking,
         )
         try:
-            with _quiet_stderr(config.quiet):
+            with quiet_stderr(config.quiet):
                 self._landmarker = vision.HandLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as error:
             raise BadInput(f"{self.model_path}: not a usable hand landmarker bundle ({error})") from None
@@ -89,8 +96,11 @@ class HandTracker:
     def track(self, rgb: np.ndarray, t_ms: float) -> list[Skeleton]:
         """Every hand in ``rgb`` ((H, W, 3) uint8 RGB) at time ``t_ms``; [] when none."""
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        with _quiet_stderr(self.config.quiet and not self._warm):  # its first call logs too
-            result = self._landmarker.detect_for_video(image, self.timestamp(t_ms))
+        with quiet_stderr(self.config.quiet and not self._warm):  # its first call logs too
+            if self.config.still:
+                result = self._landmarker.detect(image)
+            else:
+                result = self._landmarker.detect_for_video(image, self.timestamp(t_ms))
         self._warm = True
         hands = []
         for i, landmarks in enumerate(result.hand_landmarks):
@@ -113,7 +123,7 @@ class HandTracker:
         return max(candidates, key=lambda h: (_box_area(h), h.score))
 
     def close(self) -> None:
-        with _quiet_stderr(self.config.quiet):  # it logs on the way out too
+        with quiet_stderr(self.config.quiet):  # it logs on the way out too
             self._landmarker.close()
 
     def __enter__(self) -> "HandTracker":
@@ -133,7 +143,7 @@ _stderr_lock = threading.Lock()
 
 
 @contextmanager
-def _quiet_stderr(enabled: bool):
+def quiet_stderr(enabled: bool):
     """Point file descriptor 2 at /dev/null for a moment (MediaPipe's C++ logs ignore env vars)."""
     if not enabled:
         yield

@@ -69,7 +69,10 @@ class Job:
     ``inputs``: modality → float32, one preprocessed frame (streaming: rgb (3,H,W), depth (1,H,W),
     skeleton (C,J)) or one window (windowed: rgb (3,T,H,W), depth (1,T,H,W), skeleton (C,T,J));
     a modality left out is fed zeros. ``present`` (M,) 0/1 in the model's modality order.
-    ``t``: seconds since the stream's first frame; ``frame``: the frame-set number.
+    ``t``: seconds since the stream's first frame; ``frame``: the frame-set number. ``earlier``:
+    model steps that come before this one, ((inputs, t), …) in order (streaming: a camera slower
+    than the model's rate gives several steps per frame, ``fusion.resample``); they run first, in
+    the same call, each with its own ``Result``, so that a busy worker skips whole frames only.
     """
 
     source: str
@@ -78,6 +81,7 @@ class Job:
     times: StageTimes
     t: float
     frame: int
+    earlier: tuple[tuple[Mapping[str, np.ndarray], float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,9 +236,20 @@ class InferenceWorker(ThreadLifecycle):
         present = np.stack([j.present for j in jobs]).astype(np.float32)  # (B, M)
         if self.mode == "streaming":
             states = []
-            for j in jobs:
+            for k, j in enumerate(jobs):
                 state = self._states.get(j.source)
-                states.append(state if state is not None else self.runner.initial_state(1))
+                if state is None:  # a new stream starts as if its first frame had been held before it
+                    first = j.earlier[0][0] if j.earlier else j.inputs
+                    frames = {m: x[None] for m, x in first.items() if m in self.runner.modalities}
+                    state = self.runner.warm_state(frames, present[k:k + 1])
+                states.append(state)
+            for k, job in enumerate(jobs):  # the steps before each job's own, one source at a time
+                for step_inputs, t in job.earlier:
+                    frames = {m: x[None] for m, x in step_inputs.items() if m in self.runner.modalities}
+                    early, states[k] = self.runner.step(frames, present[k:k + 1], states[k])
+                    self.on_result(Result(job.source, early[0], replace(job.times, infer_start=start,
+                                                                        infer_end=time.monotonic_ns()),
+                                          t, job.frame, 0, 1))
             logits, state = self.runner.step(inputs, present, ModelRunner.stack_states(states))
             for j, s in zip(jobs, ModelRunner.split_state(state, [1] * len(jobs))):
                 if j.source in self._queues:

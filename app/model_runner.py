@@ -162,6 +162,14 @@ class ModelRunner:
         state = self.model.initial_state(batch, device=self.device, dtype=self.dtype)
         return [s.numpy() for s in state] if self._ort is not None else state
 
+    def warm_state(self, frames: Mapping[str, np.ndarray], present: np.ndarray) -> list:
+        """The state of B streams that start as if their first ``frames`` had been held still before
+        them (``StreamingFusionNet.warm``): the initial state stepped ``warm_steps`` times."""
+        state = self.initial_state(next(iter(frames.values())).shape[0])
+        for _ in range(self.model.warm_steps):
+            _, state = self.step(frames, present, state)
+        return state
+
     @staticmethod
     def stack_states(states: Sequence[list]) -> list:
         """Several streams' states → one batched state (concatenated along the batch axis)."""

@@ -3,7 +3,8 @@
 Spatial: one random translation per clip, the same for rgb, depth and the skeleton's absolute
 position channels (no flips: gesture directions are defined in the mirrored view). Colour:
 brightness, contrast and per-channel gain of rgb. Depth: a small offset (the hand a bit nearer or
-farther). Skeleton: joint jitter. Temporal: random window crops happen in
+farther). Skeleton: the hand turned a little in the image plane, its size and z scaled, z dropped
+for a whole clip (a keypoint table has none), joint jitter. Temporal: random window crops happen in
 ``PreparedClips.batch``.
 
 Modality dropout: with probability ``p`` per sample, one present modality is marked absent
@@ -18,7 +19,7 @@ import torch
 from fusion.augment_config import AugmentConfig
 
 # skeleton channels (fusion.preprocess.SKELETON_CHANNELS)
-_SHAPE, _X, _Y, _PRESENCE = slice(0, 3), 3, 4, 7
+_SHAPE, _DX, _DY, _DZ, _X, _Y, _SCALE, _PRESENCE = slice(0, 3), 0, 1, 2, 3, 4, 5, 7
 
 
 def _shift_images(x: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, fill: float) -> torch.Tensor:
@@ -57,6 +58,17 @@ def augment(inputs: dict[str, torch.Tensor], config: AugmentConfig, generator: t
         if config.shift > 0:
             s[:, _X:_X + 1] += fx.reshape(B, 1, 1, 1) * seen
             s[:, _Y:_Y + 1] += fy.reshape(B, 1, 1, 1) * seen
+        if config.roll_deg > 0:  # the hand's shape turned in the image plane (isotropic x, y)
+            angle = u(B) * torch.pi * config.roll_deg / 180.0
+            c, n = torch.cos(angle).reshape(B, 1, 1), torch.sin(angle).reshape(B, 1, 1)
+            dx, dy = s[:, _DX].clone(), s[:, _DY].clone()
+            s[:, _DX], s[:, _DY] = c * dx - n * dy, n * dx + c * dy
+        if config.hand_scale > 0:
+            s[:, _SCALE] *= (1.0 + u(B) * config.hand_scale).reshape(B, 1, 1)
+        if config.z_scale > 0:
+            s[:, _DZ] *= (1.0 + u(B) * config.z_scale).reshape(B, 1, 1)
+        if config.z_dropout > 0:
+            s[:, _DZ] *= (torch.rand(B, generator=generator) >= config.z_dropout).float().reshape(B, 1, 1)
         if config.joint_jitter > 0:
             s[:, _SHAPE] += torch.randn(s[:, _SHAPE].shape, generator=generator) * config.joint_jitter * seen
         out["skeleton"] = s

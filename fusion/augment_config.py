@@ -16,3 +16,7 @@ class AugmentConfig:
     channel_gain: float = 0.1     # rgb: per-channel × (1 ± gain)
     depth_offset: float = 0.05    # depth: ± added to the [0, 1] values where not background
     joint_jitter: float = 0.02    # skeleton: Gaussian noise on the shape channels (hand-size units)
+    roll_deg: float = 15.0        # skeleton: the hand turned in the image plane by up to ± this
+    hand_scale: float = 0.4       # skeleton: its size channel × (1 ± this): nearer or farther
+    z_scale: float = 0.4          # skeleton: its z × (1 ± this): MediaPipe's z is only roughly scaled
+    z_dropout: float = 0.3        # skeleton: chance a clip's z is 0 throughout (landmarks without z)

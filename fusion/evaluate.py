@@ -105,7 +105,7 @@ def stream_scores(model, frames: list[dict[str, np.ndarray]], spec, modalities: 
                 return buf
 
             x = to_inputs(padded("rgb"), padded("depth"), padded("skeleton"), spec, modalities)  # (B, C, T, …)
-            model.reset()
+            model.warm({m: v[:, :, 0] for m, v in x.items()})  # as the app starts a stream
             logits = []
             for t in range(n_max):
                 logits.append(model.step({m: v[:, :, t] for m, v in x.items()}).logits.float().numpy())

@@ -10,7 +10,9 @@ Skeleton channels (``SKELETON_CHANNELS``, C = 8), for each joint j of a hand wit
     0,1,2  (p_j − p_w) / s        shape: wrist-relative x, y, z divided by the hand size s
     3,4    x_j − 0.5, y_j − 0.5   where the hand is: absolute image position (global motion, swipes)
     5      s                      hand size in image-width units (grows when the hand comes closer)
-    6      handedness             +1 the user's right hand, −1 left, 0 unknown
+    6      handedness             +1 the user's right hand, −1 left, 0 unknown (always 0 when the
+                                  spec's ``handedness`` is off: MediaPipe flips it on fast hands, and
+                                  no gesture of the vocabulary depends on which hand makes it)
     7      presence               1 when a hand was seen
 
 x is measured in image-width units and y in image-height units, then y is rescaled by the frame's
@@ -50,6 +52,9 @@ class InputSpec:
     depth_near_m: float = 0.2  # depth clipped to [near, far] metres, then mapped near → 1, far → 0
     depth_far_m: float = 1.5
     mirror: bool = True  # flip x so that the model sees the user's selfie view
+    # feed MediaPipe's handedness (channel 6); False: always 0. Specs stored without this field
+    # (checkpoints made before it existed) read as True, the way those models were trained.
+    handedness: bool = False
 
     @property
     def skeleton_channels(self) -> int:
@@ -74,6 +79,7 @@ class InputSpec:
         check_real("depth_near_m", self.depth_near_m, 0.0, 1000.0)
         check_real("depth_far_m", self.depth_far_m, self.depth_near_m, 1000.0, above_lo=True)
         check_bool("mirror", self.mirror)
+        check_bool("handedness", self.handedness)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -84,7 +90,7 @@ class InputSpec:
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown input spec fields {sorted(unknown)}")
-        kwargs = dict(data)
+        kwargs = {"handedness": True, **data}
         for key in ("rgb_mean", "rgb_std"):
             if key in kwargs:
                 kwargs[key] = tuple(float(v) for v in kwargs[key])
@@ -170,7 +176,8 @@ def preprocess_skeleton(
     out[3] = xyz[:, 0] - 0.5
     out[4] = xyz[:, 1] - 0.5
     out[5] = scale
-    out[6] = _handedness_value(handedness, spec.mirror)
+    hand = _handedness_value(handedness, spec.mirror)  # checked even when it is not fed
+    out[6] = hand if spec.handedness else 0.0
     out[7] = 1.0
     return out
 

@@ -165,6 +165,21 @@ class StreamingFusionNet(FusionNet):
         self._state = None
 
     @property
+    def warm_steps(self) -> int:
+        """How many times ``warm`` steps the first frame: T − 1, so that the first real step's window
+        (the last T frames) is full."""
+        return self.config.input.window - 1
+
+    def warm(self, frames: Mapping[str, torch.Tensor], present: Mapping[str, torch.Tensor] | None = None) -> None:
+        """Start a stream as if its first ``frames`` had been held still before it: ``reset``, then
+        ``step`` them ``warm_steps`` times (outputs discarded). Training windows are always full; a
+        stream that starts mid-gesture (a video cut at the start of a swipe) is then read alike,
+        instead of from empty temporal buffers."""
+        self.reset()
+        for _ in range(self.warm_steps):
+            self.step(frames, present)
+
+    @property
     def frames_seen(self) -> int:
         return 0 if self._state is None else int(self._state[-1][0].item())
 

@@ -69,6 +69,10 @@ def _check_files(config: TrainConfig) -> None:
     for part in config.data.split(","):
         if not Path(part).exists():
             raise BadInput(f"data folder not found: {part}")
+    if config.real:
+        from fusion.data.readers.real import read_manifest
+
+        read_manifest(config.real)  # missing or malformed: BadInput before any data is read
 
 
 def curves_path(out: str | Path) -> Path:
@@ -340,6 +344,10 @@ def _load_clips(kind: str, config: TrainConfig, recordings: list, labels: tuple[
         distributed.barrier(info)
         if not info.is_main:
             parts.append(prepare_dataset(d, spec, progress=False, write_cache=False))
+    if config.real:
+        from fusion.data.real_clips import table_clips
+
+        parts.append(table_clips(config.real, labels, spec, frames=parts[0].frames, seed=config.seed))
     return concat(parts)
 
 

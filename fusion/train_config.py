@@ -34,6 +34,8 @@ class TrainConfig:
                        "windows of its streams), or .mmtm recordings (a folder or one file)", metavar="DIR")
     out: str = option(help="checkpoint to write (and its .state.pt, .curves.png)", metavar="CKPT")
     model: ModelConfig = TRAIN_MODEL
+    real: str | None = option(None, "also train on real hands: the keypoint-table rows of this folder of real "
+                              "footage (its manifest.json; the rows eval --real does not score)", metavar="DIR")
     epochs: int = option(5, "epochs (0 with --init: assemble only)", metavar="N")
     batch: int = option(16, "clips per step and process", metavar="B")
     lr: float = option(2e-3, "peak learning rate of AdamW")

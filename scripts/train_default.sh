@@ -21,9 +21,13 @@
 # checkpoints (identity at init) and fine-tuned; late fusion (the average of the three streams'
 # logits) built from the same checkpoints and fine-tuned the same way, so the two differ only by the
 # MMTM modules; "late_avg" is that average without fine-tuning.
-# Then an online step: MMTM and the skeleton stream fine-tuned on the clips plus windows cut from
-# 120 continuous streams, so that they learn transitions between gestures and when to answer; the
-# recogniser settings of each are then chosen on 64 validation streams (seed 500).
+# The skeleton stream learns from the skeleton world instead (hand skeletons only, fast to make:
+# 6,800 clips and 120 continuous streams seen by cameras at 15-60 fps, held poses calibrated on real
+# hands, hand shapes outside the vocabulary as no_gesture) and from the real keypoint-table rows of
+# $REAL when that folder is there (the rows eval --real does not score); it is the webcam model.
+# Then an online step: MMTM fine-tuned on the clips plus windows cut from 120 continuous streams,
+# so that it learns transitions between gestures and when to answer; the recogniser settings of
+# each model are then chosen on 64 validation streams (seed 500) of its own world.
 # Steps 1-3 run two training processes side by side (one thread each) for a 2-core CPU; step 4
 # runs its two one after the other on both cores.
 set -euo pipefail
@@ -33,6 +37,8 @@ DATA=${DATA:-data/synth-train}
 DATA_STREAMS=${DATA_STREAMS:-$DATA-streams}      # continuous streams for the online step (seed 2)
 DATA_STREAMS2=${DATA_STREAMS2:-$DATA-streams2}   # and more of them (seed 3)
 DATA_STREAMS3=${DATA_STREAMS3:-$DATA-streams3}   # and more (seed 4)
+SKEL_DATA=${SKEL_DATA:-$DATA-skeleton}           # the skeleton world (seed 11) for the skeleton stream
+REAL=${REAL:-../shared/data/real}                # real keypoint tables (training rows); skipped when absent
 RUNS=${RUNS:-runs/default}
 CLIPS=${CLIPS:-1360}              # 80 clips per class, 17 classes
 SEED=${SEED:-0}                   # training seed (data seed is 1; evaluation uses unseen seeds)
@@ -62,6 +68,17 @@ if [ ! -f "$DATA/index.json" ]; then
   stamp "generate $CLIPS clips"
   $PYTHON main.py generate --clips "$CLIPS" --seed 1 --out "$DATA" --workers 2
 fi
+if [ ! -f "$SKEL_DATA/index.json" ]; then
+  stamp "generate the skeleton world: 6800 clips, 120 streams, cameras at 15-60 fps"
+  $PYTHON main.py generate --skeleton-only --camera-fps 15,20,25,30,60 --clips 6800 --streams 120 --seed 11 \
+    --out "$SKEL_DATA" --workers 2
+fi
+REAL_ARGS=()
+if [ -f "$REAL/manifest.json" ]; then
+  REAL_ARGS=(--real "$REAL")
+else
+  stamp "no real footage at $REAL: the skeleton stream learns from the skeleton world alone"
+fi
 t_train=$(date +%s)
 stamp "prepare (preprocess once, cached beside the data)"
 $PYTHON -c "import sys; from fusion.data.model_inputs import prepare_dataset; from fusion.preprocess import InputSpec; \
@@ -87,7 +104,8 @@ stream() { if uses "$1"; then run "$@"; fi; }
 stamp "1. each stream alone ($FUSE): rgb | skeleton then depth (two processes)"
 stream rgb --fusion none --modalities rgb --epochs 15 --lr 1e-3 --rgb-input "$RGB_INPUT" &
 rgb=$!
-( stream skeleton --fusion none --modalities skeleton --epochs 20 --lr 3e-3 &&
+( stream skeleton --data "$SKEL_DATA" "${REAL_ARGS[@]}" --fusion none --modalities skeleton --epochs 12 \
+    --batch 32 --lr 3e-3 &&
   stream depth --fusion none --modalities depth --epochs 12 --lr 1e-3 ) &
 others=$!
 wait $rgb
@@ -126,17 +144,17 @@ prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.ar
     "$dir" "${SIZE%x*}" "${SIZE#*x}"
   ALL="$ALL,$dir"
 done
-stamp "4. online step: fine-tune on the clips plus windows of continuous streams (transitions, when to answer)"
-# one after the other, each on both cores
-run skeleton_online --data "$ALL" --finetune "$RUNS/skeleton.pt" --epochs 6 --lr 1e-3 --threads 2
+stamp "4. online step: MMTM fine-tuned on the clips plus windows of continuous streams (transitions, when to answer)"
 run mmtm_online --data "$ALL" --finetune "$RUNS/mmtm.pt" --epochs 4 --lr 1e-3 --modality-dropout 0.25 --threads 2
+cp "$RUNS/skeleton.pt" "$RUNS/skeleton_online.pt"  # the skeleton world's streams taught it already
 t_end=$(date +%s)
 
 VAL=${VAL:-$DATA-val64}   # 64 streams, seed 500: for the recogniser settings only
-for m in mmtm_online skeleton_online; do
-  stamp "recogniser settings for $m (validation streams, seed 500)"
-  $PYTHON scripts/tune_online.py "$RUNS/$m.pt" --val "$VAL" --write
-done
+VAL_SKEL=${VAL_SKEL:-$SKEL_DATA-val64}
+stamp "recogniser settings for mmtm_online (validation streams, seed 500)"
+$PYTHON scripts/tune_online.py "$RUNS/mmtm_online.pt" --val "$VAL" --write
+stamp "recogniser settings for skeleton_online (skeleton-world validation streams, seed 500, cameras at 15-60 fps)"
+$PYTHON scripts/tune_online.py "$RUNS/skeleton_online.pt" --val "$VAL_SKEL" --skeleton-only 15,20,25,30,60 --write
 
 stamp "done: training took $(( t_end - t_train )) s (data generation excluded; recogniser settings after)"
 if [ "${INSTALL:-1}" = 1 ]; then  # INSTALL=0: a run for the seed comparison, assets untouched

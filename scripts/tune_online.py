@@ -1,6 +1,7 @@
 """Choose the online recogniser's settings for a model on validation streams, and store them in it.
 
     python scripts/tune_online.py assets/model_default.pt --val runs/val-streams [--write] [--workers 2]
+    python scripts/tune_online.py assets/model_skeleton.pt --val runs/val-skeleton --skeleton-only 15,20,25,30,60
 
 The validation streams (seed 500, 64 streams, about 20 minutes; generated when the folder is
 missing) are used by no training run and by no test. The model's per-frame logits are computed once
@@ -74,13 +75,17 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=64, help="streams to generate when --val is missing")
     parser.add_argument("--workers", type=int, default=2, help="processes scoring the grid")
     parser.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
+    parser.add_argument("--skeleton-only", metavar="F,F", nargs="?", const="30",
+                        help="generate skeleton-only validation streams, seen by cameras at these rates "
+                             "(for a skeleton model; e.g. 15,20,25,30,60)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     val = Path(args.val)
     if not (val / "index.json").is_file():
+        world = ["--skeleton-only", "--camera-fps", args.skeleton_only] if args.skeleton_only else []
         subprocess.run([sys.executable, str(ROOT / "main.py"), "generate", "--clips", "0", "--streams",
-                        str(args.streams), "--seed", "500", "--out", str(val), "--workers", str(args.workers)],
-                       check=True)
+                        str(args.streams), "--seed", "500", "--out", str(val), "--workers", str(args.workers),
+                        *world], check=True)
     model, meta = load_checkpoint(args.model)
     spec, labels = meta.config.input, meta.labels
     ds = SyntheticDataset(val)

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import main
+from app import model_commands
 from fusion.model_config import ModelConfig
 from fusion.preprocess import InputSpec
 from fusion.train_config import TRAIN_MODEL, TrainConfig
@@ -51,7 +52,7 @@ def test_train_flags_build_the_train_config_and_its_model():
             "--init", "rgb=r.pt,skeleton=s.pt", "--mmtm-stages", "", "--mmtm-temporal", "0,1", "--mmtm-pooled",
             "--video-widths", "8,8,16,16", "--skeleton-widths", "8,8,16,16", "--temporal-channels", "32",
             "--rgb-input", "motion", "--no-augment", "--max-steps", "7", "--quiet"]
-    config = main._train_config(main.build_parser().parse_args(argv))
+    config = model_commands.train_config(main.build_parser().parse_args(argv))
     assert config.model == ModelConfig(
         shape="streaming", modalities=("rgb", "skeleton"), fusion="mmtm", mmtm_stages=(), mmtm_temporal=(0, 1),
         mmtm_pooled=True, video_widths=(8, 8, 16, 16), skeleton_widths=(8, 8, 16, 16), temporal_channels=32,
@@ -63,11 +64,11 @@ def test_train_flags_build_the_train_config_and_its_model():
 
 
 def test_without_options_train_and_model_info_take_the_configs_defaults():
-    config = main._train_config(main.build_parser().parse_args(["train", "--data", "D", "--out", "o.pt"]))
+    config = model_commands.train_config(main.build_parser().parse_args(["train", "--data", "D", "--out", "o.pt"]))
     assert config == TrainConfig(data="D", out="o.pt", command=config.command)
     assert config.model == TRAIN_MODEL and config.model.input == InputSpec(width=64, height=48, window=20)
     args = main.build_parser().parse_args(["model-info"])
-    assert main._model_config(args, ModelConfig()) == ModelConfig()
+    assert model_commands.model_config(args, ModelConfig()) == ModelConfig()
 
 
 def test_bad_architecture_flags_exit_2_with_one_line(capsys):

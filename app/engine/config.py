@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.hand_tracker import HandTrackerConfig
 from app.inference_worker import WorkerConfig
 from app.model_runner import RunnerConfig
 from app.sync import SyncConfig
@@ -15,6 +16,7 @@ class EngineConfig:
     source: str = "sample"  # a name or path for open_source (sample, a .mmtm, ...): the primary source
     extra_sources: tuple[str, ...] = ()  # more sources run beside it through the same worker and model
     runner: RunnerConfig = field(default_factory=RunnerConfig)  # runner.model None: default_model_for(streams)
+    hands: HandTrackerConfig = field(default_factory=HandTrackerConfig)  # MediaPipe, for sources without skeletons
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     online: OnlineConfig | None = None  # None: the recogniser settings stored with the model, else defaults
     sync: SyncConfig = field(default_factory=SyncConfig)

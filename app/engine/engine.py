@@ -21,6 +21,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
+from functools import partial
 from typing import Callable, Sequence, TextIO
 
 from app.ctrl_c import ctrl_c_flag
@@ -49,7 +50,7 @@ class Engine:
         self._view = WindowView()
         self.slot = self._view.slot  # the window's snapshots (EngineControls)
         self.stats = LatencyStats()
-        self.make_source = make_source or open_named
+        self.make_source = make_source or partial(open_named, hands=config.hands)
         self.on_decision = on_decision
         self._runner = runner
         self._pinned = runner is not None  # a runner handed in is kept for every source

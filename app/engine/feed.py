@@ -3,8 +3,10 @@
 ::
 
     source thread: sample ─▶ Feed._sink: pacer (replays) ─▶ counters, recording ─▶ Synchronizer
-                   ─▶ ring buffers (preprocessed once, on arrival) ─▶ Feed._on_set(frame set)
-                   ─▶ Job (one frame per modality, or a window every stride) ─▶ the worker's submit
+                   ─▶ ring buffers (images preprocessed once, on arrival) ─▶ Feed._on_set(frame set)
+                   ─▶ model steps at the model's rate (fusion.resample: a 15 fps camera gives two
+                      steps a frame, a 60 fps one a step every other frame; the hand interpolated)
+                   ─▶ Job (its steps, or a window every stride steps) ─▶ the worker's submit
 
 The feed also keeps what the engine needs after the model: the online recogniser, the events, the
 decisions, and the true labels to score them against.
@@ -33,6 +35,7 @@ from fusion.labels import NO_GESTURE
 from fusion.metrics import levenshtein_accuracy
 from fusion.online import GestureEvent, OnlineRecognizer
 from fusion.preprocess import preprocess_color, preprocess_depth, preprocess_skeleton
+from fusion.resample import SkeletonResampler
 
 STREAM_MODALITY = {"color": "rgb", "depth": "depth", "skeleton": "skeleton"}
 
@@ -82,7 +85,7 @@ class Feed:
         spec = runner.spec
         source = self.source
         if "skeleton" not in source.stream_info and "color" in source.stream_info and "skeleton" in runner.modalities:
-            source.track_hands()  # MediaPipe on each color frame, on the source thread (a RealSense)
+            source.track_hands(hands=self.config.hands)  # MediaPipe on each color frame, on the source thread (a RealSense)
         info = dict(source.stream_info)
         self.info = info
         self.streams = [s for s in ("depth", "color", "skeleton") if s in info]
@@ -99,22 +102,28 @@ class Feed:
         convert = {
             "color": lambda rgb: preprocess_color(rgb, spec),
             "depth": lambda d: preprocess_depth(d, depth_scale, spec),
-            "skeleton": lambda sk: None if sk is None else preprocess_skeleton(sk.image, sk.handedness, spec,
-                                                                             aspect=aspect),
         }
         shapes = {"color": (3, spec.height, spec.width), "depth": (1, spec.height, spec.width),
                   "skeleton": (spec.skeleton_channels, spec.joints)}
         window = max(runner.window_frames, 2)
         used = [s for s in self.streams if STREAM_MODALITY[s] in runner.modalities]  # what the model reads
-        self.buffers = {s: RingBuffer(capacity=max(self.config.capacity, window + 2), shape=shapes[s],
-                                      dtype=np.float32, max_window=window) for s in used}
-        self.to_array = {s: self._stamped(s, convert[s]) for s in used}
+        capacity = max(self.config.capacity, window + 2)
+        images = [s for s in used if s != "skeleton"]  # the skeleton is resampled, then preprocessed per step
+        self.buffers = {s: RingBuffer(capacity=capacity, shape=shapes[s], dtype=np.float32, max_window=window)
+                        for s in images}
+        self.to_array = {s: self._stamped(s, convert[s]) for s in images}
+        self.reads_skeleton = "skeleton" in used
+        self.clock = SkeletonResampler(spec.fps)
+        self._aspect = aspect
+        self._handedness: str | None = None
         self.sync = Synchronizer(self.config.sync, streams=list(info), on_set=self._on_set,
                                  buffers=self.buffers, to_array=self.to_array)
         self.present = np.array([1.0 if m in {STREAM_MODALITY[s] for s in used} else 0.0
                                  for m in runner.modalities], np.float32)  # (M,)
         self.recognizer = OnlineRecognizer(self.config.online or runner.online, runner.labels)
         self.windowed = not runner.streaming or self.config.worker.mode == "windowed"
+        self.steps = {STREAM_MODALITY[s]: RingBuffer(capacity=capacity, shape=shapes[s], dtype=np.float32,
+                                                     max_window=window) for s in used} if self.windowed else {}
 
     def _stamped(self, stream: str, convert):
         arrivals = self._arrival[stream]
@@ -145,9 +154,10 @@ class Feed:
         """Drop the buffers and frames of a feed that was replaced (the source thread has ended):
         feed, source and sync refer to each other, so without this their megabytes of frames would
         wait for a full garbage collection."""
-        for buffer in getattr(self, "buffers", {}).values():
+        for buffer in [*getattr(self, "buffers", {}).values(), *getattr(self, "steps", {}).values()]:
             buffer.close()
         self.buffers = {}
+        self.steps = {}
         self.latest = {}
         if hasattr(self, "sync"):
             self.sync.buffers = {}
@@ -197,18 +207,36 @@ class Feed:
         ref = frame_set.samples[frame_set.reference]
         times = StageTimes(stream=ref.stream, capture=ref.host_ns, arrival=self._arrival_of(ref),
                            device_ms=ref.device_ms)
-        t = self._time_s(ref)
-        if self.windowed:
+        skeleton = frame_set.samples.get("skeleton")
+        hand = None if skeleton is None or skeleton.data is None else skeleton.data
+        if hand is not None:
+            self._handedness = hand.handedness
+        ticks = self.clock.push(self._time_s(ref), None if hand is None else hand.image)
+        if not ticks:
+            return  # a camera faster than the model: this frame brings no step
+        images = {STREAM_MODALITY[s]: self._row(s, frame_set.samples.get(s)) for s in self.buffers}
+        steps = [(self._step(images, landmarks), t) for t, landmarks in ticks]
+        if not self.windowed:
+            (inputs, t), earlier = steps[-1], tuple(steps[:-1])
+            self._submit(Job(self.key, inputs, self.present, times.at("window"), t, self.sets - 1, earlier))
+            return
+        for inputs, t in steps:
+            for modality, row in inputs.items():
+                self.steps[modality].push(row, index=self.sets - 1, host_ns=ref.host_ns)
             self._since_window += 1
             if self._since_window < self.config.worker.stride:
-                return
-            inputs = self._windows()
-            if inputs is None:
-                return
-            self._since_window = 0
-        else:
-            inputs = {STREAM_MODALITY[s]: self._row(s, frame_set.samples.get(s)) for s in self.buffers}
-        self._submit(Job(self.key, inputs, self.present, times.at("window"), t, self.sets - 1))
+                continue
+            windows = self._windows()
+            if windows is not None:
+                self._since_window = 0
+                self._submit(Job(self.key, windows, self.present, times.at("window"), t, self.sets - 1))
+
+    def _step(self, images: dict[str, np.ndarray], landmarks: np.ndarray | None) -> dict[str, np.ndarray]:
+        """One model step's inputs: this frame set's image rows, and the (resampled) hand."""
+        if not self.reads_skeleton:
+            return images
+        row = preprocess_skeleton(landmarks, self._handedness, self.runner.spec, aspect=self._aspect)
+        return {**images, "skeleton": row}
 
     def _arrival_of(self, ref: Sample) -> int | None:
         arrivals = self._arrival.get(ref.stream)
@@ -229,12 +257,12 @@ class Feed:
         return view.data[k].copy()
 
     def _windows(self) -> dict[str, np.ndarray] | None:
-        """The last T frames of each stream, (C, T, ...) each; None until every stream has T."""
+        """The last T model steps of each modality, (C, T, ...) each; None until every one has T."""
         T = self.runner.window_frames
-        if any(b.count < T for b in self.buffers.values()):
+        if any(b.count < T for b in self.steps.values()):
             return None
-        return {STREAM_MODALITY[s]: np.ascontiguousarray(np.moveaxis(b.latest(T).data, 0, 1))  # (T,C,..) → (C,T,..)
-                for s, b in self.buffers.items()}
+        return {m: np.ascontiguousarray(np.moveaxis(b.latest(T).data, 0, 1))  # (T,C,..) → (C,T,..)
+                for m, b in self.steps.items()}
 
     # --- the inference thread -------------------------------------------------------------------
 

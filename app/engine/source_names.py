@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
+from app.hand_tracker import HandTrackerConfig
 from app.sources.base import Sink, SourceThread
 
 SourceFactory = Callable[[str, Sink, bool], SourceThread]  # (name, sink, realtime) -> a source, not started
 
 
-def open_named(name: str, sink: Sink, realtime: bool) -> SourceThread:
-    """The default ``SourceFactory``: ``app.sources.open.open_source``."""
+def open_named(name: str, sink: Sink, realtime: bool, hands: HandTrackerConfig | None = None) -> SourceThread:
+    """The default ``SourceFactory`` (with the engine's ``hands`` bound): ``app.sources.open.open_source``."""
     from app.sources.open import open_source
 
-    return open_source(name, sink=sink, realtime=realtime)
+    return open_source(name, sink=sink, realtime=realtime, hands=hands)
 
 
 def resolve_source(name: str) -> str:

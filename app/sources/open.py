@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.hand_tracker import HandTrackerConfig
 from app.sources.base import Sink, SourceThread
 from fusion.errors import BadInput
 
@@ -21,9 +22,13 @@ REALSENSE_SUFFIXES = (".bag", ".db3")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
-def open_source(name: str, *, sink: Sink, realtime: bool = True) -> SourceThread:
+def open_source(name: str, *, sink: Sink, realtime: bool = True,
+                hands: HandTrackerConfig | None = None) -> SourceThread:
     """A source for ``name``, not started. ``realtime=False`` replays files as fast as possible, in
-    order (deterministic); live devices ignore it. BadInput for unknown names and bad files."""
+    order (deterministic); live devices ignore it. ``hands``: MediaPipe's settings for the sources
+    that track hands in color frames (webcams and video files; default ``HandTrackerConfig()``).
+    BadInput for unknown names and bad files."""
+    hands = hands or HandTrackerConfig()
     lowered = name.lower()
     if lowered == "sample":
         if not SAMPLE.is_file():
@@ -46,7 +51,7 @@ def open_source(name: str, *, sink: Sink, realtime: bool = True) -> SourceThread
         index = name.split(":", 1)[1] if ":" in name else "0"
         if not index.isdigit():
             raise BadInput(f"webcam index must be a number, got {index!r} (e.g. webcam:0)")
-        return VideoSource(VideoConfig(camera=int(index)), sink=sink)
+        return VideoSource(VideoConfig(camera=int(index), hands=hands), sink=sink)
     path = Path(name)
     suffix = path.suffix.lower()
     if suffix in REALSENSE_SUFFIXES:
@@ -56,7 +61,7 @@ def open_source(name: str, *, sink: Sink, realtime: bool = True) -> SourceThread
     if suffix in VIDEO_SUFFIXES:
         from app.sources.video import VideoConfig, VideoSource
 
-        return VideoSource(VideoConfig(path=str(path), real_time=realtime), sink=sink)
+        return VideoSource(VideoConfig(path=str(path), real_time=realtime, hands=hands), sink=sink)
     if suffix == ".mmtm":
         from app.sources.recording import RecordingConfig, RecordingSource
 

@@ -46,6 +46,7 @@ class VideoConfig:
     real_time: bool = True  # files: paced at the file's fps; False = as fast as possible
     skeleton: bool = True  # run MediaPipe and emit "skeleton" samples
     hands: HandTrackerConfig = field(default_factory=HandTrackerConfig)
+    mirrored: bool = False  # frames stored in the selfie view: flipped back to the camera's own view
 
 
 class Capture(Protocol):
@@ -200,6 +201,8 @@ class VideoSource(SourceThread):
         host_ns = now_ns()
         t0 = time.perf_counter()
         rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)  # (H, W, 3) BGR -> RGB; 40x numpy's [..., ::-1]
+        if self.config.mirrored:
+            rgb = self._cv2.flip(rgb, 1)
         self._stats["convert_s"] += time.perf_counter() - t0
         self.emit(Sample("color", rgb, index, host_ns, device_ms))  # and its skeleton (track_hands)
         self._stats["frames"] += 1

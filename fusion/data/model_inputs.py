@@ -27,30 +27,41 @@ import torch
 
 from fusion.errors import BadInput
 from fusion.preprocess import InputSpec, preprocess_depth, preprocess_skeleton
+from fusion.resample import resample_sequence
 
-CACHE_VERSION = 1
+SKELETON_ONLY = ("depth", "rgb")  # what a skeleton-only synthetic set lacks
+CACHE_VERSION = 2  # 2: lost hands held as the engine holds them (fusion.resample)
 
 
 def prepare_frames(rgb: np.ndarray, depth: np.ndarray, depth_scale: float, skeleton: np.ndarray,
-                   presence: np.ndarray, handedness: str | None, spec: InputSpec
+                   presence: np.ndarray, handedness: str | None, spec: InputSpec, *, aspect: float = 4 / 3
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frames of one clip or stream → (rgb (T,h,w,3) uint8, depth (T,h,w) float16, skeleton (T,C,J) float16).
 
-    Same arithmetic as ``preprocess_color/depth/skeleton`` (rgb is kept in uint8 until batched).
+    Same arithmetic as the engine: ``preprocess_color/depth/skeleton`` (rgb is kept in uint8 until
+    batched), the skeleton first through ``fusion.resample`` (a hand lost for a moment is held).
+    Skeleton-only clips (empty images) give empty rgb and depth, and use ``aspect`` (the frame's
+    width / height) for the skeleton.
     """
     import cv2
 
     T, H, W = rgb.shape[:3]
     handedness = _hand_label(handedness)
-    out_rgb = np.empty((T, spec.height, spec.width, 3), np.uint8)
-    out_depth = np.empty((T, spec.height, spec.width), np.float16)
+    images = rgb.size > 0  # a skeleton-only clip has empty images: (T, 0, 0, 3) and (T, 0, 0)
+    size = (spec.height, spec.width) if images else (0, 0)
+    out_rgb = np.empty((T, *size, 3), np.uint8)
+    out_depth = np.empty((T, *size), np.float16)
     out_skel = np.empty((T, spec.skeleton_channels, spec.joints), np.float16)
-    aspect = W / H
+    aspect = W / H if images else aspect
+    # the hand as the engine steps the model with it: a hand lost for a moment keeps its landmarks
+    _, skeleton, presence = resample_sequence(np.arange(T) / spec.fps, np.asarray(skeleton, np.float32),
+                                              np.asarray(presence, bool), spec.fps)
     for t in range(T):
-        small = rgb[t] if (W, H) == (spec.width, spec.height) else cv2.resize(
-            rgb[t], (spec.width, spec.height), interpolation=cv2.INTER_AREA)
-        out_rgb[t] = small[:, ::-1] if spec.mirror else small
-        out_depth[t] = preprocess_depth(depth[t], depth_scale, spec)[0]
+        if images:
+            small = rgb[t] if (W, H) == (spec.width, spec.height) else cv2.resize(
+                rgb[t], (spec.width, spec.height), interpolation=cv2.INTER_AREA)
+            out_rgb[t] = small[:, ::-1] if spec.mirror else small
+            out_depth[t] = preprocess_depth(depth[t], depth_scale, spec)[0]
         out_skel[t] = preprocess_skeleton(skeleton[t] if presence[t] else None, handedness, spec, aspect=aspect)
     return out_rgb, out_depth, out_skel
 
@@ -141,8 +152,12 @@ class PreparedClips:
         starts = self.crop_starts(indices, rng, lead=lead) if starts is None else starts
         rows = indices[:, None]
         cols = starts[:, None] + np.arange(-pad, L)[None, :].clip(min=0)  # (B, pad + L)
-        rgb = self.rgb[rows, cols] if "rgb" in modalities else None
-        depth = self.depth[rows, cols] if "depth" in modalities else None
+        size = (len(indices), pad + L, self.spec.height, self.spec.width)
+        rgb = depth = None
+        if "rgb" in modalities:  # images a skeleton-only set lacks are zeros (its modality is marked absent)
+            rgb = self.rgb[rows, cols] if self.rgb.size else np.zeros((*size, 3), np.uint8)
+        if "depth" in modalities:
+            depth = self.depth[rows, cols] if self.depth.size else np.zeros(size, np.float16)
         skel = self.skeleton[rows, cols] if "skeleton" in modalities else None
         return to_inputs(rgb, depth, skel, self.spec, modalities), torch.as_tensor(self.label[indices])
 
@@ -153,6 +168,8 @@ def concat(parts: list[PreparedClips]) -> PreparedClips:
     for p in parts[1:]:
         if p.labels != first.labels or p.frames != first.frames or p.spec != first.spec:
             raise BadInput("cannot mix data with different labels, clip lengths or input sizes")
+        if p.rgb.shape[2:] != first.rgb.shape[2:]:
+            raise BadInput("cannot mix rendered and skeleton-only data in one training run")
     if len(parts) == 1:
         return first
     return PreparedClips(rgb=np.concatenate([p.rgb for p in parts]), depth=np.concatenate([p.depth for p in parts]),
@@ -189,14 +206,14 @@ def window_labels(segments, n: int, *, frames: int, last: int, stride: int, min_
     return out
 
 
-def stream_windows(stream, labels: tuple[str, ...], spec: InputSpec, *, frames: int = 32, stride: int = 6
-                   ) -> PreparedClips:
+def stream_windows(stream, labels: tuple[str, ...], spec: InputSpec, *, frames: int = 32, stride: int = 6,
+                   aspect: float = 4 / 3) -> PreparedClips:
     """Training clips cut from a continuous stream (``fusion.data.synthetic.clip.Stream``), labelled by
     ``window_labels``: teaches the streaming model when to answer and what transitions between
     gestures look like. ``active`` marks the last ``spec.window`` frames, so training crops them."""
     lookup = {name: i for i, name in enumerate(labels)}
     rgb, depth, skel = prepare_frames(stream.rgb, stream.depth, stream.depth_scale, stream.skeleton, stream.presence,
-                                      stream.handedness, spec)
+                                      stream.handedness, spec, aspect=aspect)
     segments = [(lookup[l], s, e) for l, s, e in stream.segments]
     last = min(spec.window, frames)
     picks = window_labels(segments, len(rgb), frames=frames, last=last, stride=stride,
@@ -205,7 +222,7 @@ def stream_windows(stream, labels: tuple[str, ...], spec: InputSpec, *, frames: 
     return PreparedClips(rgb=rgb[take], depth=depth[take], skeleton=skel[take],
                          label=np.array([l for _, l in picks], np.int64),
                          active=np.tile(np.array([[frames - last, frames]], np.int32), (len(picks), 1)),
-                         labels=tuple(labels), spec=spec)
+                         labels=tuple(labels), spec=spec, missing=() if rgb.size else SKELETON_ONLY)
 
 
 def _cache_key(dataset, spec: InputSpec, with_streams: bool) -> str:
@@ -231,7 +248,7 @@ def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, wr
         try:
             with np.load(file, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in ("rgb", "depth", "skeleton", "label", "active")}
-            return PreparedClips(**arrays, labels=ds.labels, spec=spec)
+            return PreparedClips(**arrays, labels=ds.labels, spec=spec, missing=() if ds.rendered else SKELETON_ONLY)
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt below
     parts = []
@@ -245,7 +262,7 @@ def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, wr
 
         bar = Progress(n_streams, label="stream windows")
     for k in range(n_streams):
-        parts.append(stream_windows(ds.stream(k), ds.labels, spec, frames=frames))
+        parts.append(stream_windows(ds.stream(k), ds.labels, spec, frames=frames, aspect=ds.aspect))
         if bar:
             bar.update(k + 1)
     clips = concat(parts)
@@ -264,8 +281,9 @@ def prepare_dataset(path: str | Path, spec: InputSpec, *, cache: bool = True, wr
 def _prepare_clips_of(ds, spec: InputSpec, progress: bool) -> PreparedClips:
     T = ds.shape[0]
     n = len(ds)
-    rgb = np.empty((n, T, spec.height, spec.width, 3), np.uint8)
-    depth = np.empty((n, T, spec.height, spec.width), np.float16)
+    size = (spec.height, spec.width) if ds.rendered else (0, 0)
+    rgb = np.empty((n, T, *size, 3), np.uint8)
+    depth = np.empty((n, T, *size), np.float16)
     skel = np.empty((n, T, spec.skeleton_channels, spec.joints), np.float16)
     label = np.empty(n, np.int64)
     active = np.empty((n, 2), np.int32)
@@ -280,13 +298,15 @@ def _prepare_clips_of(ds, spec: InputSpec, progress: bool) -> PreparedClips:
         a = ds.shard(k)
         for j in range(len(a["label"])):
             rgb[i], depth[i], skel[i] = prepare_frames(a["rgb"][j], a["depth"][j], ds.depth_scale, a["skeleton"][j],
-                                                       a["presence"][j], str(a["handedness"][j]), spec)
+                                                       a["presence"][j], str(a["handedness"][j]), spec,
+                                                       aspect=ds.aspect)
             label[i] = lookup[str(a["label"][j])]
             active[i] = a["active"][j]
             i += 1
             if bar:
                 bar.update(i)
-    return PreparedClips(rgb=rgb, depth=depth, skeleton=skel, label=label, active=active, labels=ds.labels, spec=spec)
+    return PreparedClips(rgb=rgb, depth=depth, skeleton=skel, label=label, active=active, labels=ds.labels, spec=spec,
+                         missing=() if ds.rendered else SKELETON_ONLY)
 
 
 def prepare_clips(clips, labels: tuple[str, ...], spec: InputSpec) -> PreparedClips:

@@ -58,3 +58,27 @@ def test_model_only_adds_half_precision_and_cuda_graphs_on_a_gpu(tmp_path, model
              and r["backend"] == "eager"}
     assert {(p, g, n) for p in ("fp32", "fp16", "bf16") for g in (False, True) for n in (1, 2, 4)} <= kinds
     assert all(r["call_ms"] > 0 for r in report["rows"])
+
+
+def test_a_video_source_is_held_against_mediapipes_own_cost_on_the_same_clip(tmp_path, model, capsys):
+    pytest.importorskip("mediapipe")
+    from tests.app.sources.test_video import write_video
+
+    clip = write_video(tmp_path / "clip.avi", frames=12, fps=20.0, size=(160, 120))
+    code = main.main(["bench", "--source", str(clip), "--model", model, "--seconds", "5", "--hands", "2",
+                      "--out", str(tmp_path / "out")])
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "bench.json").read_text())
+    reference = report["mediapipe_reference"]
+    assert reference["what"] == "HandLandmarker" and reference["hands"] == 2
+    assert reference["frames"] == report["frames"]["color"] - 1 == 11  # every frame the pipeline saw, less the first
+    assert 0 < reference["ms"]["p50"] <= reference["ms"]["p95"] <= reference["ms"]["max"]
+    ratio = report["targets"]["total_p95<=1.3x_mediapipe_p95"]
+    assert ratio["value"] == round(report["latency_ms"]["p95"] / reference["ms"]["p95"], 3)
+    assert ratio["met"] == (ratio["value"] <= 1.3)
+    assert "MediaPipe's own HandLandmarker (2 hand(s)) on the same clip" in capsys.readouterr().out
+
+
+def test_a_missing_reference_bundle_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main.main(["bench", "--source", "sample", "--reference", str(tmp_path / "nope.task")]) == 2
+    assert "gesture_recognizer.task" in capsys.readouterr().err

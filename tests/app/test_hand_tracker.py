@@ -62,3 +62,17 @@ def test_real_photo_has_a_hand_and_a_blank_image_has_none(tracker, real_data):
     chosen = tracker.choose(hands)
     assert chosen.image.shape == (21, 3) and chosen.world.shape == (21, 3)
     assert tracker.track(np.zeros((240, 320, 3), np.uint8), 1000.0) == []  # same time: made later
+
+
+def test_one_hand_is_tracked_unless_more_are_asked_for(tmp_path):
+    from app.engine import Engine, EngineConfig
+    from app.sources.open import open_source
+    from tests.app.sources.test_video import write_video
+
+    assert HandTrackerConfig().max_hands == 1  # the models read one hand; two cost MediaPipe about twice as much
+    video = write_video(tmp_path / "clip.avi")
+    assert open_source(str(video), sink=print).config.hands.max_hands == 1
+    two = HandTrackerConfig(max_hands=2, hand="Left")
+    assert open_source(str(video), sink=print, hands=two).config.hands == two
+    engine = Engine(EngineConfig(source=str(video), hands=two))
+    assert engine.make_source(str(video), print, True).config.hands == two

@@ -25,6 +25,9 @@ class FakeRunner:
     def initial_state(self, batch=1):
         return [np.zeros((batch, 1), np.float32)]
 
+    def warm_state(self, frames, present):  # no temporal memory to fill: the count starts at 0
+        return self.initial_state(len(present))
+
     def step(self, frames, present, state):
         self.calls += 1
         if self.fail_at is not None and self.calls == self.fail_at:
@@ -147,7 +150,7 @@ def test_real_model_through_the_worker_matches_direct_steps(tmp_path):
     present = np.array([1, 0, 1], np.float32)
     jobs = [Job("a", f, present, StageTimes(capture=time.monotonic_ns()), k / 30, k) for k, f in enumerate(frames)]
     results, _, _ = collect(WorkerConfig(deterministic=True), runner, jobs)
-    state = runner.initial_state(1)
+    state = runner.warm_state({m: x[None] for m, x in frames[0].items()}, present[None])  # as the worker starts
     for r, f in zip(results, frames):
         direct, state = runner.step({m: x[None] for m, x in f.items()}, present[None], state)
         np.testing.assert_allclose(r.logits, direct[0], rtol=1e-6, atol=1e-6)

@@ -106,7 +106,7 @@ def test_prepare_frames_reads_the_stream_files_handedness_array():
     rng = np.random.default_rng(0)
     from fusion.preprocess import InputSpec
 
-    spec = InputSpec(width=32, height=24, window=16)
+    spec = InputSpec(width=32, height=24, window=16, handedness=True)  # a model that reads handedness
     rgb = rng.integers(0, 255, (2, 24, 32, 3), dtype=np.uint8)
     depth = rng.integers(0, 2000, (2, 24, 32)).astype(np.uint16)
     skel = rng.random((2, 21, 3)).astype(np.float32)

@@ -47,7 +47,10 @@ def test_skeleton_channels_shape_is_position_invariant_and_position_is_kept():
     assert np.allclose(b[3] - a[3], -0.2, atol=1e-6)  # x mirrored: moving right in the camera = left for the user
     assert np.allclose(b[4] - a[4], -0.1, atol=1e-6)
     assert np.allclose(a[5], 0.08 * 96 / 128)  # wrist to middle MCP, in image-width units
-    assert np.allclose(a[6], -1.0) and np.allclose(preprocess_skeleton(_hand(), "Left")[6], 1.0)  # mirrored
+    assert np.allclose(a[6], 0.0)  # handedness is not fed by default
+    handed = InputSpec(handedness=True)
+    assert np.allclose(preprocess_skeleton(_hand(), "Right", handed)[6], -1.0)  # mirrored: the user's left
+    assert np.allclose(preprocess_skeleton(_hand(), "Left", handed)[6], 1.0)
     assert np.allclose(a[7], 1.0)
     bigger = preprocess_skeleton(_hand(size=2.0), "Right")
     assert np.allclose(bigger[:3], a[:3], atol=1e-5) and np.allclose(bigger[5], 0.16 * 96 / 128)
@@ -68,3 +71,15 @@ def test_input_spec_round_trips():
     spec = InputSpec(width=64, height=48, joints=33)
     assert InputSpec.from_dict(spec.to_dict()) == spec
     assert preprocess_skeleton(None, spec=spec).shape == (8, 33)
+
+
+def test_handedness_is_off_by_default_and_on_for_specs_stored_without_it():
+    assert InputSpec().handedness is False
+    assert not preprocess_skeleton(_hand(), "Left")[6].any()
+    old = InputSpec(width=64, height=48).to_dict()
+    del old["handedness"]  # a checkpoint made before the field existed: trained with handedness
+    assert InputSpec.from_dict(old).handedness is True and InputSpec.from_dict(old).width == 64
+    assert np.allclose(preprocess_skeleton(_hand(), "Left", InputSpec.from_dict(old))[6], 1.0)
+    for value in (False, True):  # a stored value is kept
+        assert InputSpec.from_dict(InputSpec(handedness=value).to_dict()).handedness is value
+    assert InputSpec.from_dict({}) == InputSpec(handedness=True)

@@ -159,6 +159,8 @@ class SyntheticDataset:
             i = self.index["intrinsics"]
             self.intrinsics = (float(i["fx"]), float(i["fy"]), float(i["ppx"]), float(i["ppy"]))
             self.shape = (int(self.index["frames"]), int(self.index["height"]), int(self.index["width"]))
+            self.rendered = bool(self.index.get("config", {}).get("render", True))  # False: skeletons only
+            self.aspect = self.shape[2] / self.shape[1]  # the frames' width / height
             self._shards = [(s["file"], int(s["first"]), int(s["count"])) for s in self.index["shards"]]
             self._streams = [s["file"] for s in self.index["stream_files"]]
         except (KeyError, TypeError, ValueError) as error:
@@ -182,7 +184,7 @@ class SyntheticDataset:
             return self._cached[1]
         name, _, count = self._shards[k]
         arrays = load_npz(self.path / name, CLIP_KEYS)
-        T, H, W = self.shape
+        T, H, W = self.shape if self.rendered else (self.shape[0], 0, 0)
         expected = {"rgb": (count, T, H, W, 3), "depth": (count, T, H, W), "skeleton": (count, T, 21, 3),
                     "world": (count, T, 21, 3), "presence": (count, T), "label": (count,), "active": (count, 2)}
         for key, shape in expected.items():

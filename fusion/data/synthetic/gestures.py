@@ -12,64 +12,28 @@ counter-clockwise in the raw image.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from fusion.data.synthetic import hand
+from fusion.data.synthetic import hand, held_strokes
 from fusion.data.synthetic.camera import Intrinsics
+from fusion.data.synthetic.motion import Motion, minimum_jerk
+from fusion.data.synthetic.poses import POSITIVES, draw_class
 from fusion.labels import DYNAMIC_GESTURES, NO_GESTURE, STATIC_GESTURES
-
-
-@dataclass(frozen=True)
-class Motion:
-    """Per-frame hand state for ``n`` frames and the frames ``[start, end)`` where the label holds."""
-
-    pose: np.ndarray      # (n, 20) degrees
-    rotvec: np.ndarray    # (n, 3) radians
-    roll: np.ndarray      # (n,) radians, clockwise in the raw image
-    wrist: np.ndarray     # (n, 3) metres, camera frame
-    drawn: np.ndarray     # (n,) bool: a hand is in the scene
-    start: int
-    end: int
-
-    def __len__(self) -> int:
-        return len(self.roll)
 
 
 def _p(index, middle, ring, pinky, thumb) -> np.ndarray:
     return np.array([*index, *middle, *ring, *pinky, *thumb], dtype=np.float64)
 
 
-# Prototype poses (degrees); each draw adds per-joint variation.
-_CURL = (0, 38, 112, 55)
+# Poses of the dynamic gestures (degrees); each draw adds per-joint variation. The static gestures'
+# shapes, and how they are held, are in poses.py.
 POSES = {
     "open": _p((3, 10, 16, 18), (0, 14, 24, 6), (6, 8, 18, 4), (14, 4, 14, 10), (20, 22, 16, 26)),
     "spread": _p((12, 4, 6, 8), (0, 5, 8, 5), (-10, 4, 8, 5), (-20, 3, 8, 6), (45, 15, 6, 10)),
     "relaxed": _p((4, 25, 35, 20), (0, 28, 40, 18), (-4, 30, 42, 18), (-9, 32, 42, 20), (22, 30, 18, 25)),
     "pinch": _p((-3, 42, 38, 18), (-1, 48, 40, 16), (3, 52, 45, 18), (8, 55, 48, 20), (8, 42, 22, 12)),
-    "fist": _p(_CURL, (0, 35, 118, 60), (-2, 38, 115, 52), (-5, 40, 100, 50), (5, 45, 30, 35)),
-    "thumbs": _p((0, 25, 70, 50), (0, 18, 125, 55), (-2, 30, 120, 46), (-5, 33, 92, 45), (34, 4, 8, 18)),
-    "victory": _p((12, 6, 10, 8), (-9, 6, 10, 6), (-2, 40, 112, 52), (-5, 42, 100, 50), (4, 45, 30, 35)),
-    "pointing": _p((3, 5, 8, 8), (0, 36, 116, 58), (-2, 38, 112, 52), (-5, 40, 100, 50), (4, 45, 30, 35)),
+    "pointing": POSITIVES["pointing_up"][0].pose,
 }
-STATIC_POSE = {"thumbs_up": "thumbs", "thumbs_down": "thumbs", "open_palm": "open", "fist": "fist",
-               "victory": "victory", "pointing_up": "pointing"}
-
-# Orientations (rotation vectors applied to hand.R_FACING). The thumbs-up orientation is the one
-# MediaPipe measured on the real photo (palm turned to the camera, hand axis pointing sideways).
-_R_THUMBS = np.array([[0.282, -0.768, 0.575], [-0.907, -0.409, -0.1], [0.312, -0.494, -0.812]])
-_U, _, _VT = np.linalg.svd(_R_THUMBS)
-ORIENT_THUMBS_UP = hand.rotvec_of((_U @ _VT) @ hand.R_FACING.T)
-ORIENT_THUMBS_DOWN = hand.rotvec_of(hand.rotation([0, 0, np.pi]) @ hand.rotation(ORIENT_THUMBS_UP))
-
-
-def minimum_jerk(u: np.ndarray) -> np.ndarray:
-    """Human point-to-point profile 10u^3 - 15u^4 + 6u^5 on [0, 1]."""
-    u = np.clip(u, 0.0, 1.0)
-    return u * u * u * (10 - 15 * u + 6 * u * u)
-
-
 def draw_pose(rng: np.random.Generator, name: str, jitter: float = 6.0) -> np.ndarray:
     return hand.clamp_pose(POSES[name] + rng.normal(0, jitter, hand.POSE_SIZE))
 
@@ -143,18 +107,22 @@ class Start:
 
 
 def perform(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start: Start | None = None,
-            z: float | None = None) -> Motion:
-    """The hand performing ``label`` over ``n`` frames (the label holds in ``[start, end)``)."""
+            z: float | None = None, *, subject: hand.Subject | None = None) -> Motion:
+    """The hand performing ``label`` over ``n`` frames (the label holds in ``[start, end)``);
+    ``subject`` is the hand that performs it (static poses are aimed with its proportions)."""
+    subject = subject or hand.average_subject()
     if z is None:
         z = float(rng.uniform(*{"push": (0.6, 1.1), "pull": (0.35, 0.8)}.get(label, (0.4, 0.95))))
     fresh = start is None          # an isolated clip: the hand starts close to where the gesture begins
     start = start or Start.random(rng, cam, z)
     if label in STATIC_GESTURES:
-        return _static(label, rng, cam, n, start, fresh)
+        return _static(label, rng, cam, n, start, subject)
+    if label.startswith("swipe") and rng.random() < held_strokes.SHARE:
+        return held_strokes.swipe(label, rng, cam, n, start, subject)
     if label in DYNAMIC_GESTURES:
         return _dynamic(label, rng, cam, n, start, fresh)
     if label == NO_GESTURE:
-        return idle(rng, cam, n, start)
+        return idle(rng, cam, n, start, subject=subject)
     raise ValueError(f"unknown label {label!r}")
 
 
@@ -172,18 +140,35 @@ def _near(rng, cam: Intrinsics, wrist: np.ndarray, spread: float, u=(0.25, 0.75)
     return cam.unproject(px[0], px[1], z)
 
 
-def _static(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
-    pose = draw_pose(rng, STATIC_POSE[label])
-    base = {"thumbs_up": ORIENT_THUMBS_UP, "thumbs_down": ORIENT_THUMBS_DOWN}.get(label, np.zeros(3))
-    spread = 0.35 if label == "fist" else 0.22
-    rotvec = _orient(rng, base, spread)
-    wrist = _near(rng, cam, start.wrist, 0.03, u=(0.3, 0.7), v=(0.5, 0.8))
+def _static(label, rng, cam, n, start: Start, subject: hand.Subject) -> Motion:
+    pose, rotvec, roll = draw_class(rng, subject, label)
+    return _hold(rng, cam, n, start, pose, rotvec, roll)
+
+
+ENTER_SHARE = 0.4  # of held hands that first come into view, fast, from below or a side
+
+
+def _hold(rng, cam, n, start: Start, pose, rotvec, roll: float) -> Motion:
+    """From ``start`` to a held hand (pose, orientation, roll) in a few frames, then held with a
+    little sway and finger play; the label holds from the moment it is reached. ``ENTER_SHARE`` of
+    them come into view first, quickly (a hand raised into view is not a swipe)."""
+    wrist = _near(rng, cam, start.wrist, 0.03, u=(0.25, 0.75), v=(0.35, 0.8))
     reach = int(rng.integers(5, max(6, n // 3)))
-    poses, rots, wrists = _approach(rng, n, start, pose, rotvec, wrist, reach)
+    drawn = np.ones(n, bool)
+    if rng.random() < ENTER_SHARE:
+        side = rng.choice([[0.0, 1.0], [1.0, 0.3], [-1.0, 0.3]])
+        outside = cam.project(wrist) + np.array(side) * np.array([cam.width, cam.height]) * 0.7
+        start = Start(start.pose, start.rotvec, cam.unproject(*outside, wrist[2]))
+        reach = int(rng.integers(3, 9))
+        hidden = int(rng.integers(1, max(2, n // 4)))
+        drawn[:hidden] = False
+        reach += hidden
+    poses_, rots, wrists = _approach(rng, n, start, pose, rotvec, wrist, reach)
     wrists = wrists + _sway(rng, n, 0.004)
-    poses = poses + np.sin(np.arange(n)[:, None] / 30 * 2 * np.pi * rng.uniform(0.3, 1.0)) * rng.normal(0, 2, hand.POSE_SIZE)
+    poses_ = poses_ + np.sin(np.arange(n)[:, None] / 30 * 2 * np.pi * rng.uniform(0.3, 1.0)) * rng.normal(0, 2, hand.POSE_SIZE)
+    rolls = roll * minimum_jerk(np.arange(n) / max(reach, 1))
     s = min(reach, n - 1)
-    return Motion(hand.clamp_pose(poses), rots, np.zeros(n), wrists, np.ones(n, bool), s, n)
+    return Motion(hand.clamp_pose(poses_), rots, rolls, wrists, drawn, s, n)
 
 
 def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
@@ -271,19 +256,28 @@ def _dynamic(label, rng, cam, n, start: Start, fresh: bool) -> Motion:
     return Motion(hand.clamp_pose(poses), rots, roll, wrists, np.ones(n, bool), s, e)
 
 
-IDLE_KINDS = ("idle", "transition", "scratch", "leave", "absent")
-IDLE_WEIGHTS = (0.3, 0.25, 0.2, 0.15, 0.1)
+IDLE_KINDS = ("idle", "transition", "scratch", "leave", "absent", "held", "ready")
+IDLE_WEIGHTS = (0.15, 0.15, 0.1, 0.1, 0.1, 0.3, 0.1)
 
 
-def idle(rng, cam, n, start: Start, kind: str | None = None) -> Motion:
+def idle(rng, cam, n, start: Start, kind: str | None = None, *, subject: hand.Subject | None = None) -> Motion:
     """no_gesture: idle hands, slow transitions, scratching, a hand leaving the view, no hand.
 
     The hand between gestures never settles in a gesture's pose facing the camera (an open hand held
     still towards the camera *is* open_palm), so a continuous stream's no_gesture frames never show a
     gesture. ``open_away`` (streams only) is an open hand turned away from the camera, palm up, down
-    or sideways, as a hand is carried or rests: open fingers alone are no gesture.
+    or sideways, as a hand is carried or rests: open fingers alone are no gesture. ``held`` holds a
+    hand shape outside the vocabulary, or a vocabulary shape where it means nothing
+    (``poses.NEGATIVES``: an OK sign, four fingers, an open hand hanging down, …). ``ready`` holds
+    a hand where a swipe would start, turned for it, with no stroke (``held_strokes.ready``).
     """
     kind = kind or str(rng.choice(IDLE_KINDS, p=IDLE_WEIGHTS))
+    if kind == "ready":
+        return held_strokes.ready(rng, cam, n, start, subject or hand.average_subject())
+    if kind == "held":
+        pose, rotvec, roll = draw_class(rng, subject or hand.average_subject(), NO_GESTURE)
+        held = _hold(rng, cam, n, start, pose, rotvec, roll)
+        return Motion(held.pose, held.rotvec, held.roll, held.wrist, held.drawn, 0, n)
     t = np.arange(n)
     drawn = np.ones(n, bool)
     if kind == "idle":

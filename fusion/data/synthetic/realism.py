@@ -1,8 +1,16 @@
 """Realism report: generated skeletons and depth against MediaPipe and RealSense references.
 
-The real reference is ``real_reference.json`` (written by ``scripts/measure_real_hands.py`` from
-MediaPipe on the real footage); the depth reference is the D4xx RMS error model in ``camera.py``.
-``report()`` gives the markdown tables of docs/synthetic.md (``scripts/realism_report.py`` prints them).
+The real references are the whole development set (``../shared/data/real``: MediaPipe's landmarks
+of real hands per class — keypoint-table rows, test-photo landmark files — read by
+``fusion.data.readers.real``) and ``real_reference.json`` (written by
+``scripts/measure_real_hands.py`` from MediaPipe on the real video and photo); the depth reference is
+the D4xx RMS error model in ``camera.py``. ``report()`` gives the markdown tables of
+docs/synthetic.md (``scripts/realism_report.py`` prints them).
+
+Hand shapes are compared in 2D, the way every real source gives them (a table row has no z), with
+``shape_statistics``: each finger's tip-to-wrist over MCP-to-wrist distance (1 curled … 2 straight),
+the thumb tip's distance to the index and to the little-finger MCP, and the four adjacent fingertip
+gaps, all over the palm's image length.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, render
+from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, poses, render
 from fusion.labels import DEFAULT_LABELS, STATIC_GESTURES
 
 REFERENCE_PATH = Path(__file__).with_name("real_reference.json")
@@ -40,12 +48,78 @@ def skeletons(label: str, count: int, *, frames: int = 24, seed: int = 11,
     return np.concatenate(worlds), np.concatenate(images)
 
 
-def nearest_static_class(photo_pixels: np.ndarray, per_class: int = 12) -> dict[str, float]:
-    """Smallest pose distance from a real skeleton (21, 3 pixels) to each generated static class."""
+def nearest_static_class(photo_pixels: np.ndarray, per_class: int = 200) -> dict[str, float]:
+    """Smallest pose distance from a real skeleton (21, 3 pixels) to each generated static class's held hands."""
+    return {label: float(hand_stats.pose_distance(photo_pixels[None], held_hands(label, per_class)).min())
+            for label in STATIC_GESTURES}
+
+
+SHAPE_STATISTICS = ("index ext", "middle ext", "ring ext", "little ext", "thumb–index MCP", "thumb–little MCP",
+                    "gap thumb-index", "gap index-middle", "gap middle-ring", "gap ring-little")
+
+
+def shape_statistics(points: np.ndarray) -> np.ndarray:
+    """``SHAPE_STATISTICS`` of hands ``(N, 21, ≥2)`` (image coordinates; only x, y used): ``(N, 10)``."""
+    xy = np.asarray(points, np.float64)[..., :2]
+    wrist = xy[:, 0]
+    palm = np.linalg.norm(xy[:, 9] - wrist, axis=-1) + 1e-9
+    out = [np.linalg.norm(xy[:, tip] - wrist, axis=-1) / (np.linalg.norm(xy[:, mcp] - wrist, axis=-1) + 1e-9)
+           for tip, mcp in ((8, 5), (12, 9), (16, 13), (20, 17))]
+    out += [np.linalg.norm(xy[:, 4] - xy[:, 5], axis=-1) / palm, np.linalg.norm(xy[:, 4] - xy[:, 17], axis=-1) / palm]
+    tips = xy[:, list(hand_stats.TIPS)]
+    out += list((np.linalg.norm(np.diff(tips, axis=1), axis=-1) / palm[:, None]).T)
+    return np.stack(out, axis=1)
+
+
+def real_hands(root: str | Path) -> dict[str, np.ndarray]:
+    """The development set's held hands by label: ``{label: (N, 21, 2)}`` image-like coordinates
+    (keypoint-table rows, table_split's evaluation blocks, and the landmark files)."""
+    from fusion.data.readers.real import read_landmarks_pbtxt, read_manifest, read_table, table_split
+
+    manifest = read_manifest(root)
+    out: dict[str, list] = {}
+    for table in manifest.tables:
+        if table.kind != "keypoints":
+            continue
+        rows, labels = read_table(table)
+        _, held_out = table_split(labels)
+        for i in held_out:
+            out.setdefault(labels[i], []).append(rows[i] * [-1.0, 1.0])  # selfie → camera view
+    for item in manifest.landmarks:
+        out.setdefault(item.label, []).append(read_landmarks_pbtxt(item.path).image[:, :2])
+    return {label: np.stack(hands) for label, hands in out.items()}
+
+
+def held_hands(label: str, count: int, *, seed: int = 11,
+               cam: camera.Intrinsics = camera.Intrinsics.realsense(160, 120)) -> np.ndarray:
+    """``count`` generated held hands of a static label (for ``no_gesture``: of the shapes outside the
+    vocabulary, ``poses.NEGATIVES``), as MediaPipe would see them: image pixels ``(count, 21, 2)``."""
+    out = np.empty((count, 21, 2))
+    for i in range(count):
+        rng = np.random.default_rng([seed, DEFAULT_LABELS.index(label), i])
+        subject = hand.random_subject(rng)
+        pose, rotvec, roll = poses.draw_class(rng, subject, label)
+        out[i] = cam.project(hand.to_camera(subject, hand.joints_local(subject, pose), rotvec, roll,
+                                            np.array([0.0, 0.0, 0.6])))
+    return out
+
+
+def coverage(root: str | Path, *, per_class: int = 300, seed: int = 11) -> dict[str, dict]:
+    """Per label of the development set: the real hands' shape statistics (median) against the
+    generated held hands' (5th–95th percentile), and how often a real hand's nearest generated hand
+    (``hand_stats.pose_distance``, mirror-invariant) has its label."""
+    real = real_hands(root)
+    labels = sorted(real)
+    generated = {label: held_hands(label, per_class, seed=seed) for label in labels}
     out = {}
-    for label in STATIC_GESTURES:
-        _, images = skeletons(label, per_class, frames=16)
-        out[label] = float(hand_stats.pose_distance(photo_pixels, images).min())
+    for label in labels:
+        hands = real[label]
+        stats = shape_statistics(hands)
+        synth = shape_statistics(generated[label])
+        lo, hi = np.percentile(synth, [5, 95], axis=0)
+        nearest = np.stack([hand_stats.pose_distance(hands[:, None], generated[g][None]).min(axis=1) for g in labels])
+        out[label] = {"real": int(len(hands)), "real_median": np.median(stats, axis=0), "generated_5": lo,
+                      "generated_95": hi, "nearest_agrees": float((np.argmin(nearest, axis=0) == labels.index(label)).mean())}
     return out
 
 
@@ -70,7 +144,7 @@ def mediapipe_on_rendered(model: Path, *, count: int = 17, seed: int = 0, size: 
 
     import mediapipe as mp
 
-    config = world.SynthConfig(width=size[0], height=size[1], frames=8)
+    config = world.SynthConfig(width=size[0], height=size[1], frames=16)
     shown = found = agree = 0
     errors = []
     with _landmarker(Path(model), video=False) as landmarker:
@@ -97,9 +171,26 @@ def _row(name: str, lo: float, hi: float, med: float, unit: str = "") -> str:
     return f"| {name} | {lo:.3g}–{hi:.3g}{unit} | {med:.3g}{unit} | {'yes' if ok else 'no'} |"
 
 
-def report() -> str:
-    ref = reference()
+def coverage_report(root: str | Path) -> list[str]:
+    """The markdown of ``coverage``: one table per label of the development set."""
     lines = []
+    for label, c in coverage(root).items():
+        inside = (c["real_median"] >= c["generated_5"]) & (c["real_median"] <= c["generated_95"])
+        lines += [f"**{label}** — {c['real']} real hands; nearest generated hand has this label for "
+                  f"{c['nearest_agrees']:.0%} of them", "", "| statistic | real median | generated 5–95 % | inside |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {name} | {m:.2f} | {lo:.2f}–{hi:.2f} | {'yes' if ok else 'no'} |"
+                  for name, m, lo, hi, ok in zip(SHAPE_STATISTICS, c["real_median"], c["generated_5"],
+                                                 c["generated_95"], inside)]
+        lines.append("")
+    return lines
+
+
+def report(root: str | Path | None = None) -> str:
+    """The tables of docs/synthetic.md; with ``root`` (a folder of real footage) the per-class
+    coverage of its hands first."""
+    ref = reference()
+    lines = coverage_report(root) if root is not None else []
     world, _ = skeletons("open_palm", 20)
     for key, fn, title in (("bone_ratios", hand_stats.bone_ratios, "Bone length / palm length (open hand)"),
                            ("joint_angles", hand_stats.joint_angles, "Flexion in degrees (open hand)"),

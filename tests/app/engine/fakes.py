@@ -1,6 +1,7 @@
 """Fakes for the engine tests: a cheap exact model and a skeleton source with one swipe."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,8 +19,8 @@ class FakeRunner:
     streaming = True
     modalities = ("skeleton",)
     labels = DEFAULT_LABELS
-    spec = SPEC
-    window_frames = SPEC.window
+    spec = replace(SPEC, fps=100.0)  # stepped at its sources' rate: one step per frame (tests of the
+    window_frames = SPEC.window        # resampling to a model's own rate are in test_frame_rate.py)
     name = "fake"
     device = type("D", (), {"type": "cpu"})()
     config = RunnerConfig(backend="eager")
@@ -34,6 +35,9 @@ class FakeRunner:
 
     def initial_state(self, batch=1):
         return [np.zeros((batch, 1), np.float32)]
+
+    def warm_state(self, frames, present):  # no temporal memory to fill
+        return self.initial_state(len(present))
 
     def step(self, frames, present, state):
         self.calls += 1

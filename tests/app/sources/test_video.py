@@ -195,3 +195,25 @@ def test_unreadable_video_files_are_bad_input(tmp_path, content):
 def test_missing_video_file_is_bad_input(tmp_path):
     with pytest.raises(BadInput, match="not found"):
         VideoSource(VideoConfig(path=str(tmp_path / "nope.mp4")), sink=lambda s: None)
+
+
+def test_a_video_stored_in_the_selfie_view_is_flipped_back_to_the_cameras():
+    class LeftMarked(FakeCamera):
+        def read(self):
+            ok, bgr = super().read()
+            if ok:
+                bgr[:, :4] = 255  # the left edge of the stored frame is white
+            return ok, bgr
+
+    frames = {}
+    for mirrored in (False, True):
+        samples = []
+        source = VideoSource(VideoConfig(camera=0, skeleton=False, mirrored=mirrored), sink=samples.append,
+                             open_capture=lambda c: LeftMarked(frames=2))
+        source.start()
+        time.sleep(0.2)
+        source.stop()
+        source.join(timeout=2)
+        frames[mirrored] = samples[0].data
+    assert (frames[False][:, :4] == 255).all() and (frames[True][:, -4:] == 255).all()
+    np.testing.assert_array_equal(frames[True], frames[False][:, ::-1])

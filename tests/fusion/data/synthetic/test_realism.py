@@ -5,6 +5,7 @@ import pytest
 
 from fusion.data.synthetic import camera, gestures, hand, hand_stats, landmarks, realism
 from fusion.labels import DEFAULT_LABELS
+from tests.conftest import REAL_DATA
 
 REFERENCE = realism.reference()
 CAM = camera.Intrinsics.realsense(160, 120)
@@ -22,20 +23,26 @@ def test_bone_ratios_match_mediapipe_on_the_real_video():
     ratios = hand_stats.bone_ratios(world)
     lo, hi, names = _range("video", "bone_ratios")
     med = np.median(ratios, axis=0)
-    assert np.all(med >= lo * 0.95) and np.all(med <= hi * 1.05), dict(zip(names, med.round(3)))
-    # subjects vary, but each bone stays within the real range widened by 15 %
+    # within the video's range, 5 % either way; 10 % above it for the ring and little fingers, made
+    # 8 % longer than this one palm-up video gave so that the development set's open hands are covered
+    assert np.all(med >= lo * 0.95) and np.all(med <= hi * 1.10), dict(zip(names, med.round(3)))
+    # subjects vary, but each bone stays within the real range widened by 15 % (20 % above)
     p5, p95 = np.percentile(ratios, [5, 95], axis=0)
-    assert np.all(p5 >= lo * 0.85) and np.all(p95 <= hi * 1.15)
+    assert np.all(p5 >= lo * 0.85) and np.all(p95 <= hi * 1.20)
 
 
-def test_open_hand_angles_and_spreads_match_the_real_video():
-    world, _ = skeletons("open_palm", 20)
-    lo, hi, names = _range("video", "joint_angles")
-    med = np.median(hand_stats.joint_angles(world), axis=0)
-    assert np.all(med >= lo - 10) and np.all(med <= hi + 10), dict(zip(names, med.round(1)))
-    lo, hi, names = _range("video", "tip_spreads")
-    med = np.median(hand_stats.tip_spreads(world), axis=0)
-    assert np.all(med >= lo * 0.85) and np.all(med <= hi * 1.15), dict(zip(names, med.round(3)))
+def test_the_generated_hands_cover_every_class_of_the_development_set(real_data):
+    # Real hands per class (keypoint-table rows of the evaluation blocks, the MediaPipe test photos):
+    # their median shape statistics lie within the generated hands' 5-95 % range, and most real
+    # hands' nearest generated hand has their label (the OK sign of no_gesture is one of eighteen
+    # negative shapes: its medians are compared, not its nearest neighbours).
+    report = realism.coverage(real_data, per_class=200)
+    assert {"fist", "open_palm", "pointing_up", "thumbs_up", "victory", "no_gesture"} <= set(report)
+    for label, c in report.items():
+        inside = (c["real_median"] >= c["generated_5"] - 0.05) & (c["real_median"] <= c["generated_95"] + 0.05)
+        assert inside.sum() >= len(inside) - 1, (label, dict(zip(realism.SHAPE_STATISTICS, inside)))
+        if label != "no_gesture":
+            assert c["nearest_agrees"] >= 0.6, (label, c["nearest_agrees"])
 
 
 JOINT_KINDS = {"thumb_mcp": [0], "thumb_ip": [1], "mcp": [2, 5, 8, 11], "pip": [3, 6, 9, 12], "dip": [4, 7, 10, 13]}
@@ -43,16 +50,24 @@ JOINT_KINDS = {"thumb_mcp": [0], "thumb_ip": [1], "mcp": [2, 5, 8, 11], "pip": [
 
 def test_every_class_stays_within_the_real_joint_angle_range():
     # Real ranges per kind of joint (fingers pooled: one photo cannot give each finger's limits),
-    # over the open hand of the video and the curled fingers of the thumbs-up photo.
+    # over the open hand of the video, the curled fingers of the thumbs-up photo and the development
+    # set's landmark files (thumbs-up, fist, pointing, victory) when it is there, widened by 15°
+    # (20° above, where the hand shapes outside the vocabulary fold the thumb into the palm).
     v_lo, v_hi, _ = _range("video", "joint_angles")
     p_lo, p_hi, _ = _range("photo", "joint_angles")
     lo, hi = np.minimum(v_lo, p_lo), np.maximum(v_hi, p_hi)
+    if (REAL_DATA / "manifest.json").is_file():  # and the MediaPipe test photos of the development set
+        from fusion.data.readers.real import read_landmarks_pbtxt, read_manifest
+
+        files = read_manifest(REAL_DATA).landmarks
+        angles = hand_stats.joint_angles(np.stack([read_landmarks_pbtxt(f.path).image for f in files]))
+        lo, hi = np.minimum(lo, angles.min(axis=0)), np.maximum(hi, angles.max(axis=0))
     for label in DEFAULT_LABELS:
         world, _ = skeletons(label, 4)
         p2, p98 = np.percentile(hand_stats.joint_angles(world), [2, 98], axis=0)
         for kind, idx in JOINT_KINDS.items():
             assert p2[idx].min() >= lo[idx].min() - 15, (label, kind, p2[idx])
-            assert p98[idx].max() <= hi[idx].max() + 15, (label, kind, p98[idx])
+            assert p98[idx].max() <= hi[idx].max() + 20, (label, kind, p98[idx])  # a thumb folded in: "four"
 
 
 def test_thumbs_up_skeleton_is_what_mediapipe_returns_on_the_real_photo():
@@ -108,4 +123,4 @@ def test_mediapipe_finds_the_rendered_hand_where_the_generator_put_it():
     assert r["frames"] >= 6
     assert r["found"] >= 0.7 * r["frames"], r
     assert r["handedness_agrees"] >= 0.7 * r["found"], r
-    assert r["median_error_over_palm"] < 0.15, r
+    assert r["median_error_over_palm"] < 0.2, r  # hands turned from the camera are harder for it

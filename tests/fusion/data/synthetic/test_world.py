@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from fusion.data.synthetic import camera, gestures, hand, render, world
+from fusion.data.synthetic import camera, gestures, hand, poses, render, world
 from fusion.data.synthetic.world import SynthConfig
 from fusion.labels import DEFAULT_LABELS, NO_GESTURE
 
@@ -130,15 +130,13 @@ def test_idle_hand_never_settles_in_a_gestures_pose(kind):
     # An open hand held still is open_palm: a no_gesture gap that ends in a gesture's pose makes the
     # labels of a continuous stream contradict themselves (before the fix 37 % of idle and 64 % of
     # transition gaps ended nearest a static gesture's pose).
-    names = list(gestures.POSES)
-    prototypes = np.stack([gestures.POSES[n] for n in names])
-    static = set(gestures.STATIC_POSE.values())
+    static = [held.pose for shapes in poses.POSITIVES.values() for held in shapes]
+    prototypes = np.stack([*static, *gestures.POSES.values()])
     settled = 0
     for i in range(150):
         rng = np.random.default_rng([7, i])
         motion = gestures.idle(rng, CAM, 30, gestures.Start.random(rng, CAM, 0.7), kind)
-        nearest = names[int(np.abs(prototypes - motion.pose[-1]).mean(axis=1).argmin())]
-        settled += nearest in static
+        settled += int(np.abs(prototypes - motion.pose[-1]).mean(axis=1).argmin()) < len(static)
     assert settled <= 3
 
 
@@ -168,11 +166,12 @@ def test_pool_and_single_process_agree():
 
 
 def test_after_a_stroke_the_hand_relaxes():
+    # (a swipe made as people make them at a webcam holds the hand where it arrived: held_strokes.py)
     names = list(gestures.POSES)
     prototypes = np.stack([gestures.POSES[n] for n in names])
     for i in range(20):
         rng = np.random.default_rng([12, i])
-        m = gestures.perform("swipe_left", rng, CAM, 45, gestures.Start.random(rng, CAM, 0.7))
+        m = gestures.perform("push", rng, CAM, 45, gestures.Start.random(rng, CAM, 0.7))
         if m.end <= len(m) - 8:
             near = np.abs(prototypes - m.pose[-1]).mean(axis=1)
             assert near[names.index("relaxed")] < near[names.index("open")]
