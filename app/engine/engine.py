@@ -68,7 +68,7 @@ class Engine:
         self._min_score = config.min_score
         self._all_events: list[GestureEvent] = []
         self._error: str | None = None
-        self._recording = PromptedRecording()
+        self._recording = PromptedRecording(on_error=self._fail)
         self._stopped = threading.Event()
         self.summary: dict | None = None
         self._switch_interval: float | None = None  # the interval to restore at the end

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from app.sources.base import now_ns
 from fusion.data.sample import Sample, StreamInfo
+from fusion.errors import BadInput
 
 
 class PromptedRecording:
     """At most one recording at a time. With prompt gestures, each is asked for ``prompt_s`` seconds
-    in turn and stored as a label segment of that span. ``push`` runs on the source thread."""
+    in turn and stored as a label segment of that span. ``push`` runs on the source thread.
 
-    def __init__(self, *, prompt_s: float = 2.0) -> None:
+    A recording that fails (a full disk, a removed drive) ends at once, finalised as far as the disk
+    allowed, and its one-line reason goes to ``on_error`` (the engine shows it in the window)."""
+
+    def __init__(self, *, prompt_s: float = 2.0, on_error: Callable[[str], None] = lambda line: None) -> None:
         self.prompt_s = prompt_s
+        self.on_error = on_error
         self._recorder = None
         self._path: str | None = None
         self._prompts: tuple[str, ...] = ()
@@ -36,6 +41,9 @@ class PromptedRecording:
         recorder = self._recorder
         if recorder is None:
             return
+        if recorder.failed:  # its thread has ended: say why once, record nothing more
+            self.stop()
+            return
         recorder.push(sample)
         if self._prompts and self._prompt_done < len(self._prompts):
             k = int((sample.host_ns - self._prompt_start) / (self.prompt_s * 1e9))
@@ -54,8 +62,13 @@ class PromptedRecording:
         return self._path
 
     def stop(self) -> None:
+        """Stop and finalise the current recording, if any; an error that ended it goes to ``on_error``."""
         recorder, self._recorder = self._recorder, None
-        self._path = None
-        if recorder is not None:
-            recorder.stop()
+        path, self._path = self._path, None
+        if recorder is None:
+            return
+        recorder.stop()
+        try:
             recorder.join(timeout=10)
+        except (BadInput, OSError, TimeoutError) as error:
+            self.on_error(f"recording {path} stopped: {error}")
