@@ -2,8 +2,9 @@
 
 Runs MediaPipe's HandLandmarker (VIDEO mode) on ``hand_test_video.mp4`` and (IMAGE mode) on
 ``hand_test_image.jpg``, and gives per-source min/median/max of the bone ratios, joint angles and
-fingertip spreads of the world landmarks, plus the photo's image landmarks (``measure``);
-``scripts/measure_real_hands.py`` writes them to ``real_reference.json``. mediapipe is imported
+fingertip spreads of the world landmarks, plus the photo's image landmarks, and the same statistics
+of the development set's landmark files (``measure``); ``scripts/measure_real_hands.py`` writes them
+to ``real_reference.json``, so that the realism tests need no footage. mediapipe is imported
 here only; ``python main.py fetch-models`` gives the model bundle.
 """
 
@@ -109,4 +110,20 @@ def measure(model: Path, real: Path) -> dict:
             "image_landmarks": np.round(p_image, 5).tolist(),
             "world_landmarks": np.round(p_world, 5).tolist(),
         },
+        **_landmark_files(real),
     }
+
+
+def _landmark_files(real: Path) -> dict:
+    """The development set's MediaPipe landmark files (thumbs-up, fist, pointing, victory), when its
+    manifest lists them: ``{"landmarks": {"files": N, ...statistics}}``, else nothing. Their image
+    landmarks stand in for world ones (the files hold no world landmarks; the angles need no scale)."""
+    from fusion.data.readers.real import read_landmarks_pbtxt, read_manifest
+
+    if not (real / "manifest.json").is_file():
+        return {}
+    files = read_manifest(real).landmarks
+    if not files:
+        return {}
+    hands = np.stack([read_landmarks_pbtxt(f.path).image for f in files])
+    return {"landmarks": {"files": len(files), **summarise(hands)}}
