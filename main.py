@@ -4,7 +4,7 @@ Exit codes: 0 success; 2 bad input or usage (one clear line on stderr); 1 an int
 With no arguments it runs ``demo --source auto``.
 
 Here: the application's commands (demo, replay, record, sources, bench, fetch-models) and the entry
-point; the model commands (generate, train, eval, export, model-info) are in
+point; the model commands (generate, train, teach, eval, export, model-info) are in
 ``app/model_commands.py``. Each subcommand has an ``_add_<name>`` function that declares its
 arguments and a ``_run_<name>`` function that builds its config and calls into ``app/``; imports
 happen there, so that one command's optional SDK never slows or breaks another. Flags that several
@@ -24,7 +24,8 @@ if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "mmtm-live":  # th
     catch_from_the_start()  # Ctrl-C or SIGTERM during the imports below is a clean stop request
 
 # after the line above, on purpose
-from app.model_commands import add_eval, add_export, add_generate, add_model_info, add_train  # noqa: E402
+from app.model_commands import (add_eval, add_export, add_generate, add_model_info, add_teach,  # noqa: E402
+                                add_train)
 from fusion.errors import BadInput  # noqa: E402
 
 PROG = "mmtm-live"
@@ -237,7 +238,7 @@ def _run_fetch_models(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Real-time multimodal gesture recognition with MMTM.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_replay, _add_record, _add_sources, add_generate, add_train,
+    for add in (_add_demo, _add_replay, _add_record, _add_sources, add_generate, add_train, add_teach,
                 add_eval, add_export, _add_bench, add_model_info, _add_fetch_models):
         add(sub)
     return parser

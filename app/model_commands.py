@@ -1,4 +1,4 @@
-"""The command line's model commands: generate, train, eval, export, model-info.
+"""The command line's model commands: generate, train, teach, eval, export, model-info.
 
 ``main.py`` holds the commands a user runs the application with and the entry point; these are the
 ones that make, train and measure models. Same pattern as there: an ``add_<name>`` function
@@ -166,6 +166,60 @@ def _run_train(args: argparse.Namespace) -> int:
     summary = train(train_config(args))
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps(summary))
+    return 0
+
+
+# --- teach ---------------------------------------------------------------------------------------
+
+def add_teach(sub: argparse._SubParsersAction) -> None:
+    from fusion.teach import TeachConfig
+
+    p = sub.add_parser("teach", help="teach the webcam model your gestures from a few labelled takes",
+                       description="Fine-tune a skeleton model on takes recorded with `record --labels prompt` "
+                                   "(known gestures done your way, or new names), replaying synthetic clips of "
+                                   "what it knows; docs/training.md, 'Teach it your gestures'.")
+    p.add_argument("--takes", required=True, metavar="PATH", help="a .mmtm recording or a folder of them")
+    p.add_argument("--out", required=True, metavar="CKPT", help="the personal model to write")
+    p.add_argument("--model", help="the skeleton model to start from (default: assets/model_skeleton.pt)")
+    p.add_argument("--epochs", type=int, default=TeachConfig.epochs, metavar="N")
+    p.add_argument("--repeat", type=int, default=TeachConfig.repeat, metavar="K", help="copies of each take per epoch")
+    p.add_argument("--no-check", action="store_true",
+                   help="skip the estimate per taught gesture and the old-gesture check (faster)")
+    p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_run_teach)
+
+
+def _run_teach(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from fusion.checkpoint import read_checkpoint
+    from fusion.data.recording.clips import find_recordings, recording_clips, recording_labels
+    from fusion.labels import NO_GESTURE
+    from fusion.teach import TeachConfig, teach
+
+    model = args.model or str(Path(__file__).resolve().parents[1] / "assets" / "model_skeleton.pt")
+    paths = find_recordings(args.takes)
+    if not paths:
+        raise BadInput(f"{args.takes}: no .mmtm recordings (record takes with `record --labels prompt`)")
+    meta, _ = read_checkpoint(model)
+    labels = tuple(meta.labels) + tuple(l for l in recording_labels(paths) if l not in meta.labels)
+    if NO_GESTURE not in labels:
+        labels = (NO_GESTURE,) + labels
+    takes = recording_clips(paths, labels=labels, spec=meta.config.input)
+    report = teach(TeachConfig(model=model, out=args.out, epochs=args.epochs, repeat=args.repeat,
+                               check=not args.no_check, threads=args.threads), takes)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+        return 0
+    taught = ", ".join(f"{label} ({n} takes{', new' if label in report.new_labels else ''})"
+                       for label, n in report.taught.items())
+    print(f"taught {taught} in {report.seconds} s; wrote {report.out}")
+    if report.estimate:
+        print("estimate on held-out takes: " + ", ".join(f"{l} {v:.0%}" for l, v in report.estimate.items()))
+    if report.old_top1 is not None:
+        print(f"the old gestures (synthetic clips): {report.old_top1:.1%} (before: {report.base_old_top1:.1%})")
     return 0
 
 

@@ -61,12 +61,12 @@ def model_config_for(config: TrainConfig, num_classes: int) -> ModelConfig:
         raise BadInput(f"bad model options: {error}") from None
 
 
-def _check_files(config: TrainConfig) -> None:
-    """``BadInput`` for a missing or damaged --init or --finetune checkpoint or --data folder, before
-    any data is read."""
+def _check_files(config: TrainConfig, *, data_given: bool = False) -> None:
+    """``BadInput`` for a missing or damaged --init or --finetune checkpoint or --data folder (unless
+    the clips are given), before any data is read."""
     for path in [config.finetune] if config.finetune else [path for _, path in config.init]:
         read_checkpoint(path)
-    for part in config.data.split(","):
+    for part in [] if data_given else config.data.split(","):
         if not Path(part).exists():
             raise BadInput(f"data folder not found: {part}")
     if config.real:
@@ -134,7 +134,7 @@ def train(config: TrainConfig, *, clips=None, on_epoch: Callable[[int, torch.nn.
     ``on_epoch(epoch, model)`` is called after each epoch's checkpoint is written.
     """
     config.validate()
-    _check_files(config)
+    _check_files(config, data_given=clips is not None)
     info = distributed.setup(config.device)
     try:
         return _train(config, info, clips, on_epoch)

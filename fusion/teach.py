@@ -1,0 +1,196 @@
+"""Teach a skeleton model your gestures: a fast fine-tune on a few takes, replaying what it knows.
+
+    takes = recording_clips(find_recordings("takes/"), labels=..., spec=...)   # or any PreparedClips
+    report = teach(TeachConfig(model="assets/model_skeleton.pt", out="my_model.pt"), takes)
+
+The takes (a gesture the model knows, done your way, or a new name) are mixed with ``replay``
+clips of the synthetic skeleton world (drawn fresh with a fixed seed, every label of the base model,
+seen by cameras at 15-60 fps) so that the old gestures are not forgotten, and the whole skeleton
+model is fine-tuned for a few epochs (``fusion.train`` with ``finetune``: new labels grow the
+classifier). Each take is repeated ``repeat`` times per epoch, with the training augmentation, so a
+handful of takes weigh as much as the replay.
+
+``check`` (on by default) says what the user gets before using it: for each taught label, an
+estimate from ``folds`` trainings that each hold one take of every taught label out (scored on the
+held-out takes), and the new model's top-1 on ``held_back`` synthetic clips of the old labels
+(drawn with another seed than the replay).
+
+Gestures taught before (labels the synthetic world does not know) are not replayed: teach them again
+with the new ones. Only skeleton models are taught (``assets/model_skeleton.pt`` and fine-tuned ones): the replay of a
+fused model would need rendered images, minutes of them on a CPU.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fusion.errors import BadInput
+from fusion.labels import DEFAULT_LABELS, NO_GESTURE
+
+if TYPE_CHECKING:  # the command line reads TeachConfig's defaults without loading torch
+    from fusion.data.model_inputs import PreparedClips
+
+CAMERA_FPS = (15.0, 20.0, 25.0, 30.0, 60.0)
+
+
+@dataclass(frozen=True)
+class TeachConfig:
+    model: str  # the skeleton model to start from
+    out: str  # the personal model to write
+    epochs: int = 6
+    lr: float = 1e-3
+    batch: int = 32
+    repeat: int = 8  # copies of each take per epoch
+    replay: int = 340  # synthetic clips of the base model's labels (20 a class for 17 labels)
+    held_back: int = 170  # synthetic clips for the old-gesture check
+    folds: int = 3  # check: trainings with one take of each taught label held out (0: no estimate)
+    check: bool = True
+    seed: int = 0
+    threads: int | None = None
+
+    def validate(self) -> None:
+        if self.epochs < 1 or self.repeat < 1 or self.batch < 2 or not self.lr > 0:
+            raise BadInput("teach needs epochs >= 1, repeat >= 1, batch >= 2 and lr > 0")
+        if self.replay < 0 or self.held_back < 0 or self.folds < 0:
+            raise BadInput("teach needs replay, held_back and folds >= 0")
+
+
+@dataclass(frozen=True)
+class TeachReport:
+    out: str
+    labels: tuple[str, ...]  # the personal model's labels
+    taught: dict[str, int]  # label -> takes
+    new_labels: tuple[str, ...]  # taught labels the base model did not have
+    seconds: float  # the fine-tune that wrote ``out``
+    estimate: dict[str, float]  # label -> share of held-out takes called right (check with folds)
+    old_top1: float | None  # top-1 on held-back synthetic clips of the base model's labels
+    base_old_top1: float | None  # the base model's top-1 on the same clips
+
+    def to_dict(self) -> dict:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+def teach(config: TeachConfig, takes: PreparedClips) -> TeachReport:
+    """Fine-tune ``config.model`` on ``takes`` (module docstring) and write ``config.out``."""
+    from fusion.checkpoint import read_checkpoint
+
+    config.validate()
+    meta, _ = read_checkpoint(config.model)
+    if tuple(meta.config.modalities) != ("skeleton",):
+        raise BadInput(f"{config.model}: teach fine-tunes skeleton models; this one reads "
+                       f"{'+'.join(meta.config.modalities)} (use assets/model_skeleton.pt)")
+    if len(takes) == 0:
+        raise BadInput("no takes to teach")
+    labels = tuple(meta.labels) + tuple(l for l in takes.labels if l not in meta.labels)
+    takes = _skeleton_only(takes.relabel(labels))
+    counts = {labels[k]: int(n) for k, n in zip(*np.unique(takes.label, return_counts=True))}
+    taught = {l: n for l, n in counts.items() if l != NO_GESTURE}
+    if not taught:
+        raise BadInput("the takes hold no gesture (only no_gesture)")
+    spec = meta.config.input
+    replay = _synthetic(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
+
+    start = time.monotonic()
+    _fine_tune(config, config.out, _mix(takes, replay, config.repeat), labels)
+    seconds = time.monotonic() - start
+
+    estimate: dict[str, float] = {}
+    old_top1 = base_old_top1 = None
+    if config.check:
+        held = _synthetic(meta.labels, spec, config.held_back, seed=config.seed * 7 + 202, labels=tuple(meta.labels))
+        if held is not None:
+            old_top1 = _top1(config.out, held.relabel(labels))
+            base_old_top1 = _top1(config.model, held)
+        if config.folds:
+            estimate = _cross_validate(config, takes, replay, labels, taught)
+    return TeachReport(out=config.out, labels=labels, taught=taught,
+                       new_labels=tuple(l for l in taught if l not in meta.labels), seconds=round(seconds, 1),
+                       estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
+
+
+def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, labels: tuple[str, ...]) -> None:
+    from fusion.train import train
+    from fusion.train_config import TrainConfig
+
+    train(TrainConfig(data="(takes and replay)", out=out, finetune=config.model, epochs=config.epochs,
+                      batch=config.batch, lr=config.lr, seed=config.seed, threads=config.threads,
+                      val_fraction=0.0, progress=False, command="teach"), clips=clips)
+
+
+def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedClips, labels: tuple[str, ...],
+                    taught: dict[str, int]) -> dict[str, float]:
+    """Fold k holds out the k-th take (mod its count) of every taught label; share called right."""
+    folds = min(config.folds, min(taught.values()))
+    if folds < 2:
+        return {}
+    take_no = np.zeros(len(takes), np.int64)
+    for k in np.unique(takes.label):
+        idx = np.flatnonzero(takes.label == k)
+        take_no[idx] = np.arange(len(idx))
+    right = {l: 0 for l in taught}
+    seen = {l: 0 for l in taught}
+    with tempfile.TemporaryDirectory(prefix="mmtm-teach-") as tmp:
+        for fold in range(folds):
+            out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
+            out = str(Path(tmp) / f"fold{fold}.pt")
+            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config.repeat), labels)
+            held = takes.subset(np.flatnonzero(out_mask))
+            called = _predict(out, held)
+            for truth, got in zip(held.label, called):
+                seen[labels[truth]] += 1
+                right[labels[truth]] += int(truth == got)
+    return {l: round(right[l] / seen[l], 3) for l in taught if seen[l]}
+
+
+def _skeleton_only(clips: PreparedClips) -> PreparedClips:
+    """The clips without their images (a recording's color and depth, which a skeleton model never reads)."""
+    from fusion.data.model_inputs import SKELETON_ONLY, PreparedClips
+
+    n, frames = clips.skeleton.shape[:2]
+    return PreparedClips(rgb=np.zeros((n, frames, 0, 0, 3), np.uint8), depth=np.zeros((n, frames, 0, 0), np.float16),
+                         skeleton=clips.skeleton, label=clips.label, active=clips.active, labels=clips.labels,
+                         spec=clips.spec, missing=SKELETON_ONLY)
+
+
+def _mix(takes: PreparedClips, replay: PreparedClips | None, repeat: int) -> PreparedClips:
+    """Each take ``repeat`` times, then the replay clips."""
+    from fusion.data.model_inputs import concat
+
+    repeated = takes.subset(np.tile(np.arange(len(takes)), repeat))
+    return concat([repeated, replay]) if replay is not None else repeated
+
+
+def _synthetic(base_labels, spec, count: int, *, seed: int, labels: tuple[str, ...]) -> PreparedClips | None:
+    """``count`` skeleton-world clips of the base model's labels that the synthetic world knows,
+    prepared for ``spec`` and labelled in ``labels``; None for none."""
+    from fusion.data.model_inputs import prepare_dataset
+    from fusion.data.synthetic.dataset_files import write_dataset
+    from fusion.data.synthetic.world import SynthConfig
+
+    known = tuple(l for l in base_labels if l in DEFAULT_LABELS)
+    if count == 0 or not known:
+        return None
+    config = SynthConfig(labels=known, render=False, camera_fps=CAMERA_FPS)
+    with tempfile.TemporaryDirectory(prefix="mmtm-replay-") as tmp:
+        write_dataset(Path(tmp), clips=count, streams=0, seed=seed, config=config, workers=1)
+        clips = prepare_dataset(tmp, spec, cache=False, write_cache=False, progress=False, streams=False)
+    return clips.relabel(labels)
+
+
+def _predict(model_path: str, clips: PreparedClips) -> np.ndarray:
+    from fusion.checkpoint import load_checkpoint
+    from fusion.train import predict
+
+    model, _ = load_checkpoint(model_path)
+    called, _ = predict(model, clips, np.arange(len(clips)), ("skeleton",))
+    return called
+
+
+def _top1(model_path: str, clips: PreparedClips) -> float:
+    return round(float(np.mean(_predict(model_path, clips) == clips.label)), 3)

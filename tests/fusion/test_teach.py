@@ -1,0 +1,98 @@
+"""Teaching a skeleton model a user's takes (fusion.teach) and the headless ``teach`` command."""
+
+import json
+
+import numpy as np
+import pytest
+
+import main
+from fusion.checkpoint import load_checkpoint, read_checkpoint
+from fusion.data.recording import RecordingWriter
+from fusion.data.recording.clips import recording_clips
+from fusion.data.sample import Skeleton
+from fusion.data.synthetic.world import SynthConfig, make_clip
+from fusion.labels import DEFAULT_LABELS
+from fusion.teach import TeachConfig, teach
+from fusion.train import predict
+from tests.app.engine_fixtures import tiny_checkpoint
+
+PERIOD = 33_333_333
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    return str(tiny_checkpoint(tmp_path_factory.mktemp("base") / "skeleton.pt", fusion="none",
+                               modalities=("skeleton",)))
+
+
+def write_takes(path, label, motion, *, takes=5, seed=0):
+    """A recording as `record --labels prompt` makes it: ``takes`` takes of the synthetic ``motion``
+    (skeletons only) labelled ``label``, with the hand's first pose held between them (no gesture)."""
+    config = SynthConfig(labels=(motion,), render=False, frames=24)
+    with RecordingWriter(path, meta={"device": {"name": "test"}}) as rec:
+        rec.set_stream("skeleton", {"width": 160, "height": 120, "fps": 30.0})
+        i = 0
+        for k in range(takes):
+            clip = make_clip(seed, k, config)
+            rest = [clip.skeleton[0]] * 20
+            frames = rest + list(clip.skeleton) + rest
+            start = i + len(rest)
+            for xyz in frames:
+                rec.write("skeleton", Skeleton(np.asarray(xyz, np.float32)), index=i, host_ns=10**9 + i * PERIOD)
+                i += 1
+            rec.add_label(label, start_ns=10**9 + start * PERIOD, end_ns=10**9 + (start + 24) * PERIOD)
+    return path
+
+
+def test_a_new_gesture_is_taught_and_the_old_labels_kept(tmp_path, base):
+    recording = write_takes(tmp_path / "wave.mmtm", "wave_hello", "rotate_cw")
+    meta, _ = read_checkpoint(base)
+    labels = tuple(meta.labels) + ("wave_hello",)
+    takes = recording_clips([recording], labels=labels, spec=meta.config.input)
+    out = tmp_path / "personal.pt"
+    report = teach(TeachConfig(model=base, out=str(out), epochs=20, lr=3e-3, replay=34, held_back=17, folds=0), takes)
+    assert report.labels == DEFAULT_LABELS + ("wave_hello",) and report.new_labels == ("wave_hello",)
+    assert report.taught == {"wave_hello": 5} and report.seconds > 0
+    assert 0.0 <= report.old_top1 <= 1.0 and 0.0 <= report.base_old_top1 <= 1.0
+    model, personal = load_checkpoint(out)
+    assert tuple(personal.labels) == report.labels and personal.config.num_classes == len(DEFAULT_LABELS) + 1
+    wave = takes.subset(np.flatnonzero(takes.label == labels.index("wave_hello")))
+    called, _ = predict(model, wave, np.arange(len(wave)), ("skeleton",))
+    assert np.mean(called == labels.index("wave_hello")) >= 0.8  # its own takes, learnt
+
+
+def test_the_check_estimates_each_taught_gesture_from_held_out_takes(tmp_path, base):
+    recording = write_takes(tmp_path / "wave.mmtm", "wave_hello", "rotate_cw", takes=4)
+    meta, _ = read_checkpoint(base)
+    takes = recording_clips([recording], labels=tuple(meta.labels) + ("wave_hello",), spec=meta.config.input)
+    report = teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), epochs=2, replay=17, held_back=0, folds=2),
+                   takes)
+    assert set(report.estimate) == {"wave_hello"} and 0.0 <= report.estimate["wave_hello"] <= 1.0
+    assert report.old_top1 is None  # nothing held back, nothing claimed
+
+
+def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
+    (tmp_path / "takes").mkdir()
+    write_takes(tmp_path / "takes" / "a.mmtm", "wave_hello", "rotate_cw", takes=3)
+    code = main.main(["teach", "--takes", str(tmp_path / "takes"), "--out", str(tmp_path / "me.pt"), "--model", base,
+                      "--epochs", "2", "--no-check", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["taught"] == {"wave_hello": 3} and report["new_labels"] == ["wave_hello"]
+    assert report["estimate"] == {} and report["old_top1"] is None
+    assert read_checkpoint(tmp_path / "me.pt")[0].labels[-1] == "wave_hello"
+
+
+@pytest.mark.parametrize("case", ["no recordings", "fused model"])
+def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    model = base
+    if case == "fused model":
+        write_takes(takes / "a.mmtm", "wave_hello", "rotate_cw", takes=1)
+        model = str(tiny_checkpoint(tmp_path / "fused.pt"))
+    code = main.main(["teach", "--takes", str(takes), "--out", str(tmp_path / "me.pt"), "--model", model])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert ("no .mmtm recordings" if case == "no recordings" else "teach fine-tunes skeleton models") in err
+    assert not (tmp_path / "me.pt").exists()
