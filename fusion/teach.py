@@ -97,7 +97,7 @@ def teach(config: TeachConfig, takes: PreparedClips) -> TeachReport:
     replay = _synthetic(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
 
     start = time.monotonic()
-    _fine_tune(config, config.out, _mix(takes, replay, config.repeat), labels)
+    _fine_tune(config, config.out, _mix(takes, replay, config.repeat))
     seconds = time.monotonic() - start
 
     estimate: dict[str, float] = {}
@@ -114,13 +114,17 @@ def teach(config: TeachConfig, takes: PreparedClips) -> TeachReport:
                        estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
 
 
-def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, labels: tuple[str, ...]) -> None:
-    from fusion.train import train
+def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips) -> None:
+    """``train`` with ``finetune``; only the model is kept (no resumable state, no curves)."""
+    from fusion.train import curves_path, train
     from fusion.train_config import TrainConfig
+    from fusion.train_state import state_path
 
-    train(TrainConfig(data="(takes and replay)", out=out, finetune=config.model, epochs=config.epochs,
-                      batch=config.batch, lr=config.lr, seed=config.seed, threads=config.threads,
-                      val_fraction=0.0, progress=False, command="teach"), clips=clips)
+    train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
+                      lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
+                      command="teach"), clips=clips)
+    state_path(out).unlink(missing_ok=True)
+    curves_path(out).unlink(missing_ok=True)
 
 
 def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedClips, labels: tuple[str, ...],
@@ -139,7 +143,7 @@ def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedC
         for fold in range(folds):
             out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
             out = str(Path(tmp) / f"fold{fold}.pt")
-            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config.repeat), labels)
+            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config.repeat))
             held = takes.subset(np.flatnonzero(out_mask))
             called = _predict(out, held)
             for truth, got in zip(held.label, called):

@@ -81,6 +81,7 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     assert report["taught"] == {"wave_hello": 3} and report["new_labels"] == ["wave_hello"]
     assert report["estimate"] == {} and report["old_top1"] is None
     assert read_checkpoint(tmp_path / "me.pt")[0].labels[-1] == "wave_hello"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["me.pt", "takes"]  # the model alone, no training state
 
 
 @pytest.mark.parametrize("case", ["no recordings", "fused model"])
