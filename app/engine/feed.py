@@ -85,7 +85,7 @@ class Feed:
         spec = runner.spec
         source = self.source
         if "skeleton" not in source.stream_info and "color" in source.stream_info and "skeleton" in runner.modalities:
-            source.track_hands(hands=self.config.hands)  # MediaPipe on each color frame, on the source thread (a RealSense)
+            source.track_hands(hands=self.config.hands)  # MediaPipe on each color frame (a RealSense)
         info = dict(source.stream_info)
         self.info = info
         self.streams = [s for s in ("depth", "color", "skeleton") if s in info]
