@@ -209,7 +209,8 @@ def _run_teach(args: argparse.Namespace) -> int:
         labels = (NO_GESTURE,) + labels
     takes = recording_clips(paths, labels=labels, spec=meta.config.input)
     report = teach(TeachConfig(model=model, out=args.out, epochs=args.epochs, repeat=args.repeat,
-                               check=not args.no_check, threads=args.threads), takes)
+                               check=not args.no_check, threads=args.threads), takes,
+                   log=lambda line: print(f"teach: {line}", file=sys.stderr, flush=True))
     if args.json:
         print(json.dumps(report.to_dict()))
         return 0

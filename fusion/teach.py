@@ -26,7 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -76,8 +76,10 @@ class TeachReport:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
-def teach(config: TeachConfig, takes: PreparedClips) -> TeachReport:
-    """Fine-tune ``config.model`` on ``takes`` (module docstring) and write ``config.out``."""
+def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], None] = lambda line: None
+          ) -> TeachReport:
+    """Fine-tune ``config.model`` on ``takes`` (module docstring) and write ``config.out``; ``log``
+    gets a line as each step starts (the command prints them: the check takes a while)."""
     from fusion.checkpoint import read_checkpoint
 
     config.validate()
@@ -94,7 +96,9 @@ def teach(config: TeachConfig, takes: PreparedClips) -> TeachReport:
     if not taught:
         raise BadInput("the takes hold no gesture (only no_gesture)")
     spec = meta.config.input
+    log(f"drawing {config.replay} synthetic clips of the gestures it knows")
     replay = _synthetic(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
+    log(f"fine-tuning on {len(takes)} takes ({config.epochs} epochs)")
 
     start = time.monotonic()
     _fine_tune(config, config.out, _mix(takes, replay, config.repeat))
@@ -103,12 +107,13 @@ def teach(config: TeachConfig, takes: PreparedClips) -> TeachReport:
     estimate: dict[str, float] = {}
     old_top1 = base_old_top1 = None
     if config.check:
+        log(f"checking the old gestures on {config.held_back} held-back synthetic clips")
         held = _synthetic(meta.labels, spec, config.held_back, seed=config.seed * 7 + 202, labels=tuple(meta.labels))
         if held is not None:
             old_top1 = _top1(config.out, held.relabel(labels))
             base_old_top1 = _top1(config.model, held)
         if config.folds:
-            estimate = _cross_validate(config, takes, replay, labels, taught)
+            estimate = _cross_validate(config, takes, replay, labels, taught, log)
     return TeachReport(out=config.out, labels=labels, taught=taught,
                        new_labels=tuple(l for l in taught if l not in meta.labels), seconds=round(seconds, 1),
                        estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
@@ -128,7 +133,7 @@ def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips) -> None:
 
 
 def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedClips, labels: tuple[str, ...],
-                    taught: dict[str, int]) -> dict[str, float]:
+                    taught: dict[str, int], log: Callable[[str], None]) -> dict[str, float]:
     """Fold k holds out the k-th take (mod its count) of every taught label; share called right."""
     folds = min(config.folds, min(taught.values()))
     if folds < 2:
@@ -141,6 +146,7 @@ def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedC
     seen = {l: 0 for l in taught}
     with tempfile.TemporaryDirectory(prefix="mmtm-teach-") as tmp:
         for fold in range(folds):
+            log(f"estimating from held-out takes: training {fold + 1} of {folds}")
             out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
             out = str(Path(tmp) / f"fold{fold}.pt")
             _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config.repeat))

@@ -77,7 +77,9 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     code = main.main(["teach", "--takes", str(tmp_path / "takes"), "--out", str(tmp_path / "me.pt"), "--model", base,
                       "--epochs", "2", "--no-check", "--json"])
     assert code == 0
-    report = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert captured.err.splitlines()[0].startswith("teach: drawing ") and "teach: fine-tuning on" in captured.err
     assert report["taught"] == {"wave_hello": 3} and report["new_labels"] == ["wave_hello"]
     assert report["estimate"] == {} and report["old_top1"] is None
     assert read_checkpoint(tmp_path / "me.pt")[0].labels[-1] == "wave_hello"
