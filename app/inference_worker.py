@@ -93,6 +93,7 @@ class Result:
     frame: int
     skipped: int  # jobs of this source skipped just before this one
     batch: int  # jobs run together in this call
+    runner: ModelRunner | None = None  # the model that made it (it changes with ``swap_runner``)
 
 
 class InferenceWorker(ThreadLifecycle):
@@ -122,6 +123,7 @@ class InferenceWorker(ThreadLifecycle):
         self._turn = 0  # round robin over the sources (unbatched): no source starves another
         self._stopping = False
         self._closing = False
+        self._next_runner: ModelRunner | None = None
 
     # --- any thread ------------------------------------------------------------------------------
 
@@ -164,6 +166,15 @@ class InferenceWorker(ThreadLifecycle):
                 self._pending_skips[job.source] += 1
             queue.append(job)
             self._cond.notify_all()
+
+    def swap_runner(self, runner: ModelRunner) -> None:
+        """Run ``runner`` from the next call on (a model that reads the same inputs in the same way:
+        the engine checks). The sources' temporal states start afresh, warm from their next frame;
+        results say which runner made them."""
+        if (runner.streaming, runner.window_frames) != (self.runner.streaming, self.runner.window_frames):
+            raise ValueError("a swapped model must have the running one's shape and window")
+        with self._cond:
+            self._next_runner = runner
 
     def backlog(self) -> int:
         with self._cond:
@@ -225,10 +236,15 @@ class InferenceWorker(ThreadLifecycle):
             return taken
 
     def _infer(self, taken: list[tuple[Job, int]]) -> None:
+        with self._cond:
+            if self._next_runner is not None:  # between two calls: nothing is half done
+                self.runner, self._next_runner = self._next_runner, None
+                self._states.clear()
+        runner = self.runner
         jobs = [job for job, _ in taken]
         start = time.monotonic_ns()
         inputs = {}
-        for m in self.runner.modalities:  # (B, ...); a job without m (its source lacks it) gets zeros there
+        for m in runner.modalities:  # (B, ...); a job without m (its source lacks it) gets zeros there
             have = [j.inputs.get(m) for j in jobs]
             like = next((x for x in have if x is not None), None)
             if like is not None:
@@ -240,25 +256,25 @@ class InferenceWorker(ThreadLifecycle):
                 state = self._states.get(j.source)
                 if state is None:  # a new stream starts as if its first frame had been held before it
                     first = j.earlier[0][0] if j.earlier else j.inputs
-                    frames = {m: x[None] for m, x in first.items() if m in self.runner.modalities}
-                    state = self.runner.warm_state(frames, present[k:k + 1])
+                    frames = {m: x[None] for m, x in first.items() if m in runner.modalities}
+                    state = runner.warm_state(frames, present[k:k + 1])
                 states.append(state)
             for k, job in enumerate(jobs):  # the steps before each job's own, one source at a time
                 for step_inputs, t in job.earlier:
-                    frames = {m: x[None] for m, x in step_inputs.items() if m in self.runner.modalities}
-                    early, states[k] = self.runner.step(frames, present[k:k + 1], states[k])
+                    frames = {m: x[None] for m, x in step_inputs.items() if m in runner.modalities}
+                    early, states[k] = runner.step(frames, present[k:k + 1], states[k])
                     self.on_result(Result(job.source, early[0], replace(job.times, infer_start=start,
                                                                         infer_end=time.monotonic_ns()),
-                                          t, job.frame, 0, 1))
-            logits, state = self.runner.step(inputs, present, ModelRunner.stack_states(states))
+                                          t, job.frame, 0, 1, runner))
+            logits, state = runner.step(inputs, present, ModelRunner.stack_states(states))
             for j, s in zip(jobs, ModelRunner.split_state(state, [1] * len(jobs))):
                 if j.source in self._queues:
                     self._states[j.source] = s
         else:
-            logits = self.runner.window(inputs, present)
+            logits = runner.window(inputs, present)
         end = time.monotonic_ns()
         self.infer_ms.append((end - start) / 1e6)
         for k, (job, skipped) in enumerate(taken):
             self.processed[job.source] = self.processed.get(job.source, 0) + 1
             times = replace(job.times, infer_start=start, infer_end=end)
-            self.on_result(Result(job.source, logits[k], times, job.t, job.frame, skipped, len(jobs)))
+            self.on_result(Result(job.source, logits[k], times, job.t, job.frame, skipped, len(jobs), runner))

@@ -97,6 +97,10 @@ class EngineControls(Protocol):
     def set_model(self, path: str | None) -> None:
         """A checkpoint path, or None for the default model of the current source."""
 
+    def swap_model(self, path: str | None) -> None:
+        """Run another model (None: the default) from the next frame on, without reopening the
+        source when it reads the same inputs; otherwise as ``set_model``."""
+
     def set_paused(self, paused: bool) -> None: ...
 
     def step(self, frames: int) -> None:

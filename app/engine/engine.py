@@ -205,6 +205,30 @@ class Engine:
         except (BadInput, OSError, ValueError) as error:
             self._fail(str(error))
 
+    def swap_model(self, path: str | None) -> None:
+        """Run ``path`` (None: the default model) from the next frame on without reopening the
+        sources, when it reads what the running model reads, as it was trained to (a personal model
+        taught from it: ``fusion.teach``); otherwise as ``set_model``, which restarts them. The
+        actions file stays as loaded for the first model."""
+        try:
+            with self._lock:
+                worker, feed = self._worker, self._feed
+                old = worker.runner if worker is not None else None
+                new = None
+                if old is not None and feed is not None:
+                    chosen = path or self.config.runner.model or str(default_model_for(list(feed.source.stream_info)))
+                    new = ModelRunner.load(replace(self.config.runner, model=chosen))
+                same_inputs = new is not None and (new.spec, new.modalities, new.streaming, new.window_frames) == \
+                    (old.spec, old.modalities, old.streaming, old.window_frames)
+                if same_inputs:
+                    self._runner, self._model_override, self._pinned = new, path, False
+                    worker.swap_runner(new)
+                    return
+        except (BadInput, OSError, ValueError) as error:
+            self._fail(str(error))
+            return
+        self.set_model(path)
+
     def set_paused(self, paused: bool) -> None:
         feed = self._feed
         if feed is not None:
@@ -364,6 +388,10 @@ class Engine:
         feed = self._routes.get(result.source)
         if feed is None:
             return  # a source that was replaced
+        if result.runner is not None and result.runner is not feed.runner:  # the first result of a swapped model
+            for event in feed.use_runner(result.runner):
+                if event.score >= self._min_score:
+                    self._emit(feed, event)
         events = feed.decide(result.logits, result.t)
         times = result.times.at("decision")
         shown = []

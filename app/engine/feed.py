@@ -266,6 +266,14 @@ class Feed:
 
     # --- the inference thread -------------------------------------------------------------------
 
+    def use_runner(self, runner: ModelRunner) -> list[GestureEvent]:
+        """Decide with ``runner``'s labels and recogniser settings from now on (the worker swapped
+        models, ``Engine.swap_model``); the old recogniser's pending events, flushed."""
+        flushed = self.recognizer.flush(self.last_t) if self.last_t is not None else []
+        self.runner = runner
+        self.recognizer = OnlineRecognizer(self.config.online or runner.online, runner.labels)
+        return flushed
+
     def decide(self, logits: np.ndarray, t: float) -> list[GestureEvent]:
         """The recogniser's events for one decision at ``t`` s (made strictly increasing)."""
         if self.last_t is not None and t <= self.last_t:

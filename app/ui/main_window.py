@@ -246,10 +246,10 @@ class MainWindow(QMainWindow):
 
     def open_model_dialog(self) -> QFileDialog:
         """Ask for a model checkpoint (non-blocking)."""
-        return self._file_dialog("Choose a model checkpoint", MODEL_FILTER, lambda p: self._call("set_model", p))
+        return self._file_dialog("Choose a model checkpoint", MODEL_FILTER, lambda p: self._call("swap_model", p))
 
     def use_default_model(self) -> None:
-        self._call("set_model", None)
+        self._call("swap_model", None)
 
     def _ask(self, title: str, label: str, prefix: str) -> QInputDialog:
         dialog = QInputDialog(self)

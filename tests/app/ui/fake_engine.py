@@ -198,6 +198,9 @@ class FakeEngine:
     def set_model(self, path: str | None) -> None:
         self._record("set_model", path)
 
+    def swap_model(self, path: str | None) -> None:
+        self._record("swap_model", path)
+
     def set_paused(self, paused: bool) -> None:
         self._record("set_paused", paused)
 

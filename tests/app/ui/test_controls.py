@@ -62,9 +62,9 @@ def test_model_dialog_and_default_model(qtbot, window, engine, tmp_path):
     dialog = window.dialog
     assert isinstance(dialog, QFileDialog)
     dialog.fileSelected.emit(str(tmp_path / "model.pt"))
-    assert engine.calls[-1] == ("set_model", (str(tmp_path / "model.pt"),))
+    assert engine.calls[-1] == ("swap_model", (str(tmp_path / "model.pt"),))
     window.commands.default_model.trigger()
-    assert engine.calls[-1] == ("set_model", (None,))
+    assert engine.calls[-1] == ("swap_model", (None,))
 
 
 @pytest.mark.parametrize("key, source", [("realsense", "realsense"), ("webcam", "webcam"), ("sample", "sample")])
