@@ -291,6 +291,16 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(lambda _=0: self.commands.record.setChecked(self._recording is not None))
         self._open_dialog(dialog)
 
+    def open_teach_panel(self):
+        """The Teach panel (non-modal), teaching the running model when it reads skeletons only,
+        else the shipped webcam model."""
+        from app.ui.teach_panel import TeachPanel, teach_base
+
+        model = self.last_snapshot.model if self.last_snapshot is not None else ""
+        panel = TeachPanel(self.controls, labels=self._labels, base_model=teach_base(model), parent=self)
+        self._open_dialog(panel)
+        return panel
+
     def _start_recording(self, dialog: RecordDialog) -> None:
         path = dialog.path()
         if not path:
