@@ -43,6 +43,12 @@ def user_data_dir() -> Path:
     return Path(base or Path.home() / ".local" / "share") / "mmtm-live"
 
 
+def saved_models(data_dir: Path | None = None) -> list[Path]:
+    """The personal models saved by the Teach panel, by name."""
+    models = (data_dir or user_data_dir()) / "models"
+    return sorted(models.glob("*.pt")) if models.is_dir() else []
+
+
 def teach_base(model: str) -> str:
     """``model`` when it is a checkpoint that reads skeletons only (it can be taught), else the
     shipped webcam model."""
@@ -86,6 +92,7 @@ class TeachPanel(QDialog):
         self.report: dict | None = None
         self._plan: list[str] = []  # labels of the takes still to record
         self._process: QProcess | None = None
+        self._in_use = False
 
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -255,9 +262,11 @@ class TeachPanel(QDialog):
     def use(self) -> None:
         if self.model:
             self.controls.swap_model(self.model)
+            self._in_use = True  # the engine may load it again (a new source): keep it while it runs
 
     def revert(self) -> None:
         self.controls.swap_model(None)
+        self._in_use = False
 
     def save(self, name: str | None = None) -> Path | None:
         """The personal model and its takes into the user's data folder; the model's path."""
@@ -276,7 +285,7 @@ class TeachPanel(QDialog):
 
     def refresh_saved(self) -> None:
         self.saved.clear()
-        for path in sorted((self.data_dir / "models").glob("*.pt")) if (self.data_dir / "models").is_dir() else []:
+        for path in saved_models(self.data_dir):
             self.saved.addItem(path.stem, str(path))
         self._update_buttons()
 
@@ -284,6 +293,7 @@ class TeachPanel(QDialog):
         path = self.saved.currentData()
         if path:
             self.controls.swap_model(path)
+
 
     def _update_buttons(self) -> None:
         recording, training = bool(self._plan), self._process is not None
@@ -299,7 +309,8 @@ class TeachPanel(QDialog):
 
     def closeEvent(self, event) -> None:
         self.cancel()
-        shutil.rmtree(self.work, ignore_errors=True)
+        if not self._in_use:  # a model in use stays where the engine found it (a temporary folder)
+            shutil.rmtree(self.work, ignore_errors=True)
         super().closeEvent(event)
 
 

@@ -80,3 +80,15 @@ def test_the_window_teaches_the_running_skeleton_model_or_else_the_webcam_model(
     assert panel.base_model.endswith("model_skeleton.pt") and panel.isVisible()
     assert any("Teach" in what for _, what in window.shortcuts())
     panel.close()
+
+
+def test_the_next_start_offers_the_saved_models(qtbot, qapp, tmp_path, monkeypatch):
+    from app.ui import MainWindow
+
+    (tmp_path / "data" / "models").mkdir(parents=True)
+    (tmp_path / "data" / "models" / "mine.pt").write_bytes(b"")
+    monkeypatch.setenv("MMTM_LIVE_DATA", str(tmp_path / "data"))
+    engine = RecordingFakeEngine()
+    window = MainWindow(engine)
+    qtbot.addWidget(window)
+    assert "your taught models: mine" in window.statusBar().currentMessage()
