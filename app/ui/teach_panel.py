@@ -92,6 +92,7 @@ class TeachPanel(QDialog):
         self.report: dict | None = None
         self._plan: list[str] = []  # labels of the takes still to record
         self._process: QProcess | None = None
+        self._take_path: Path | None = None  # the take being recorded
         self._in_use = False
 
         layout = QVBoxLayout(self)
@@ -176,6 +177,8 @@ class TeachPanel(QDialog):
         self._countdown(self.countdown_s)
 
     def _countdown(self, left: int) -> None:
+        if not self._plan:  # cancelled
+            return
         label = self._plan[0]
         if left > 0:
             self.prompt.setText(f"{_pretty(label)} in {left}…")
@@ -185,10 +188,14 @@ class TeachPanel(QDialog):
         path = self.takes_dir / f"{label}-{number:02d}-{len(self.takes):03d}.mmtm"
         self.prompt.setText(f"now: {_pretty(label)} (take {number})")
         self.controls.start_recording(str(path), (label,))
+        self._take_path = path
         QTimer.singleShot(int(self.take_s * 1000), lambda: self._end_take(path, label))
 
     def _end_take(self, path: Path, label: str) -> None:
+        if self._take_path != path:  # cancelled: stopped already, and the take dropped
+            return
         self.controls.stop_recording()
+        self._take_path = None
         self._plan.pop(0)
         if path.is_file():
             self.add_take(Take(path, label))
@@ -252,10 +259,18 @@ class TeachPanel(QDialog):
         self.report_ready.emit(self.report)
 
     def cancel(self) -> None:
+        """Stop the training, or the takes still to record (the one being recorded is dropped)."""
         if self._process is not None:
             self._process.kill()
             self.result.setText("training cancelled")
-        self._plan = []
+        if self._take_path is not None:
+            self.controls.stop_recording()
+            self._take_path.unlink(missing_ok=True)
+            self._take_path = None
+        if self._plan:
+            self._plan = []
+            self.prompt.setText(f"{len(self.takes)} takes recorded. Record more, or Train.")
+        self._update_buttons()
 
     # --- use, save, revert ---------------------------------------------------------------------------
 

@@ -92,3 +92,16 @@ def test_the_next_start_offers_the_saved_models(qtbot, qapp, tmp_path, monkeypat
     window = MainWindow(engine)
     qtbot.addWidget(window)
     assert "your taught models: mine" in window.statusBar().currentMessage()
+
+
+def test_cancel_while_recording_drops_the_take_and_stops_the_recording(qtbot, qapp, tmp_path, base):
+    engine = RecordingFakeEngine()
+    panel = TeachPanel(engine, labels=DEFAULT_LABELS, base_model=base, data_dir=tmp_path / "data", countdown_s=0,
+                       take_s=5.0)
+    qtbot.addWidget(panel)
+    panel.record_takes("wave", 3)
+    assert engine.calls[-1][0] == "start_recording" and panel.cancel_button.isEnabled()
+    panel.cancel()
+    assert engine.calls[-1] == ("stop_recording", ()) and panel.takes == [] and panel._plan == []
+    assert list(panel.takes_dir.iterdir()) == []  # the interrupted take is not kept
+    assert panel.record_button.isEnabled() and not panel.cancel_button.isEnabled()
