@@ -66,6 +66,8 @@ class WindowCommands:
                                   help_text="Lower the score threshold by 0.05", menu=rec_menu)
         self.gesture_actions = add("Actions", ("A",), window.set_actions_enabled, checkable=True,
                                    help_text="Turn gesture actions on or off", menu=rec_menu)
+        self.teach = add("Teach…", ("Ctrl+T",), window.open_teach_panel,
+                         help_text="Teach it a gesture of your own: record takes, train, use", menu=rec_menu)
 
         view_menu = bar.addMenu("&View")
         self.mirror = add("Mirror", ("M",), window.set_mirrored, checkable=True,

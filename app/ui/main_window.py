@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.timer.setInterval(config.refresh_ms)
         self.timer.timeout.connect(self.poll)
         self.timer.start()
+        self._offer_taught_models()
 
     def _build_views(self) -> None:
         central = QWidget()
@@ -290,6 +291,25 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self._start_recording(dialog))
         dialog.finished.connect(lambda _=0: self.commands.record.setChecked(self._recording is not None))
         self._open_dialog(dialog)
+
+    def _offer_taught_models(self) -> None:
+        """At start: the personal models saved by the Teach panel, and where to use them."""
+        from app.ui.teach_panel import saved_models
+
+        names = [path.stem for path in saved_models()]
+        if names:
+            self.statusBar().showMessage(f"your taught models: {', '.join(names[:3])}{' …' if len(names) > 3 else ''}"
+                                         " — Recognition ▸ Teach… ▸ Use saved", 20000)
+
+    def open_teach_panel(self):
+        """The Teach panel (non-modal), teaching the running model when it reads skeletons only,
+        else the shipped webcam model."""
+        from app.ui.teach_panel import TeachPanel, teach_base
+
+        model = self.last_snapshot.model if self.last_snapshot is not None else ""
+        panel = TeachPanel(self.controls, labels=self._labels, base_model=teach_base(model), parent=self)
+        self._open_dialog(panel)
+        return panel
 
     def _start_recording(self, dialog: RecordDialog) -> None:
         path = dialog.path()
