@@ -231,12 +231,18 @@ class TeachPanel(QDialog):
         process.setProcessEnvironment(env)
         process.readyReadStandardError.connect(lambda: self._progress_lines(process))
         process.finished.connect(lambda code, status: self._trained(process, out, code))
+        process.errorOccurred.connect(lambda error: self._failed_to_start(process, out, error))
         self._process = process
         self.progress.setRange(0, 0)  # busy
         self.result.setText("training…")
         self._update_buttons()
         process.start(sys.executable, ["main.py", "teach", "--takes", str(self.takes_dir), "--out", str(out),
                                        "--model", self.base_model, "--json", *self.teach_args])
+
+    def _failed_to_start(self, process: QProcess, out: Path, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:  # no finished signal follows
+            self.result.setText(f"the training could not start ({process.errorString()})")
+            self._trained(process, out, -1)
 
     def _progress_lines(self, process: QProcess) -> None:
         lines = bytes(process.readAllStandardError()).decode(errors="replace").strip().splitlines()

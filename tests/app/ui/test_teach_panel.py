@@ -105,3 +105,17 @@ def test_cancel_while_recording_drops_the_take_and_stops_the_recording(qtbot, qa
     assert engine.calls[-1] == ("stop_recording", ()) and panel.takes == [] and panel._plan == []
     assert list(panel.takes_dir.iterdir()) == []  # the interrupted take is not kept
     assert panel.record_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def test_a_training_that_cannot_start_says_so(qtbot, qapp, tmp_path, base, monkeypatch):
+    import sys
+
+    engine = RecordingFakeEngine()
+    panel = panel_for(qtbot, engine, base, tmp_path / "data")
+    panel.record_takes("wave", 1)
+    qtbot.waitUntil(lambda: len(panel.takes) == 1 and not panel._plan, timeout=10_000)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    panel.train()
+    qtbot.waitUntil(lambda: panel._process is None, timeout=10_000)
+    assert panel.result.text().startswith("the training could not start") and panel.model is None
+    assert panel.train_button.isEnabled()
