@@ -171,8 +171,8 @@ class InferenceWorker(ThreadLifecycle):
         """Run ``runner`` from the next call on (a model that reads the same inputs in the same way:
         the engine checks). The sources' temporal states start afresh, warm from their next frame;
         results say which runner made them."""
-        if (runner.streaming, runner.window_frames) != (self.runner.streaming, self.runner.window_frames):
-            raise ValueError("a swapped model must have the running one's shape and window")
+        if not runner.reads_like(self.runner):
+            raise ValueError("a swapped model must take the running one's inputs")
         with self._cond:
             self._next_runner = runner
 

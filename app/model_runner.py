@@ -223,6 +223,12 @@ class ModelRunner:
             args = [self._to_device(x, k) for k, x in enumerate(xs)]
             return self._callable(xs[0].shape[0], args)(*args)[0].float().cpu().numpy()
 
+    def reads_like(self, other: "ModelRunner") -> bool:
+        """Whether this model takes the same inputs as ``other``, prepared the same way (same input
+        spec, modalities, shape and window): one can replace the other between two calls."""
+        return (self.spec, self.modalities, self.streaming, self.window_frames) == \
+            (other.spec, other.modalities, other.streaming, other.window_frames)
+
     def describe(self) -> dict:
         return {"model": self.name, "shape": "streaming" if self.streaming else "windowed",
                 "fusion": self.meta.config.fusion, "modalities": list(self.modalities),

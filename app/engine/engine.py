@@ -163,22 +163,17 @@ class Engine:
         return self.summary
 
     def _start_actions(self, runner: ModelRunner) -> None:
-        """Load and start the actions file once: when the model (``runner``, and so its labels) is
-        known, before any source starts. Called from ``_open`` only."""
-        if not self.config.actions or self._actions is not None:
-            return
-        from app.actions import ActionDispatcher, load_actions
+        """The actions file, loaded once against the model's labels before any source starts (``_open``)."""
+        if self.config.actions and self._actions is None:
+            from app.actions.lifecycle import start_actions
 
-        actions = load_actions(self.config.actions, labels=runner.labels)  # checked against the model that runs
-        self._actions = ActionDispatcher(actions)
-        for line in self._actions.warnings:
-            print(line, file=sys.stderr)
-        self._actions.start()
+            self._actions = start_actions(self.config.actions, runner.labels)
 
     def _stop_actions(self) -> None:
         if self._actions is not None:
-            self._actions.stop()
-            self._actions.join(timeout=5)
+            from app.actions.lifecycle import stop_actions
+
+            stop_actions(self._actions)
 
     def _restore_switch_interval(self) -> None:
         if self._switch_interval is not None:
@@ -213,17 +208,13 @@ class Engine:
         try:
             with self._lock:
                 worker, feed = self._worker, self._feed
-                old = worker.runner if worker is not None else None
-                new = None
-                if old is not None and feed is not None:
+                if worker is not None and feed is not None:
                     chosen = path or self.config.runner.model or str(default_model_for(list(feed.source.stream_info)))
                     new = ModelRunner.load(replace(self.config.runner, model=chosen))
-                same_inputs = new is not None and (new.spec, new.modalities, new.streaming, new.window_frames) == \
-                    (old.spec, old.modalities, old.streaming, old.window_frames)
-                if same_inputs:
-                    self._runner, self._model_override, self._pinned = new, path, False
-                    worker.swap_runner(new)
-                    return
+                    if new.reads_like(worker.runner):
+                        self._runner, self._model_override, self._pinned = new, path, False
+                        worker.swap_runner(new)
+                        return
         except (BadInput, OSError, ValueError) as error:
             self._fail(str(error))
             return
