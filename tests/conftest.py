@@ -1,4 +1,5 @@
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,22 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def in_thread(call, timeout: float = 5.0):
+    """(finished, error) of ``call`` run on a daemon thread: a hang is a failure, not a stuck suite."""
+    box = {}
+
+    def run():
+        try:
+            call()
+        except BaseException as error:  # handed to the test
+            box["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive(), box.get("error")
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 
 

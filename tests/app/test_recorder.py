@@ -17,7 +17,7 @@ from fusion.data.recording import RecordingReader
 from fusion.data.sample import Sample, Skeleton, StreamInfo
 from fusion.errors import BadInput
 from tests.app.recordings import write_rgbd
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_thread
 from tests.fusion.data.recording.tiny_disk import disk  # noqa: F401  (a fixture)
 
 
@@ -230,18 +230,7 @@ class DiesAtOnce(SourceThread):
 
 def _record_in_thread(config, timeout=20):
     """(finished, error) of record(config): a hang is a failure of the test, not of the suite."""
-    box = {}
-
-    def run():
-        try:
-            record(config, log=io.StringIO())
-        except BaseException as error:  # handed to the test
-            box["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return not thread.is_alive(), box.get("error")
+    return in_thread(lambda: record(config, log=io.StringIO()), timeout)
 
 
 @pytest.mark.parametrize("source_class", [NeverOpens, DiesAtOnce])

@@ -2,7 +2,6 @@
 6, 7, 8): each is read with an honest recovery line or refused with BadInput, never another error."""
 
 import os
-import threading
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from fusion.data.recording import RecordingReader, RecordingWriter
 from fusion.data.recording import format as fmt
 from fusion.errors import BadInput
+from tests.conftest import in_thread
 from tests.fusion.data.recording.crafted import crafted, png_header_only, read_or_refuse
 
 CASES = crafted()
@@ -128,31 +128,15 @@ def test_a_repeating_index_is_not_trusted(write):
     assert read["recovery"].startswith("its index is damaged, read by scanning")
 
 
-def _in_thread(call, timeout=5.0):
-    """(finished, error) of ``call`` run on a daemon thread: a hang is a failure, not a stuck suite."""
-    box = {}
-
-    def run():
-        try:
-            call()
-        except BaseException as error:  # handed to the test
-            box["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return not thread.is_alive(), box.get("error")
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_is_refused_for_reading_and_writing_without_blocking(tmp_path):
     fifo = tmp_path / "pipe.mmtm"
     os.mkfifo(fifo)
-    done, error = _in_thread(lambda: RecordingReader(fifo))
+    done, error = in_thread(lambda: RecordingReader(fifo))
     assert done and isinstance(error, BadInput) and "not a regular file" in str(error)
-    done, error = _in_thread(lambda: RecordingWriter(fifo, overwrite=True))
+    done, error = in_thread(lambda: RecordingWriter(fifo, overwrite=True))
     assert done and isinstance(error, BadInput) and "not a regular file" in str(error)
-    done, error = _in_thread(lambda: RecordingWriter(fifo))
+    done, error = in_thread(lambda: RecordingWriter(fifo))
     assert done and isinstance(error, BadInput) and "already exists" in str(error)
     assert fifo.is_fifo()  # left as it was
     with pytest.raises(BadInput, match="not a regular file"):
