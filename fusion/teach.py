@@ -89,6 +89,9 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
                        f"{'+'.join(meta.config.modalities)} (use assets/model_skeleton.pt)")
     if len(takes) == 0:
         raise BadInput("no takes to teach")
+    if "skeleton" in takes.missing:
+        raise BadInput("the takes hold no hand skeletons (record them from a webcam, a video or a RealSense "
+                       "with the hand tracked)")
     labels = tuple(meta.labels) + tuple(l for l in takes.labels if l not in meta.labels)
     takes = _skeleton_only(takes.relabel(labels))
     counts = {labels[k]: int(n) for k, n in zip(*np.unique(takes.label, return_counts=True))}

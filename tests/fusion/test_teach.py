@@ -86,7 +86,7 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["me.pt", "takes"]  # the model alone, no training state
 
 
-@pytest.mark.parametrize("case", ["no recordings", "fused model"])
+@pytest.mark.parametrize("case", ["no recordings", "fused model", "no skeletons"])
 def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
     takes = tmp_path / "takes"
     takes.mkdir()
@@ -94,8 +94,16 @@ def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
     if case == "fused model":
         write_takes(takes / "a.mmtm", "wave_hello", "rotate_cw", takes=1)
         model = str(tiny_checkpoint(tmp_path / "fused.pt"))
+    if case == "no skeletons":  # a depth camera's recording without the hand tracked
+        with RecordingWriter(takes / "a.mmtm", meta={"device": {"name": "test"}}) as rec:
+            rec.set_stream("depth", {"width": 32, "height": 24, "fps": 30.0, "depth_scale": 0.001})
+            for i in range(40):
+                rec.write("depth", np.full((24, 32), 600 + i, np.uint16), index=i, host_ns=10**9 + i * PERIOD)
+            rec.add_label("wave_hello", start_ns=10**9 + 5 * PERIOD, end_ns=10**9 + 30 * PERIOD)
     code = main.main(["teach", "--takes", str(takes), "--out", str(tmp_path / "me.pt"), "--model", model])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
-    assert ("no .mmtm recordings" if case == "no recordings" else "teach fine-tunes skeleton models") in err
+    expected = {"no recordings": "no .mmtm recordings", "fused model": "teach fine-tunes skeleton models",
+                "no skeletons": "the takes hold no hand skeletons"}[case]
+    assert expected in err
     assert not (tmp_path / "me.pt").exists()
