@@ -3,7 +3,8 @@
 The panel drives the engine through its controls (``start_recording`` / ``stop_recording`` for each
 take, ``swap_model`` to use a model) and trains with ``main.py teach`` in a child process
 (``QProcess``): the video never waits for it, and Cancel ends it at once. Takes are ``.mmtm``
-recordings in a folder of their own, one per take, labelled by the recorder's prompt mode; the
+recordings in a folder of their own, one per take, labelled by the recorder's prompt mode, each
+listed with a strip of its hand skeleton and played back beside the list (``TakePlayer``); the
 model it writes is an ordinary checkpoint. Save copies both into the user's data folder
 (``user_data_dir()``: ``~/.local/share/mmtm-live`` on Linux), where the panel offers them again.
 """
@@ -18,20 +19,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PyQt6.QtCore import QProcess, QProcessEnvironment, QStandardPaths, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PyQt6.QtCore import QProcess, QProcessEnvironment, QRectF, QStandardPaths, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PyQt6.QtWidgets import (
     QComboBox, QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
 from app.snapshot import EngineControls
+from app.ui.take_player import BACKGROUND, TakePlayer, paint_frame
 from fusion.labels import NO_GESTURE
 
 ROOT = Path(__file__).resolve().parents[2]
-BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
-         (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20))
 STRIP_FRAMES = 4
 
 
@@ -117,10 +116,21 @@ class TeachPanel(QDialog):
         layout.addWidget(self.prompt)
         self.take_list = QListWidget()
         self.take_list.setIconSize(QPixmap(STRIP_FRAMES * 48, 48).size())
-        layout.addWidget(self.take_list, 1)
+        self.take_list.itemDoubleClicked.connect(lambda item: self.play_selected())
+        self.player = TakePlayer()
+        self.player.failed.connect(self.prompt.setText)
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("play the selected take back (or double-click it)")
+        self.play_button.clicked.connect(self.play_selected)
         self.delete_button = QPushButton("Delete take")
         self.delete_button.clicked.connect(self.delete_selected)
-        layout.addWidget(self.delete_button)
+        row, side = QHBoxLayout(), QVBoxLayout()
+        for widget in (self.player, self.play_button, self.delete_button):
+            side.addWidget(widget)
+        side.addStretch(1)
+        row.addWidget(self.take_list, 1)
+        row.addLayout(side)
+        layout.addLayout(row, 1)
         row = QHBoxLayout()
         self.train_button = QPushButton("Train")
         self.train_button.clicked.connect(self.train)
@@ -165,6 +175,7 @@ class TeachPanel(QDialog):
         if not label or not label.replace("_", "").isalnum():
             self.prompt.setText("a gesture name is letters, digits and spaces")
             return
+        self.player.stop()
         self._plan = [label] * count
         self._update_buttons()
         self._next_take()
@@ -210,9 +221,17 @@ class TeachPanel(QDialog):
         self.take_list.addItem(item)
         self._update_buttons()
 
+    def play_selected(self) -> None:
+        """Play the selected take back (the last one when none is selected)."""
+        items = self.take_list.selectedItems() or [self.take_list.item(self.take_list.count() - 1)]
+        if self.play_button.isEnabled() and items[0] is not None:
+            self.player.play(Path(items[0].data(Qt.ItemDataRole.UserRole)))
+
     def delete_selected(self) -> None:
         for item in self.take_list.selectedItems():
             path = Path(item.data(Qt.ItemDataRole.UserRole))
+            if path == self.player.path:
+                self.player.clear()
             self.takes = [t for t in self.takes if t.path != path]
             path.unlink(missing_ok=True)
             self.take_list.takeItem(self.take_list.row(item))
@@ -222,6 +241,7 @@ class TeachPanel(QDialog):
 
     def train(self) -> None:
         """``main.py teach`` on the takes, in a child process; its progress lines in the panel."""
+        self.player.stop()
         self.model, self.report = None, None
         out = self.work / f"personal-{len(os.listdir(self.work)):03d}.pt"
         process = QProcess(self)
@@ -321,6 +341,7 @@ class TeachPanel(QDialog):
         gestures = {t.label for t in self.takes} - {NO_GESTURE}
         self.record_button.setEnabled(not recording and not training)
         self.nothing_button.setEnabled(not recording and not training)
+        self.play_button.setEnabled(not recording and bool(self.takes))
         self.delete_button.setEnabled(not recording and bool(self.takes))
         self.train_button.setEnabled(bool(gestures) and not recording and not training)
         self.cancel_button.setEnabled(recording or training)
@@ -329,6 +350,7 @@ class TeachPanel(QDialog):
         self.use_saved_button.setEnabled(self.saved.count() > 0)
 
     def closeEvent(self, event) -> None:
+        self.player.clear()
         self.cancel()
         if not self._in_use:  # a model in use stays where the engine found it (a temporary folder)
             shutil.rmtree(self.work, ignore_errors=True)
@@ -354,23 +376,16 @@ def take_strip(path: Path, size: int = 48) -> QPixmap:
     from fusion.data.recording import RecordingReader
 
     strip = QPixmap(STRIP_FRAMES * size, size)
-    strip.fill(QColor("#1b1f24"))
+    strip.fill(QColor(BACKGROUND))
     try:
         with RecordingReader(path) as reader:
             hands = [f.data for f in reader.frames(["skeleton"])]
     except Exception:  # a damaged take: its strip stays empty, the take is still listed
         hands = []
     painter = QPainter(strip)
-    painter.setPen(QPen(QColor("#6cc4ff"), 1.5))
     for k in range(STRIP_FRAMES):
         hand = hands[int(k * (len(hands) - 1) / max(1, STRIP_FRAMES - 1))] if hands else None
-        if hand is None:
-            continue
-        xy = np.asarray(hand.image)[:, :2]
-        lo, span = xy.min(axis=0), max(float(np.ptp(xy, axis=0).max()), 1e-6)
-        pts = (xy - lo) / span * (size - 8) + 4 + np.array([k * size, 0])
-        for a, b in BONES:
-            painter.drawLine(int(pts[a, 0]), int(pts[a, 1]), int(pts[b, 0]), int(pts[b, 1]))
+        paint_frame(painter, QRectF(k * size, 0, size, size), hand, fit_hand=True)
     painter.end()
     return strip
 

@@ -4,7 +4,7 @@
 
 Five takes of a new gesture ("wave") and one of nothing, recorded through the panel from the fake
 engine (a synthetic hand rotating, or holding still), taught to the shipped webcam model, checked;
-then the panel is saved as a PNG.
+the first take played back; then the panel is saved as a PNG.
 """
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     wait(lambda: len(panel.takes) == 6 and not panel._plan, 20_000)
     panel.train()
     wait(lambda: panel.model is not None or panel._process is None, 300_000)
+    panel.take_list.item(0).setSelected(True)
+    panel.play_selected()
+    wait(lambda: not panel.player.playing, 10_000)
     panel.grab().save(args.out)
     print(args.out, panel.result.text())
     ok = panel.model is not None
