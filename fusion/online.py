@@ -15,8 +15,8 @@ scores (K,) ──▶ softmax? ──▶ EMA (time constant) ──▶ segment s
 
 A *segment* is a run of steps in which one gesture class (never ``no_gesture``) leads the smoothed
 scores: it opens when that class's smoothed score reaches ``start_threshold`` (a static gesture's:
-``static_start_threshold``) while it is the top class, and closes when the score falls below ``end_threshold`` (hysteresis) or another gesture
-class overtakes it above ``start_threshold``. Each segment gives at most one event (single-time
+``static_start_threshold``) while it is the top class, and closes when the score falls below
+``end_threshold`` (hysteresis) or another gesture class overtakes it above its own opening score. Each segment gives at most one event (single-time
 activation): a gesture held for two seconds is one event.
 """
 from __future__ import annotations
