@@ -16,8 +16,9 @@ scores (K,) ──▶ softmax? ──▶ EMA (time constant) ──▶ segment s
 A *segment* is a run of steps in which one gesture class (never ``no_gesture``) leads the smoothed
 scores: it opens when that class's smoothed score reaches ``start_threshold`` (a static gesture's:
 ``static_start_threshold``) while it is the top class, and closes when the score falls below
-``end_threshold`` (hysteresis) or another gesture class overtakes it above its own opening score. Each segment gives at most one event (single-time
-activation): a gesture held for two seconds is one event.
+``end_threshold`` (hysteresis) or another gesture class overtakes it above its own opening score.
+Each segment gives at most one event (single-time activation): a gesture held for two seconds is
+one event.
 """
 from __future__ import annotations
 
@@ -117,8 +118,9 @@ class OnlineRecognizer:
             raise ValueError("labels must be a non-empty list of distinct names")
         static = STATIC_GESTURES if config.static_labels is None else config.static_labels
         self._static = np.array([name in static for name in self.labels])
-        static_start = config.start_threshold if config.static_start_threshold is None else config.static_start_threshold
-        self._opens_at = np.where(self._static, static_start, config.start_threshold)  # (K,)
+        static_start = config.start_threshold if config.static_start_threshold is None \
+            else config.static_start_threshold
+        self._opens_at = np.where(self._static, static_start, config.start_threshold)  # (K,) a segment opens at
         # Classes that may open a segment: every class except no_gesture.
         self._candidate = np.array([name != NO_GESTURE for name in self.labels])
         self.reset()
