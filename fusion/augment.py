@@ -1,7 +1,10 @@
 """Training-time augmentation of a batch of model inputs, and modality dropout.
 
 Spatial: one random translation per clip, the same for rgb, depth and the skeleton's absolute
-position channels (no flips: gesture directions are defined in the mirrored view). Colour:
+position channels (no flips: gesture directions are defined in the mirrored view); a skeleton
+without images moves farther (``skeleton_shift``) and is scaled more (``skeleton_scale``): real
+hands make every gesture anywhere in the frame (a raised open palm near its top) and at any size
+(a photo's hand can fill a third of it); what stays is the hand's shape and how it moves. Colour:
 brightness, contrast and per-channel gain of rgb. Depth: a small offset (the hand a bit nearer or
 farther). Skeleton: the hand turned a little in the image plane, its size and z scaled, z dropped
 for a whole clip (a keypoint table has none), joint jitter. Temporal: random window crops happen in
@@ -13,6 +16,8 @@ this is what makes a missing stream at run time (a webcam without depth) degrade
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -43,8 +48,9 @@ def augment(inputs: dict[str, torch.Tensor], config: AugmentConfig, generator: t
     ref = next(iter(inputs.values()))
     B = ref.shape[0]
     u = lambda *shape: torch.rand(shape, generator=generator) * 2.0 - 1.0  # noqa: E731 - uniform in [-1, 1)
-    fx, fy = u(B) * config.shift, u(B) * config.shift  # fraction of width / height
     video = [m for m in ("rgb", "depth") if m in inputs]
+    shift = config.shift if video else config.skeleton_shift
+    fx, fy = u(B) * shift, u(B) * shift  # fraction of width / height
     if video and config.shift > 0:
         H, W = inputs[video[0]].shape[-2:]
         dx, dy = torch.round(fx * W), torch.round(fy * H)
@@ -55,7 +61,7 @@ def augment(inputs: dict[str, torch.Tensor], config: AugmentConfig, generator: t
     if "skeleton" in inputs:
         s = inputs["skeleton"].clone()  # (B, C, T, J)
         seen = s[:, _PRESENCE:_PRESENCE + 1]  # (B, 1, T, J)
-        if config.shift > 0:
+        if shift > 0:
             s[:, _X:_X + 1] += fx.reshape(B, 1, 1, 1) * seen
             s[:, _Y:_Y + 1] += fy.reshape(B, 1, 1, 1) * seen
         if config.roll_deg > 0:  # the hand's shape turned in the image plane (isotropic x, y)
@@ -63,8 +69,10 @@ def augment(inputs: dict[str, torch.Tensor], config: AugmentConfig, generator: t
             c, n = torch.cos(angle).reshape(B, 1, 1), torch.sin(angle).reshape(B, 1, 1)
             dx, dy = s[:, _DX].clone(), s[:, _DY].clone()
             s[:, _DX], s[:, _DY] = c * dx - n * dy, n * dx + c * dy
-        if config.hand_scale > 0:
+        if video and config.hand_scale > 0:
             s[:, _SCALE] *= (1.0 + u(B) * config.hand_scale).reshape(B, 1, 1)
+        elif not video and config.skeleton_scale > 1:
+            s[:, _SCALE] *= torch.exp(u(B) * math.log(config.skeleton_scale)).reshape(B, 1, 1)
         if config.z_scale > 0:
             s[:, _DZ] *= (1.0 + u(B) * config.z_scale).reshape(B, 1, 1)
         if config.z_dropout > 0:

@@ -14,10 +14,11 @@ scores (K,) ──▶ softmax? ──▶ EMA (time constant) ──▶ segment s
 ```
 
 A *segment* is a run of steps in which one gesture class (never ``no_gesture``) leads the smoothed
-scores: it opens when that class's smoothed score reaches ``start_threshold`` while it is the top
-class, and closes when the score falls below ``end_threshold`` (hysteresis) or another gesture
-class overtakes it above ``start_threshold``. Each segment gives at most one event (single-time
-activation): a gesture held for two seconds is one event.
+scores: it opens when that class's smoothed score reaches ``start_threshold`` (a static gesture's:
+``static_start_threshold``) while it is the top class, and closes when the score falls below
+``end_threshold`` (hysteresis) or another gesture class overtakes it above its own opening score.
+Each segment gives at most one event (single-time activation): a gesture held for two seconds is
+one event.
 """
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class OnlineConfig:
     ema_tau_s: float = 0.1
     # A segment opens when the top class (not no_gesture) reaches this smoothed probability.
     start_threshold: float = 0.5
+    # The same for static gestures (None: start_threshold). Their hold time guards them as well, and
+    # a real hand held still scores lower than a synthetic one (docs/RESULTS.md, "Real footage").
+    static_start_threshold: float | None = None
     # An open segment closes when its class falls below this smoothed probability (hysteresis).
     end_threshold: float = 0.3
     # Dynamic gestures are called early (before their end) once the smoothed probability stays at
@@ -65,6 +69,8 @@ class OnlineConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.end_threshold <= self.start_threshold <= 1.0:
             raise ValueError("need 0 <= end_threshold <= start_threshold <= 1")
+        if self.static_start_threshold is not None and not self.end_threshold <= self.static_start_threshold <= 1.0:
+            raise ValueError("need end_threshold <= static_start_threshold <= 1")
         if not 0.0 <= self.early_threshold <= 1.0:
             raise ValueError("early_threshold must be in [0, 1]")
         for name in ("ema_tau_s", "early_min_s", "min_dynamic_s", "static_hold_s", "cooldown_s"):
@@ -112,6 +118,9 @@ class OnlineRecognizer:
             raise ValueError("labels must be a non-empty list of distinct names")
         static = STATIC_GESTURES if config.static_labels is None else config.static_labels
         self._static = np.array([name in static for name in self.labels])
+        static_start = config.start_threshold if config.static_start_threshold is None \
+            else config.static_start_threshold
+        self._opens_at = np.where(self._static, static_start, config.start_threshold)  # (K,) a segment opens at
         # Classes that may open a segment: every class except no_gesture.
         self._candidate = np.array([name != NO_GESTURE for name in self.labels])
         self.reset()
@@ -167,14 +176,13 @@ class OnlineRecognizer:
         top = self._top_candidate(s)
         if self._active is not None:
             a = self._active
-            overtaken = top is not None and top != a and s[top] >= self.config.start_threshold \
-                and s[top] > s[a]
+            overtaken = top is not None and top != a and s[top] >= self._opens_at[top] and s[top] > s[a]
             if s[a] < self.config.end_threshold or overtaken:
                 events += self._close(t, overtaken=overtaken)
             else:
                 self._last_active_t = t
                 self._peak = max(self._peak, float(s[a]))
-        if self._active is None and top is not None and s[top] >= self.config.start_threshold:
+        if self._active is None and top is not None and s[top] >= self._opens_at[top]:
             self._open(top, t)
         if self._active is not None and not self._fired:
             events += self._maybe_call_early(t)

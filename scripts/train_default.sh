@@ -22,9 +22,12 @@
 # logits) built from the same checkpoints and fine-tuned the same way, so the two differ only by the
 # MMTM modules; "late_avg" is that average without fine-tuning.
 # The skeleton stream learns from the skeleton world instead (hand skeletons only, fast to make:
-# 6,800 clips and 120 continuous streams seen by cameras at 15-60 fps, held poses calibrated on real
-# hands, hand shapes outside the vocabulary as no_gesture) and from the real keypoint-table rows of
-# $REAL when that folder is there (the rows eval --real does not score); it is the webcam model.
+# 6,800 clips of 40 frames and 120 continuous streams seen by cameras at 15-60 fps, some of them
+# showing slower footage with repeated frames, held poses calibrated on real hands, hand shapes
+# outside the vocabulary and hands waiting where a swipe would start as no_gesture; trained alone,
+# the skeleton is moved anywhere in the frame and scaled up to 3x either way) and from the real
+# keypoint-table rows of $REAL when that folder is there (the rows eval --real does not score); it
+# is the webcam model.
 # Then an online step: MMTM fine-tuned on the clips plus windows cut from 120 continuous streams,
 # so that it learns transitions between gestures and when to answer; the recogniser settings of
 # each model are then chosen on 64 validation streams (seed 500) of its own world.
@@ -69,8 +72,8 @@ if [ ! -f "$DATA/index.json" ]; then
   $PYTHON main.py generate --clips "$CLIPS" --seed 1 --out "$DATA" --workers 2
 fi
 if [ ! -f "$SKEL_DATA/index.json" ]; then
-  stamp "generate the skeleton world: 6800 clips, 120 streams, cameras at 15-60 fps"
-  $PYTHON main.py generate --skeleton-only --camera-fps 15,20,25,30,60 --clips 6800 --streams 120 --seed 11 \
+  stamp "generate the skeleton world: 6800 clips of 40 frames, 120 streams, cameras at 15-60 fps"
+  $PYTHON main.py generate --skeleton-only --camera-fps 15,20,25,30,60 --frames 40 --clips 6800 --streams 120 --seed 11 \
     --out "$SKEL_DATA" --workers 2
 fi
 REAL_ARGS=()

@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 GRID = {
     "start_threshold": (0.5, 0.6, 0.7),
+    "static_start_threshold": (0.5, 0.6, 0.7),
     "ema_tau_s": (0.05, 0.1),
     "min_dynamic_s": (0.2, 0.3),
     "early_threshold": (0.6, 0.75, 0.9),
-    "early_min_s": (0.05, 0.15),
+    "early_min_s": (0.15,),  # every model so far chose it over 0.05
     "cooldown_s": (1.0, 1.5),
     "static_hold_s": (0.5, 0.65, 0.8),
     "supersede": (False, True),

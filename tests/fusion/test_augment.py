@@ -1,4 +1,4 @@
-"""fusion.augment's skeleton augmentations: roll, hand size, z scale and z dropout."""
+"""fusion.augment's skeleton augmentations: roll, position, hand size, z scale and z dropout."""
 
 import dataclasses
 
@@ -10,7 +10,7 @@ from fusion.augment_config import AugmentConfig
 from fusion.preprocess import preprocess_skeleton
 
 OFF = AugmentConfig(shift=0.0, brightness=0.0, contrast=0.0, channel_gain=0.0, depth_offset=0.0, joint_jitter=0.0,
-                    roll_deg=0.0, hand_scale=0.0, z_scale=0.0, z_dropout=0.0)
+                    roll_deg=0.0, hand_scale=0.0, z_scale=0.0, z_dropout=0.0, skeleton_shift=0.0, skeleton_scale=1.0)
 B, T, J = 6, 10, 21
 
 
@@ -46,14 +46,14 @@ def test_roll_turns_the_shape_and_keeps_each_joints_length():
     assert torch.equal(x, _skeleton())  # the input is not changed in place
 
 
-def test_hand_scale_and_z_scale_scale_whole_clips_within_range():
+def test_skeleton_scale_and_z_scale_scale_whole_clips_within_range():
     x = _skeleton()
-    y = _run(dataclasses.replace(OFF, hand_scale=0.4, z_scale=0.4), x)
+    y = _run(dataclasses.replace(OFF, skeleton_scale=1.5, z_scale=0.4), x)
     seen = x[:, 7] > 0  # (B, T)
-    for channel in (5, 2):
+    for channel, (lo, hi) in ((5, (1 / 1.5, 1.5)), (2, (0.6, 1.4))):
         ratio = y[:, channel][seen] / x[:, channel][seen]
         ratio = ratio[torch.isfinite(ratio)].reshape(-1)
-        assert ratio.min() >= 0.6 - 1e-5 and ratio.max() <= 1.4 + 1e-5
+        assert ratio.min() >= lo - 1e-5 and ratio.max() <= hi + 1e-5
     for b in range(B):
         r5 = y[b, 5][seen[b]] / x[b, 5][seen[b]]
         assert torch.allclose(r5, r5[0], atol=1e-5)
@@ -86,3 +86,21 @@ def test_absent_frames_stay_zero_under_every_augmentation():
         assert torch.equal(y[:, 7], x[:, 7])       # presence is never changed
         assert torch.isfinite(y).all() and not torch.equal(y, x)
     assert torch.equal(_run(strong, x, 3), _run(strong, x, 3))  # the generator decides
+
+
+def test_a_skeleton_without_images_moves_and_scales_farther_than_one_with_them():
+    # alone, a hand may be anywhere and any size (skeleton_shift, skeleton_scale); beside rgb it
+    # follows the pixels' small shift and hand_scale
+    x = _skeleton().repeat(20, 1, 1, 1)  # 120 clips
+    config = dataclasses.replace(OFF, shift=0.08, skeleton_shift=0.5, hand_scale=0.4, skeleton_scale=3.0)
+    rgb = torch.zeros(len(x), 3, T, 24, 32)
+    alone = _run(config, x)
+    beside = augment({"skeleton": x, "rgb": rgb}, config, torch.Generator().manual_seed(1))["skeleton"]
+    seen = x[:, 7] > 0
+    for y, (shift, lo, hi) in ((alone, (0.5, 1 / 3, 3.0)), (beside, (0.08 + 0.5 / 32, 0.6, 1.4))):  # whole pixels
+        moved = (y[:, 3] - x[:, 3])[seen]
+        size = (y[:, 5] / x[:, 5])[seen]
+        assert moved.abs().max() <= shift + 1e-5 and moved.abs().max() > 0.7 * shift
+        assert size.min() >= lo - 1e-5 and size.max() <= hi + 1e-5
+        assert size.max() > 0.8 * hi and size.min() < lo / 0.8
+        assert torch.equal(y[:, :2], x[:, :2])  # the hand's shape is the same wherever it is

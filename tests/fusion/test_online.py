@@ -174,6 +174,20 @@ def test_deterministic_and_reset_restores_a_fresh_state():
     assert again == first
 
 
+def test_static_gestures_open_at_their_own_threshold_dynamic_ones_at_the_start_threshold():
+    # a real hand held still scores lower than a synthetic one: a static gesture may open lower and
+    # is still guarded by its hold time; a dynamic one at the same score stays quiet
+    held, swiped = ("thumbs_up", 1.5, 0.6), ("swipe_left", 0.5, 0.6)
+    strict = OnlineConfig(start_threshold=0.7)
+    split = OnlineConfig(start_threshold=0.7, static_start_threshold=0.5)
+    for cfg, want in ((strict, []), (split, ["thumbs_up"])):
+        assert [e.label for e in recognize(cfg, LABELS, *_stream(IDLE, held, IDLE, swiped, IDLE))] == want
+    flicker = [("thumbs_up", 0.3, 0.6), ("no_gesture", 0.3, 0.97)] * 4
+    assert recognize(split, LABELS, *_stream(IDLE, *flicker)) == []  # the hold time still guards it
+    with pytest.raises(ValueError, match="static_start_threshold"):
+        OnlineConfig(end_threshold=0.4, static_start_threshold=0.3)
+
+
 def test_bad_calls_raise():
     rec = OnlineRecognizer(OnlineConfig(), LABELS)
     rec.update(_onehot("no_gesture", 0.9), 1.0)

@@ -1,11 +1,11 @@
 """Swipes as people make them at a webcam: the hand held still, one fast stroke that turns it, held again.
 
-Measured on the real swipe videos of the development set (MediaPipe on 15 fps webcam clips): the
-hand waits at one side with the fingers together (or two fingers out), crosses 30-50 % of the frame
-in 6-8 frames (0.4-0.55 s) while it turns — a left/right swipe rolls the hand from pointing backwards
-through upright to pointing the way it goes, an up/down swipe flips it over from fingers-up to
-fingers-down — and MediaPipe loses it for up to half a second on the way. Then the hand stays where
-it arrived. ``gestures.perform`` makes ``SHARE`` of its swipes this way, the rest as smooth strokes.
+Measured on the real swipe videos of the development set (MediaPipe on 15 fps webcam clips, the
+wrist frame by frame): the hand waits at one side with the fingers together (or two fingers out),
+crosses 30-50 % of the frame in 7-13 frames (0.45-0.9 s) while it turns — a left/right swipe rolls
+the hand from pointing backwards through upright to pointing the way it goes, an up/down swipe
+flips it over from fingers-up to fingers-down — and MediaPipe loses it for up to half a second on
+the way. Then the hand stays where it arrived. ``gestures.perform`` makes ``SHARE`` of its swipes this way, the rest as smooth strokes.
 
 The label holds from the stroke's start to just after it: neither the wait before it nor the hold
 after it belong to the gesture (a hand held at one side, ready, is no swipe yet: labelled so, models
@@ -76,7 +76,7 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
     # lead-in (from wherever the hand is, at most half as fast as the stroke: a fast way back to the
     # start is the opposite swipe), hold, stroke, hold
     distance = float(np.linalg.norm(cam.project(start.wrist) - a_px))
-    stroke = int(rng.integers(6, 19))                  # 0.2-0.6 s at 30 fps
+    stroke = int(rng.integers(6, 28))                  # 0.2-0.9 s at 30 fps
     budget = n - stroke - 3                            # frames for the lead-in and the wait
     lead = int(np.clip(np.ceil(2.0 * distance * stroke / span), 4, max(4, budget - 3)))
     wait = min(int(rng.integers(3, 11)), max(0, budget - lead))

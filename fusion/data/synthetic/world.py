@@ -22,6 +22,11 @@ from fusion.errors import BadInput
 from fusion.resample import resample_sequence
 from fusion.labels import DEFAULT_LABELS, NO_GESTURE
 
+# Footage slower than its camera rate, its frames repeated: the development set's swipe videos are
+# 10 fps footage at 15 fps (every third frame a copy), as a webcam dropping frames in dim light is.
+JUDDER_SHARE = 0.3                      # of the clips seen at camera rates (skeleton world)
+JUDDER_RATE = (0.5, 0.8)                # the footage's own rate, times the camera's
+
 
 @dataclass(frozen=True)
 class SynthConfig:
@@ -73,7 +78,9 @@ def render_motion(rng: np.random.Generator, cam: Intrinsics, subject: hand.Subje
         image, world, presence = landmarks.landmarks(rng, cam, joints, motion.drawn, config.miss_rate)
         if config.camera_fps:
             rate = float(config.camera_fps[int(rng.integers(len(config.camera_fps)))])
-            image, world, presence = _seen_at(rate, config.fps, image, world, presence, float(rng.uniform(0, 1 / rate)))
+            content = rate * rng.uniform(*JUDDER_RATE) if rng.random() < JUDDER_SHARE else rate
+            image, world, presence = _seen_at(rate, config.fps, image, world, presence, float(rng.uniform(0, 1 / rate)),
+                                              content)
         return np.zeros((T, 0, 0, 3), np.uint8), np.zeros((T, 0, 0), np.uint16), image, world, presence
     drawn_z = motion.wrist[motion.drawn, 2]
     scene = render.Scene.random(rng, cam, float(np.median(drawn_z)) if len(drawn_z) else 0.7, subject.skin)
@@ -92,20 +99,24 @@ def render_motion(rng: np.random.Generator, cam: Intrinsics, subject: hand.Subje
     return rgb, depth, image, world, presence
 
 
-def _seen_at(rate: float, fps: float, image: np.ndarray, world: np.ndarray, presence: np.ndarray, phase: float):
+def _seen_at(rate: float, fps: float, image: np.ndarray, world: np.ndarray, presence: np.ndarray, phase: float,
+             content: float | None = None):
     """Landmarks at ``fps`` as a camera at ``rate`` sees them (interpolated at its frame times, nearest
-    presence) and the engine steps them back at ``fps`` (``fusion.resample``): same length."""
+    presence) and the engine steps them back at ``fps`` (``fusion.resample``): same length. A
+    ``content`` rate below ``rate`` repeats frames: each camera frame shows the newest of the slower
+    footage's frames (``JUDDER_SHARE``)."""
     T = len(image)
     src = np.arange(T) / fps
     times = np.arange(phase, src[-1] + 1e-9, 1.0 / rate)                       # the camera's frame times
-    k = np.clip(np.searchsorted(src, times) - 1, 0, T - 2)
-    w = ((times - src[k]) * fps).astype(np.float32)                           # (K,) in [0, 1]
+    shown = times if content is None or content >= rate else np.floor(times * content + 1e-6) / content
+    k = np.clip(np.searchsorted(src, shown) - 1, 0, T - 2)
+    w = np.clip((shown - src[k]) * fps, 0.0, 1.0).astype(np.float32)          # (K,) in [0, 1]
     near = np.where(w < 0.5, k, k + 1)
     both = presence[k] & presence[k + 1]
     lerp = image[k] * (1 - w)[:, None, None] + image[k + 1] * w[:, None, None]
     seen_image = np.where(both[:, None, None], lerp, image[near])
     seen = presence[near]
-    nearest = np.clip(np.round(times * fps).astype(int), 0, T - 1)
+    nearest = np.clip(np.round(shown * fps).astype(int), 0, T - 1)
     ticks, stepped, stepped_seen = resample_sequence(times - times[0], seen_image, seen, fps)
     n = min(T, len(ticks))
     out_image = np.zeros_like(image)

@@ -53,6 +53,38 @@ def test_a_15fps_camera_stepped_at_30fps_is_smooth_between_its_frames():
     assert both.sum() >= 10 and (residual < 1e-5).mean() >= 0.4  # the interpolated steps lie on a line
 
 
+def test_footage_slower_than_its_camera_repeats_frames_as_the_real_swipe_videos_do():
+    # 10 fps footage from a 15 fps camera (the development set's swipe videos): every third camera
+    # frame is a copy; stepped at 30 fps the hand stops for a step and catches up
+    T = 60
+    image = np.zeros((T, 21, 3), np.float32)
+    image[:, :, 0] = np.linspace(0.2, 0.8, T)[:, None]        # a steady sweep
+    world_xyz, seen = np.zeros_like(image), np.ones(T, bool)
+    smooth, _, _ = world._seen_at(15.0, 30.0, image, world_xyz, seen, 0.0)
+    judder, _, ok = world._seen_at(15.0, 30.0, image, world_xyz, seen, 0.0, content=10.0)
+    step_smooth, step_judder = np.diff(smooth[:40, 0, 0]), np.diff(judder[:40, 0, 0])
+    assert np.allclose(step_smooth, step_smooth[0], atol=1e-5)            # steady at 30 fps
+    assert (np.abs(step_judder) < 1e-6).sum() >= 8                        # stops ...
+    assert step_judder.max() > 1.4 * step_smooth[0]                       # ... and catches up
+    assert abs(judder[39, 0, 0] - smooth[39, 0, 0]) < 3 * step_smooth[0] and ok.all()  # never far behind
+
+
+def test_some_skeleton_world_clips_are_seen_with_repeated_frames(monkeypatch):
+    def stop_and_go(share: float) -> int:
+        """Clips of 40 whose hand stops for single steps between moving ones five times or more."""
+        monkeypatch.setattr(world, "JUDDER_SHARE", share)
+        config = SynthConfig(frames=32, render=False, camera_fps=(30.0,), miss_rate=0.0)
+        count = 0
+        for index in range(40):
+            moved = np.abs(np.diff(world.make_clip(5, index, config).skeleton[:, 0, :2], axis=0)).max(axis=1)
+            go, stop = moved > 1e-4, moved < 1e-7
+            count += int((go[:-2] & stop[1:-1] & go[2:]).sum() >= 5)
+        return count
+
+    share = world.JUDDER_SHARE
+    assert 4 <= stop_and_go(share) <= 20 and stop_and_go(0.0) == 0
+
+
 @pytest.mark.parametrize("kwargs", [dict(render=True, camera_fps=(15.0,)), dict(render=False, camera_fps=(0.5,)),
                                     dict(render=False, camera_fps=(500.0,))])
 def test_camera_rates_need_skeleton_only_and_a_sane_rate(kwargs):
