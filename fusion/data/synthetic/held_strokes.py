@@ -77,6 +77,8 @@ def swipe(label: str, rng: np.random.Generator, cam: Intrinsics, n: int, start, 
     # start is the opposite swipe), hold, stroke, hold
     distance = float(np.linalg.norm(cam.project(start.wrist) - a_px))
     stroke = int(rng.integers(6, 28))                  # 0.2-0.9 s at 30 fps
+    # shorter where the n frames leave no room for a lead-in at most half as fast as the stroke
+    stroke = max(6, min(stroke, int((n - 6) / (1.0 + 2.0 * distance / span))))
     budget = n - stroke - 3                            # frames for the lead-in and the wait
     lead = int(np.clip(np.ceil(2.0 * distance * stroke / span), 4, max(4, budget - 3)))
     wait = min(int(rng.integers(3, 11)), max(0, budget - lead))
