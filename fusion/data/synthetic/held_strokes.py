@@ -5,7 +5,8 @@ wrist frame by frame): the hand waits at one side with the fingers together (or 
 crosses 30-50 % of the frame in 7-13 frames (0.45-0.9 s) while it turns — a left/right swipe rolls
 the hand from pointing backwards through upright to pointing the way it goes, an up/down swipe
 flips it over from fingers-up to fingers-down — and MediaPipe loses it for up to half a second on
-the way. Then the hand stays where it arrived. ``gestures.perform`` makes ``SHARE`` of its swipes this way, the rest as smooth strokes.
+the way. Then the hand stays where it arrived. ``gestures.perform`` makes ``SHARE`` of its swipes
+this way, the rest as smooth strokes.
 
 The label holds from the stroke's start to just after it: neither the wait before it nor the hold
 after it belong to the gesture (a hand held at one side, ready, is no swipe yet: labelled so, models
