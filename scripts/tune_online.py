@@ -2,6 +2,7 @@
 
     python scripts/tune_online.py assets/model_default.pt --val runs/val-streams [--write] [--workers 2]
     python scripts/tune_online.py assets/model_skeleton.pt --val runs/val-skeleton --skeleton-only 15,20,25,30,60
+    python scripts/tune_online.py assets/model_skeleton.pt --val T --try '{}' --try '{"cooldown_s": 1.0}'
 
 The validation streams (seed 500, 64 streams, about 20 minutes; generated when the folder is
 missing) are used by no training run and by no test. The model's per-frame logits are computed once
@@ -9,6 +10,11 @@ missing) are used by no training run and by no test. The model's per-frame logit
 by Levenshtein accuracy − false triggers per hour / 1000, on ``--workers`` processes (ties go to the
 settings whose text sorts first). ``--write`` stores the best settings in the checkpoint's training
 metadata (``training["online"]``), where ``main.py eval`` (and the app) pick them up.
+
+``--try SETTINGS`` scores instead the model's stored settings with these changed (a JSON object; may
+be given more than once) on the streams of ``--val``, any folder with streams (a test set too), and
+lists each false trigger (an event outside every gesture's time and its tolerance) with the true
+gestures around it: how docs/RESULTS.md reads what other settings would cost.
 """
 
 from __future__ import annotations
@@ -60,6 +66,22 @@ def _score(values: tuple) -> tuple[float, object, object]:
     return m.levenshtein - m.false_triggers_per_hour / 1000.0, m, cfg
 
 
+def _try(cfg, name: str, tolerance_s: float = 0.5) -> None:
+    """Print the metrics of ``cfg`` on the streams and each of its false triggers (as evaluate_online counts them)."""
+    from fusion.online import recognize
+
+    m = _metrics(cfg)
+    print(f"{name}: Levenshtein {m.levenshtein:.3f}, false triggers {m.false_triggers} "
+          f"({m.false_triggers_per_hour:.1f} per hour)")
+    for k, (logits, times, segments, _) in enumerate(_DATA):
+        for event in recognize(cfg, _LABELS, logits, times):
+            gestures = [(label, a, b) for label, a, b in segments if label != "no_gesture"]
+            if not any(a <= event.t <= b + tolerance_s for _, a, b in gestures):
+                near = ", ".join(f"{label} {a:.2f}-{b:.2f} s" for label, a, b in gestures
+                                 if a - 2 <= event.t <= b + 2)
+                print(f"  stream {k} at {event.t:.2f} s: {event.label} (around it: {near or 'nothing'})")
+
+
 def main() -> int:
     import torch
 
@@ -76,6 +98,8 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=64, help="streams to generate when --val is missing")
     parser.add_argument("--workers", type=int, default=2, help="processes scoring the grid")
     parser.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
+    parser.add_argument("--try", dest="tries", action="append", metavar="JSON",
+                        help="score the stored settings changed by these, and list the false triggers")
     parser.add_argument("--skeleton-only", metavar="F,F", nargs="?", const="30",
                         help="generate skeleton-only validation streams, seen by cameras at these rates "
                              "(for a skeleton model; e.g. 15,20,25,30,60)")
@@ -89,6 +113,12 @@ def main() -> int:
                         *world], check=True)
     model, meta = load_checkpoint(args.model)
     spec, labels = meta.config.input, meta.labels
+    try:  # settings to try: checked before the streams are scored
+        tries = [OnlineConfig(from_logits=True, **{**(meta.training.get("online") or {}), **json.loads(changes)})
+                 for changes in args.tries or ()]
+    except (ValueError, TypeError) as error:
+        print(f"tune_online: --try needs a JSON object of OnlineConfig settings ({error})", file=sys.stderr)
+        return 2
     ds = SyntheticDataset(val)
     streams = [ds.stream(k) for k in range(ds.num_streams)]
     scores = stream_scores(model, prepare_streams(streams, spec), spec, tuple(meta.config.modalities), progress=True)
@@ -96,6 +126,10 @@ def main() -> int:
     _LABELS = tuple(labels)
     _DATA = [(logits, idx / s.fps, [(l, a / s.fps, b / s.fps) for l, a, b in s.segments], len(s.rgb) / s.fps)
              for (logits, idx), s in zip(scores, streams)]
+    if args.tries:
+        for changes, cfg in zip(args.tries, tries):
+            _try(cfg, changes)
+        return 0
 
     points = list(itertools.product(*GRID.values()))
     bar = Progress(len(points), label="settings")

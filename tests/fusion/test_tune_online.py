@@ -49,3 +49,34 @@ def test_best_settings_are_found_on_workers_and_written(tune_online, tmp_path, m
     assert online_config_of(meta) == OnlineConfig(from_logits=True, **meta.training["online"])
     assert {k: meta.training["online"][k] for k in SMALL_GRID} == chosen
     assert meta.training["online_tuned_on"]["streams"] == 2
+
+
+def test_try_scores_the_changed_settings_lists_false_triggers_and_writes_nothing(tune_online, tmp_path, monkeypatch,
+                                                                                 capsys):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=2)
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    before = model.read_bytes()
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "1",
+                                      "--try", "{}", "--try", '{"start_threshold": 0.95, "end_threshold": 0.9}'])
+    assert tune_online.main() == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    headers = [line for line in lines if not line.startswith("  ")]
+    assert [h.split(": Levenshtein")[0] for h in headers] == ["{}", '{"start_threshold": 0.95, "end_threshold": 0.9}']
+    for header, changes in zip(headers, ({}, {"start_threshold": 0.95, "end_threshold": 0.9})):
+        cfg = OnlineConfig(from_logits=True, **changes)
+        m = evaluate_online([(segs, recognize(cfg, tune_online._LABELS, logits, times), dur)
+                             for logits, times, segs, dur in tune_online._DATA])
+        assert f"Levenshtein {m.levenshtein:.3f}, false triggers {m.false_triggers} " in header
+    listed = [line for line in lines if line.startswith("  stream")]
+    assert len(listed) == sum(int(h.split("false triggers ")[1].split()[0]) for h in headers)
+    assert model.read_bytes() == before  # nothing written
+
+
+@pytest.mark.parametrize("changes", ["not json", '{"no_such_setting": 1}', '{"start_threshold": 2}', "[1]"])
+def test_try_with_bad_settings_is_one_line_and_exit_2(tune_online, tmp_path, monkeypatch, capsys, changes):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--try", changes])
+    assert tune_online.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tune_online: --try needs")
