@@ -17,12 +17,10 @@ from PyQt6.QtCore import QPointF, QRectF, QSize, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.ui.video_view import fit_rect, numpy_to_qimage
+from app.ui.video_view import HAND_CONNECTIONS, HAND_JOINTS, fit_rect, numpy_to_qimage
 from fusion.data.sample import STREAMS
 from fusion.errors import BadInput
 
-BONES = ((0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
-         (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20))
 BACKGROUND = "#1b1f24"
 MAX_FPS = 120.0
 
@@ -33,7 +31,7 @@ def paint_frame(painter: QPainter, rect: QRectF, hand, image: QImage | None = No
     painter.fillRect(rect, QColor(BACKGROUND))
     if image is not None:
         painter.drawImage(rect, image)
-    if hand is None or len(hand.image) < 21:  # no hand in this frame (or not MediaPipe's 21 joints)
+    if hand is None or len(hand.image) < HAND_JOINTS:  # no hand in this frame (or not MediaPipe's 21 joints)
         return
     xy = np.asarray(hand.image, dtype=float)[:, :2]
     if fit_hand:
@@ -43,7 +41,7 @@ def paint_frame(painter: QPainter, rect: QRectF, hand, image: QImage | None = No
         pts = xy * (rect.width(), rect.height())
     pts += (rect.left(), rect.top())
     painter.setPen(QPen(QColor("#6cc4ff"), max(1.5, rect.width() / 120)))
-    for a, b in BONES:
+    for a, b, _ in HAND_CONNECTIONS:
         painter.drawLine(QPointF(*pts[a]), QPointF(*pts[b]))
 
 
