@@ -120,6 +120,11 @@ NEGATIVES: dict[str, HeldPose] = {
     "two_down": HeldPose(shape(STRAIGHT, STRAIGHT, CURLED, CURLED, THUMB_ACROSS, (10, -4, -11, -16)), aim_deg=(120, 180)),
 }
 EDGE_ON_DEG = (65.0, 90.0)  # how far "open_edge_on" turns the palm from the camera
+# Each finger's (and the thumb's) bends scaled together by 1 + N(0, CURL_SPREAD): real hands curl a finger
+# as a whole tighter or looser than the prototype (the development set's victory: little finger's MCP
+# 44° where the prototype has 65°), while a straight finger stays straight.
+CURL_SPREAD = 0.15
+_FLEXION = tuple((4 * f + 1, 4 * f + 2, 4 * f + 3) for f in range(4)) + ((18, 19),)
 
 
 def class_poses(label: str) -> tuple[HeldPose, ...]:
@@ -161,7 +166,10 @@ def draw_held(rng: np.random.Generator, subject: hand.Subject, held: HeldPose, *
               ) -> tuple[np.ndarray, np.ndarray, float]:
     """A pose (20,), rotation vector (3,) and roll (radians, clockwise in the raw image) that hold
     ``held``: the aimed part points within the allowed angles and is not foreshortened to a point."""
-    pose = hand.clamp_pose(held.pose + rng.normal(0.0, held.jitter, hand.POSE_SIZE))
+    pose = held.pose.copy()
+    for joints in _FLEXION:
+        pose[list(joints)] *= 1.0 + rng.normal(0.0, CURL_SPREAD)
+    pose = hand.clamp_pose(pose + rng.normal(0.0, held.jitter, hand.POSE_SIZE))
     local = hand.joints_local(subject, pose)
     wrist = np.array([0.0, 0.0, 0.6])
     for _ in range(24):
