@@ -1,6 +1,6 @@
 """Benchmark: teaching the webcam model a user's gestures (``fusion.teach``), on real hands.
 
-    .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2]
+    .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
 
 The development set's keypoint table as one user: for each of its labels, ``--takes`` takes, each
 32 consecutive rows of one training block (the rows as frames: the hand as it was held), taught to
@@ -144,9 +144,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=TeachConfig.epochs)
     parser.add_argument("--repeat", type=int, default=TeachConfig.repeat)
     parser.add_argument("--lr", type=float, default=TeachConfig.lr)
+    parser.add_argument("--replay", type=int, default=TeachConfig.replay, help="synthetic clips of the known labels")
     parser.add_argument("--wave", action="store_true", help="also teach a new dynamic gesture (a wave)")
     args = parser.parse_args()
-    settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, threads=args.threads)
+    settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, replay=args.replay, threads=args.threads)
     import torch
 
     torch.set_num_threads(args.threads)
