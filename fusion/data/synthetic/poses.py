@@ -7,11 +7,13 @@ hand; ``class_poses`` says which shapes each label has, ``NEGATIVES`` the shapes
 ``no_gesture`` (an OK sign, a "call", four fingers, an open hand hanging down …).
 
 The prototypes come from fitting the kinematic hand to MediaPipe landmarks of real hands
-(``pose_fit.py`` on the development set: the MediaPipe test photos of a thumbs-up, fist, pointing
+(``scripts/fit_real_poses.py`` on the development set: the MediaPipe test photos of a thumbs-up, fist, pointing
 finger and victory, and 4,450 table rows of open hands, fists and pointing fingers): curled
 fingers bend about 65° / 100° / 40° at MCP / PIP / DIP, a fist's thumb lies across the middle
-phalanges, a thumbs-up's thumb is straight and abducted about 47°. What the labels mean where the
-real data disagree with itself is documented in docs/synthetic.md ("What each label means").
+phalanges, a thumbs-up's thumb is straight and abducted about 47°. Real hands vary around them
+more than joint by joint: each draw curls every finger as a whole looser or tighter
+(``CURL_SPREAD``), then jitters each joint. What the labels mean where the real data disagree with
+itself is documented in docs/synthetic.md ("What each label means").
 
 Aim directions are angles in the image, 0 = up, positive = clockwise in the raw (unmirrored) image;
 every range here is symmetric, so the mirrored preview reads the same.
