@@ -14,7 +14,9 @@ metadata (``training["online"]``), where ``main.py eval`` (and the app) pick the
 ``--try SETTINGS`` scores instead the model's stored settings with these changed (a JSON object; may
 be given more than once) on the streams of ``--val``, any folder with streams (a test set too), and
 lists each false trigger (an event outside every gesture's time and its tolerance) with the true
-gestures around it: how docs/RESULTS.md reads what other settings would cost.
+gestures around it: how docs/RESULTS.md reads what other settings would cost. With one ``--try``,
+``--save-as M2`` also writes a copy of the model that holds those settings, so that ``main.py eval
+--real --model M2`` (or the app) runs them.
 """
 
 from __future__ import annotations
@@ -82,6 +84,11 @@ def _try(cfg, name: str, tolerance_s: float = 0.5) -> None:
                 print(f"  stream {k} at {event.t:.2f} s: {event.label} (around it: {near or 'nothing'})")
 
 
+def _settings_of(cfg) -> dict:
+    """The OnlineConfig fields a checkpoint stores (``training["online"]``)."""
+    return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("from_logits", "static_labels")}
+
+
 def main() -> int:
     import torch
 
@@ -100,6 +107,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
     parser.add_argument("--try", dest="tries", action="append", metavar="JSON",
                         help="score the stored settings changed by these, and list the false triggers")
+    parser.add_argument("--save-as", metavar="M2", help="with one --try: write a copy of the model holding its settings")
     parser.add_argument("--skeleton-only", metavar="F,F", nargs="?", const="30",
                         help="generate skeleton-only validation streams, seen by cameras at these rates "
                              "(for a skeleton model; e.g. 15,20,25,30,60)")
@@ -119,6 +127,9 @@ def main() -> int:
     except (ValueError, TypeError) as error:
         print(f"tune_online: --try needs a JSON object of OnlineConfig settings ({error})", file=sys.stderr)
         return 2
+    if args.save_as and len(tries) != 1:
+        print("tune_online: --save-as needs exactly one --try (the settings to store)", file=sys.stderr)
+        return 2
     ds = SyntheticDataset(val)
     streams = [ds.stream(k) for k in range(ds.num_streams)]
     scores = stream_scores(model, prepare_streams(streams, spec), spec, tuple(meta.config.modalities), progress=True)
@@ -129,6 +140,10 @@ def main() -> int:
     if args.tries:
         for changes, cfg in zip(args.tries, tries):
             _try(cfg, changes)
+        if args.save_as:
+            training = {k: v for k, v in meta.training.items() if k != "online_tuned_on"}  # not tuned: tried
+            save_checkpoint(args.save_as, model, labels=labels, training={**training, "online": _settings_of(tries[0])})
+            print(f"wrote {args.save_as} with these settings")
         return 0
 
     points = list(itertools.product(*GRID.values()))
@@ -141,7 +156,7 @@ def main() -> int:
     results.sort(key=lambda r: (-r[0], str(r[2])))  # ties: a fixed order, not the workers'
     default_m = _metrics(OnlineConfig(from_logits=True))
     best_s, best_m, best = results[0]
-    settings = {k: v for k, v in dataclasses.asdict(best).items() if k not in ("from_logits", "static_labels")}
+    settings = _settings_of(best)
     report = {"model": args.model, "val": str(val), "default": {"levenshtein": round(default_m.levenshtein, 3),
               "false_triggers_per_hour": round(default_m.false_triggers_per_hour, 1)},
               "best": {"levenshtein": round(best_m.levenshtein, 3),

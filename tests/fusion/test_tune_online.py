@@ -80,3 +80,32 @@ def test_try_with_bad_settings_is_one_line_and_exit_2(tune_online, tmp_path, mon
     assert tune_online.main() == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("tune_online: --try needs")
+
+
+def test_save_as_writes_a_copy_holding_the_tried_settings(tune_online, tmp_path, monkeypatch, capsys):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    before = model.read_bytes()
+    copy = tmp_path / "m2.pt"
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "1",
+                                      "--try", '{"start_threshold": 0.8, "cooldown_s": 0.25}', "--save-as", str(copy)])
+    assert tune_online.main() == 0
+    assert model.read_bytes() == before
+    _, meta = load_checkpoint(copy)
+    _, original = load_checkpoint(model)
+    expected = OnlineConfig(from_logits=True, **{**(original.training.get("online") or {}),
+                                                  "start_threshold": 0.8, "cooldown_s": 0.25})
+    assert online_config_of(meta) == expected
+    assert "online_tuned_on" not in meta.training
+
+
+@pytest.mark.parametrize("tries", [[], ["--try", "{}", "--try", "{}"]])
+def test_save_as_without_exactly_one_try_is_one_line_and_exit_2(tune_online, tmp_path, monkeypatch, capsys, tries):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    copy = tmp_path / "m2.pt"
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), *tries, "--save-as", str(copy)])
+    assert tune_online.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--save-as needs exactly one --try" in err[0]
+    assert not copy.exists()
