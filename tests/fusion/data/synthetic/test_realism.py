@@ -115,7 +115,8 @@ def test_mediapipe_finds_the_rendered_hand_where_the_generator_put_it():
     from app.hand_model import ensure_hand_model
 
     # 32 clips: on 8, one hand more or less moves the share by 0.13 (found 33 of 42 frames over seeds 0-2
-    # at 16 clips each, with and without the looser curls of poses.CURL_SPREAD)
+    # at 16 clips each, with and without the looser curls of poses.CURL_SPREAD:
+    # realism.mediapipe_on_rendered(ensure_hand_model(), count=16, seed=s))
     r = realism.mediapipe_on_rendered(ensure_hand_model(), count=32)
     assert r["frames"] >= 24
     assert r["found"] >= 0.7 * r["frames"], r
