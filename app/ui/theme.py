@@ -114,8 +114,15 @@ def scaled_font(base: QFont, factor: float, *, bold: bool = False) -> QFont:
     return font
 
 
+_APPLIED = "mmtm_live_theme"  # the QApplication property that marks the theme as applied
+
+
 def apply_theme(app: QApplication) -> None:
-    """Fusion style, a dark palette and the stylesheet."""
+    """Fusion style, a dark palette and the stylesheet, once per application: setting the style
+    again re-polishes every widget alive, for nothing (and a clean-clone test run once crashed in it,
+    with widgets of earlier tests about)."""
+    if app.property(_APPLIED):
+        return
     app.setStyle("Fusion")
     palette = QPalette()
     colors = {
@@ -140,3 +147,4 @@ def apply_theme(app: QApplication) -> None:
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(TEXT_MUTED))
     app.setPalette(palette)
     app.setStyleSheet(STYLESHEET)
+    app.setProperty(_APPLIED, True)
