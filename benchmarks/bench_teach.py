@@ -1,6 +1,10 @@
 """Benchmark: teaching the webcam model a user's gestures (``fusion.teach``), on real hands.
 
     .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
+        [--epochs N] [--repeat K] [--lr LR] [--turn-deg D] [--speed LOW,HIGH] [--no-freeze] [--wave [--wave-takes N]]
+
+The recipe before the varied takes and the frozen stages (the first rows of docs/BENCHMARKS.md "Teach"):
+``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze``.
 
 The development set's keypoint table as one user: for each of its labels, ``--takes`` takes, each
 32 consecutive rows of one training block (the rows as frames: the hand as it was held), taught to
@@ -12,7 +16,7 @@ gestures x 5 takes without the check (the issue's target: <= 30 s on this CPU).
 
 ``--wave``: a new dynamic gesture outside the vocabulary, a wave (the open palm rocking side to
 side, 1.5-2.5 times a second), made by the synthetic world's hand for this benchmark only: 5 takes
-taught, then 50 unseen waves and 340 synthetic clips of the 17 known labels (other seeds), scored
+(``--wave-takes``) taught, then 50 unseen waves and 340 synthetic clips of the 17 known labels (other seeds), scored
 offline (a window centred on the gesture): the wave's recall and the share of the others called wave.
 """
 
@@ -95,7 +99,7 @@ def skeleton_clips(skeleton: np.ndarray, names: list[str], labels: tuple[str, ..
                          spec=spec, missing=("depth", "rgb"))
 
 
-def bench_wave(model: str, settings: dict) -> None:
+def bench_wave(model: str, settings: dict, takes_count: int = 5) -> None:
     from fusion.checkpoint import load_checkpoint
     from fusion.data.model_inputs import prepare_dataset
     from fusion.data.synthetic.dataset_files import write_dataset
@@ -104,7 +108,7 @@ def bench_wave(model: str, settings: dict) -> None:
 
     meta, _ = read_checkpoint(model)
     spec, labels = meta.config.input, tuple(meta.labels) + ("wave",)
-    takes = skeleton_clips(wave_clips(5, 1, spec), ["wave"] * 5, labels, spec)
+    takes = skeleton_clips(wave_clips(takes_count, 1, spec), ["wave"] * takes_count, labels, spec)
     unseen = skeleton_clips(wave_clips(50, 2, spec), ["wave"] * 50, labels, spec)
     with tempfile.TemporaryDirectory() as tmp:
         write_dataset(Path(tmp) / "others", clips=340, streams=0, seed=3,
@@ -119,7 +123,7 @@ def bench_wave(model: str, settings: dict) -> None:
         wave_calls, _ = predict(personal, unseen, np.arange(50), ("skeleton",))
         other_calls, _ = predict(personal, others, np.arange(len(others)), ("skeleton",))
     wave = labels.index("wave")
-    print(f"wave, 5 takes: fine-tune {report.seconds} s; the base model called the unseen waves "
+    print(f"wave, {takes_count} takes: fine-tune {report.seconds} s; the base model called the unseen waves "
           f"{dict(Counter(labels[c] for c in base_calls).most_common(3))}")
     print(f"  recall on 50 unseen waves {np.mean(wave_calls == wave):.2f}; "
           f"the 340 other clips called wave {np.mean(other_calls == wave):.3f}, "
@@ -135,6 +139,11 @@ def held_out_top1(model: str, rows: np.ndarray, labels: list[str]) -> tuple[floa
     return round(float(np.mean([c == t for c, t in zip(calls, truth)])), 3), per
 
 
+def _speed(text: str) -> tuple[float, float]:
+    low, high = (float(v) for v in text.split(","))
+    return low, high
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", default=str(DEFAULT_REAL))
@@ -145,9 +154,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=TeachConfig.repeat)
     parser.add_argument("--lr", type=float, default=TeachConfig.lr)
     parser.add_argument("--replay", type=int, default=TeachConfig.replay, help="synthetic clips of the known labels")
+    parser.add_argument("--turn-deg", type=float, default=TeachConfig.turn_deg, help="copies of a take turned up to ±")
+    parser.add_argument("--speed", type=_speed, default=TeachConfig.speed, metavar="LOW,HIGH",
+                        help="copies of a take played this many times as fast")
+    parser.add_argument("--no-freeze", dest="freeze_stages", action="store_false",
+                        help="fine-tune the per-frame graph stages too (the previous recipe)")
     parser.add_argument("--wave", action="store_true", help="also teach a new dynamic gesture (a wave)")
+    parser.add_argument("--wave-takes", type=int, default=5, metavar="N", help="takes of the wave taught (--wave)")
     args = parser.parse_args()
-    settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, replay=args.replay, threads=args.threads)
+    settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, replay=args.replay, threads=args.threads,
+                    turn_deg=args.turn_deg, speed=args.speed, freeze_stages=args.freeze_stages)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -172,7 +188,7 @@ def main() -> None:
         print(f"3 gestures x {args.takes} takes, no check: {time.monotonic() - start:.1f} s in all "
               f"(replay drawn, fine-tune, written)")
     if args.wave:
-        bench_wave(args.model, settings)
+        bench_wave(args.model, settings, args.wave_takes)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,14 @@
 
 The takes (a gesture the model knows, done your way, or a new name) are mixed with ``replay``
 clips of the synthetic skeleton world (drawn fresh with a fixed seed, every label of the base model,
-seen by cameras at 15-60 fps) so that the old gestures are not forgotten, and the whole skeleton
-model is fine-tuned for a few epochs (``fusion.train`` with ``finetune``: new labels grow the
-classifier). Each take is repeated ``repeat`` times per epoch, with the training augmentation, so a
-handful of takes weigh as much as the replay.
+seen by cameras at 15-60 fps) so that the old gestures are not forgotten, and the skeleton model is
+fine-tuned for a few epochs (``fusion.train`` with ``finetune``: new labels grow the classifier).
+With ``freeze_stages`` (the default) the per-frame graph stages, weights and batch-norm statistics,
+stay as shipped and only the temporal layers and the classifier learn: the stages' picture of a hand
+was learnt from far more hands than a few takes show. Each take is copied ``repeat`` times per epoch
+so that a handful of takes weigh as much as the replay, each copy but the first turned by up to
+±``turn_deg`` and played at a speed within ``speed`` (``fusion.take_augment``: five takes otherwise
+teach the angle and pace they happened to have), then the training's own augmentation.
 
 ``check`` (on by default) says what the user gets before using it: for each taught label, an
 estimate from ``folds`` trainings that each hold one take of every taught label out (scored on the
@@ -37,17 +41,21 @@ if TYPE_CHECKING:  # the command line reads TeachConfig's defaults without loadi
     from fusion.data.model_inputs import PreparedClips
 
 CAMERA_FPS = (15.0, 20.0, 25.0, 30.0, 60.0)
+FRAME_STAGES = "streams.skeleton.stages"  # a skeleton model's per-frame graph stages
 
 
 @dataclass(frozen=True)
 class TeachConfig:
     model: str  # the skeleton model to start from
     out: str  # the personal model to write
-    epochs: int = 6
+    epochs: int = 12
     lr: float = 1e-3
     batch: int = 32
-    repeat: int = 8  # copies of each take per epoch
-    replay: int = 340  # synthetic clips of the base model's labels (20 a class for 17 labels)
+    repeat: int = 16  # copies of each take per epoch
+    turn_deg: float = 45.0  # each copy's hand turned by up to ± this in the image plane
+    speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
+    freeze_stages: bool = True  # the per-frame graph stages stay as shipped
+    replay: int = 680  # synthetic clips of the base model's labels (40 a class for 17 labels)
     held_back: int = 170  # synthetic clips for the old-gesture check
     folds: int = 3  # check: trainings with one take of each taught label held out (0: no estimate)
     check: bool = True
@@ -59,6 +67,8 @@ class TeachConfig:
             raise BadInput("teach needs epochs >= 1, repeat >= 1, batch >= 2 and lr > 0")
         if self.replay < 0 or self.held_back < 0 or self.folds < 0:
             raise BadInput("teach needs replay, held_back and folds >= 0")
+        if not 0 <= self.turn_deg <= 180 or not 0 < self.speed[0] <= self.speed[1]:
+            raise BadInput("teach needs turn_deg in [0, 180] and speed as (low, high) with 0 < low <= high")
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
     log(f"fine-tuning on {len(takes)} takes ({config.epochs} epochs)")
 
     start = time.monotonic()
-    _fine_tune(config, config.out, _mix(takes, replay, config.repeat))
+    _fine_tune(config, config.out, _mix(takes, replay, config))
     seconds = time.monotonic() - start
 
     estimate: dict[str, float] = {}
@@ -130,7 +140,7 @@ def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips) -> None:
 
     train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
                       lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
-                      command="teach"), clips=clips)
+                      freeze=(FRAME_STAGES,) if config.freeze_stages else (), command="teach"), clips=clips)
     state_path(out).unlink(missing_ok=True)
     curves_path(out).unlink(missing_ok=True)
 
@@ -152,7 +162,7 @@ def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedC
             log(f"estimating from held-out takes: training {fold + 1} of {folds}")
             out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
             out = str(Path(tmp) / f"fold{fold}.pt")
-            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config.repeat))
+            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config))
             held = takes.subset(np.flatnonzero(out_mask))
             called = _predict(out, held)
             for truth, got in zip(held.label, called):
@@ -171,12 +181,14 @@ def _skeleton_only(clips: PreparedClips) -> PreparedClips:
                          spec=clips.spec, missing=SKELETON_ONLY)
 
 
-def _mix(takes: PreparedClips, replay: PreparedClips | None, repeat: int) -> PreparedClips:
-    """Each take ``repeat`` times, then the replay clips."""
+def _mix(takes: PreparedClips, replay: PreparedClips | None, config: TeachConfig) -> PreparedClips:
+    """``config.repeat`` varied copies of each take, then the replay clips."""
     from fusion.data.model_inputs import concat
+    from fusion.take_augment import varied_copies
 
-    repeated = takes.subset(np.tile(np.arange(len(takes)), repeat))
-    return concat([repeated, replay]) if replay is not None else repeated
+    copies = varied_copies(takes, config.repeat, np.random.default_rng([config.seed, 31]), turn_deg=config.turn_deg,
+                           speed=config.speed)
+    return concat([copies, replay]) if replay is not None else copies
 
 
 def _synthetic(base_labels, spec, count: int, *, seed: int, labels: tuple[str, ...]) -> PreparedClips | None:

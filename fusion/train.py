@@ -127,6 +127,20 @@ def _lr_at(step: int, total: int, base: float) -> float:
     return base * (0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
 
 
+def _freeze(model: torch.nn.Module, names: tuple[str, ...]) -> list[torch.nn.Module]:
+    """The modules ``names`` of ``model``, their weights no longer trained; ``BadInput`` for a name
+    the model does not have."""
+    frozen = []
+    for name in names:
+        try:
+            module = model.get_submodule(name)
+        except AttributeError:
+            raise BadInput(f"cannot freeze {name!r}: the model has no such module") from None
+        module.requires_grad_(False)
+        frozen.append(module)
+    return frozen
+
+
 def train(config: TrainConfig, *, clips=None, on_epoch: Callable[[int, torch.nn.Module], None] | None = None) -> dict:
     """Run ``config``; returns a summary (epochs, history, val top-1, seconds, out).
 
@@ -180,6 +194,7 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         _load_growing_heads(model, fstate, len(fmeta.labels), config.finetune)
     elif config.init:
         load_unimodal_checkpoints(model, dict(config.init))
+    frozen = _freeze(model, config.freeze)
     model.to(info.device)
     net = distributed.wrap(model, info)
 
@@ -217,7 +232,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         val = history["val_acc"][-1] if history["val_acc"] else None
         training = {
             "command": config.command,
-            "recipe": {"fusion": mcfg.fusion, "init": dict(config.init), "finetune": config.finetune},
+            "recipe": {"fusion": mcfg.fusion, "init": dict(config.init), "finetune": config.finetune,
+                       "freeze": list(config.freeze)},
             "data": {"path": ",".join(str(Path(d).resolve()) for d in config.data.split(",")), "kind": kind, "clips": len(clips), "train": len(train_idx),
                      "val": len(val_idx), "labels": list(clips.labels),
                      "sets": [_data_info(d) for d in config.data.split(",")]},
@@ -243,6 +259,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         sampler.set_epoch(epoch)
         order = train_idx[np.fromiter(iter(sampler), dtype=np.int64)]
         net.train()
+        for module in frozen:  # their batch-norm statistics stay as loaded too
+            module.eval()
         bar = Progress(steps_per_epoch, label=f"epoch {epoch + 1}/{config.epochs}", width=24) \
             if config.progress and info.is_main else None
         sums = [0.0, 0.0, 0.0]  # loss·n, correct, n

@@ -44,6 +44,7 @@ class TrainConfig:
     resume: str | None = option(None, "continue the run that wrote CKPT (reads CKPT.state.pt)", metavar="CKPT")
     finetune: str | None = option(None, "start from this model (e.g. assets/model_default.pt); --data may then be "
                                   ".mmtm recordings with new gesture labels", metavar="CKPT")
+    freeze: tuple[str, ...] = ()                  # with finetune: modules (e.g. "streams.skeleton.stages") kept as loaded
     seed: int = option(0, "model initialisation, sampling, augmentation and the validation split", metavar="S")
     modality_dropout: float = option(0.0, "per-sample chance to drop one modality", metavar="P")
     aux_loss: float = option(0.5, "weight of each stream's own loss in a fusion model (0: fused loss only)",
@@ -71,6 +72,8 @@ class TrainConfig:
         if placed and (self.finetune or model.fusion != "mmtm"):
             raise BadInput("--mmtm-stages, --mmtm-temporal and --mmtm-pooled place the MMTMs of a network "
                            "built here: they need --fusion mmtm and no --finetune")
+        if self.freeze and not self.finetune:
+            raise BadInput("freezing modules needs a model to fine-tune (--finetune)")
         if self.finetune:
             if self.init:
                 raise BadInput("--finetune and --init exclude each other")

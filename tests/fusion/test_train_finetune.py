@@ -67,3 +67,34 @@ def test_finetune_adds_the_new_label_and_keeps_the_old_outputs(recording, tmp_pa
     summary = train(tuned)
     assert np.isfinite(summary["history"]["train_loss"]).all()
     assert read_checkpoint(tuned.out)[0].training["data"]["kind"] == "recordings"
+
+
+def test_frozen_modules_keep_their_weights_and_statistics(tmp_path):
+    base = TrainConfig(data="d", out=str(tmp_path / "base.pt"), model=TINY, epochs=1, batch=8, lr=1e-2,
+                       augment=None, val_fraction=0.0, progress=False, max_steps_per_epoch=2)
+    train(base, clips=separable_clips())
+    tuned = TrainConfig(data="d", out=str(tmp_path / "tuned.pt"), finetune=base.out, epochs=2, batch=8, lr=1e-2,
+                        val_fraction=0.0, progress=False, max_steps_per_epoch=3, freeze=("streams.skeleton.stages",))
+    train(tuned, clips=separable_clips())
+    _, before = read_checkpoint(base.out)
+    meta, after = read_checkpoint(tuned.out)
+    stages = [k for k in before if k.startswith("streams.skeleton.stages.")]
+    assert any(k.endswith("running_mean") for k in stages)  # the statistics are among them
+    for k in stages:
+        assert torch.equal(after[k], before[k]), k
+    assert not torch.equal(after["streams.skeleton.temporal.fc.weight"], before["streams.skeleton.temporal.fc.weight"])
+    assert meta.training["recipe"]["freeze"] == ["streams.skeleton.stages"]
+
+
+def test_freezing_needs_a_model_to_finetune_and_a_module_it_has(tmp_path):
+    from fusion.errors import BadInput
+
+    with pytest.raises(BadInput, match="--finetune"):
+        TrainConfig(data="d", out="o.pt", freeze=("streams.skeleton.stages",)).validate()
+    base = TrainConfig(data="d", out=str(tmp_path / "base.pt"), model=TINY, epochs=0, batch=8,
+                       val_fraction=0.0, progress=False)
+    train(base, clips=separable_clips())
+    bad = TrainConfig(data="d", out=str(tmp_path / "x.pt"), finetune=base.out, epochs=1, batch=8,
+                      val_fraction=0.0, progress=False, freeze=("streams.rgb.stages",))
+    with pytest.raises(BadInput, match="no such module"):
+        train(bad, clips=separable_clips())

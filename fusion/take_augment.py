@@ -1,0 +1,86 @@
+"""Varied copies of a user's takes for teaching: the hand turned, the gesture made faster or slower.
+
+A handful of takes holds the hand at a handful of angles and speeds, and a fine-tune on them learns
+those as part of the gesture: five waves that all happen to lean left teach "a leaning open hand"
+(``benchmarks/bench_teach.py --wave``: most unseen waves made upright were called open_palm). Each
+copy of a take is therefore drawn at another angle and speed, on the prepared skeleton channels
+(``fusion.preprocess.SKELETON_CHANNELS``), before the training's own augmentation:
+
+- ``turned``: the hand's shape rotated in the image plane about the wrist, the same angle in every
+  frame. Where the wrist goes is left alone, so a swipe keeps its direction and only the hand leans.
+- ``time_warped``: the clip resampled about the middle of its gesture, ``factor`` times as fast (the
+  gesture's frames ``active`` scale with it; past either end the clip holds its first or last frame).
+
+    copies = varied_copies(takes, 16, np.random.default_rng(0), turn_deg=45.0, speed=(0.67, 1.5))
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fusion.preprocess import SKELETON_CHANNELS
+
+if TYPE_CHECKING:  # keeps torch out of the command line's import
+    from fusion.data.model_inputs import PreparedClips
+
+_DX, _DY, _X, _Y, _SCALE, _PRESENCE = (SKELETON_CHANNELS.index(c) for c in ("dx", "dy", "x", "y", "scale", "presence"))
+
+
+def turned(skeleton: np.ndarray, angle: float) -> np.ndarray:
+    """One clip's skeleton (T, C, J) with the hand's shape turned by ``angle`` radians about the wrist
+    (joint 0) in every frame; frames without a hand stay zeros.
+
+    The shape channels are isotropic (hand-size units); the joints' image positions (x in image
+    widths, y in image heights) are rebuilt from the turned shape, with the frame's aspect read off
+    the clip itself (y offsets = shape offsets x size x width/height)."""
+    out = skeleton.astype(np.float32)
+    c, s = np.cos(angle), np.sin(angle)
+    size = out[:, _SCALE, :1]
+    dx, dy = out[:, _DX].copy(), out[:, _DY].copy()
+    offset_y = out[:, _Y] - out[:, _Y, :1]
+    across = np.sum((dy * size) ** 2)
+    aspect = float(np.sum(offset_y * dy * size) / across) if across > 0 else 1.0
+    out[:, _DX], out[:, _DY] = c * dx - s * dy, s * dx + c * dy
+    out[:, _X] = out[:, _X, :1] + out[:, _DX] * size
+    out[:, _Y] = out[:, _Y, :1] + out[:, _DY] * size * aspect
+    out *= out[:, _PRESENCE:_PRESENCE + 1] > 0  # no hand, no coordinates
+    return out.astype(skeleton.dtype)
+
+
+def time_warped(skeleton: np.ndarray, active: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """One clip's skeleton (T, C, J) and gesture frames [start, end) played ``factor`` times as fast
+    about the middle of the gesture, linearly interpolated; a hand counts as seen where both frames
+    around a sample saw it."""
+    frames = len(skeleton)
+    start, end = float(active[0]), float(active[1])
+    middle = (start + end) / 2
+    source = np.clip(middle + (np.arange(frames) - middle) * factor, 0, frames - 1)
+    lo = np.floor(source).astype(np.int64)
+    hi = np.minimum(lo + 1, frames - 1)
+    w = (source - lo)[:, None, None]
+    x = skeleton.astype(np.float32)
+    out = x[lo] * (1 - w) + x[hi] * w
+    seen = np.minimum(x[lo, _PRESENCE], x[hi, _PRESENCE])
+    out[:, _PRESENCE] = seen
+    out *= seen[:, None, :] > 0
+    warped = np.clip([np.floor(middle + (start - middle) / factor), np.ceil(middle + (end - middle) / factor)],
+                     0, frames).astype(active.dtype)
+    return out.astype(skeleton.dtype), warped
+
+
+def varied_copies(takes: PreparedClips, copies: int, rng: np.random.Generator, *, turn_deg: float,
+                  speed: tuple[float, float]) -> PreparedClips:
+    """``copies`` copies of every take: the first as recorded, each other turned by up to ±``turn_deg``
+    and played at a speed drawn log-uniformly from ``speed``."""
+    from fusion.data.model_inputs import PreparedClips
+
+    index = np.tile(np.arange(len(takes)), copies)
+    skeleton, active = takes.skeleton[index].copy(), takes.active[index].copy()
+    for k in range(len(takes), len(index)):  # the first copy of each take stays as recorded
+        factor = float(np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]))))
+        skeleton[k], active[k] = time_warped(skeleton[k], active[k], factor)
+        skeleton[k] = turned(skeleton[k], np.radians(rng.uniform(-turn_deg, turn_deg)))
+    return PreparedClips(rgb=takes.rgb[index], depth=takes.depth[index], skeleton=skeleton, label=takes.label[index],
+                         active=active, labels=takes.labels, spec=takes.spec, missing=takes.missing)
