@@ -1,7 +1,8 @@
 """Benchmark: teaching the webcam model a user's gestures (``fusion.teach``), on real hands.
 
     .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
-        [--epochs N] [--repeat K] [--lr LR] [--turn-deg D] [--speed LOW,HIGH] [--no-freeze] [--wave [--wave-takes N]]
+        [--epochs N] [--repeat K] [--lr LR] [--turn-deg D] [--speed LOW,HIGH] [--no-freeze] [--distill W]
+        [--seed S] [--wave [--wave-takes N]]
 
 The recipe before the varied takes and the frozen stages (the first rows of docs/BENCHMARKS.md "Teach"):
 ``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze``.
@@ -159,11 +160,16 @@ def main() -> None:
                         help="copies of a take played this many times as fast")
     parser.add_argument("--no-freeze", dest="freeze_stages", action="store_false",
                         help="fine-tune the per-frame graph stages too (the previous recipe)")
+    parser.add_argument("--distill", type=float, default=TeachConfig.distill,
+                        help="weight of the base model's own answers on the replay")
+    parser.add_argument("--seed", type=int, default=TeachConfig.seed,
+                        help="the teaching's seed (replay drawn, takes varied, batches)")
     parser.add_argument("--wave", action="store_true", help="also teach a new dynamic gesture (a wave)")
     parser.add_argument("--wave-takes", type=int, default=5, metavar="N", help="takes of the wave taught (--wave)")
     args = parser.parse_args()
     settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, replay=args.replay, threads=args.threads,
-                    turn_deg=args.turn_deg, speed=args.speed, freeze_stages=args.freeze_stages)
+                    turn_deg=args.turn_deg, speed=args.speed, freeze_stages=args.freeze_stages, distill=args.distill,
+                    seed=args.seed)
     import torch
 
     torch.set_num_threads(args.threads)

@@ -12,7 +12,9 @@ stay as shipped and only the temporal layers and the classifier learn: the stage
 was learnt from far more hands than a few takes show. Each take is copied ``repeat`` times per epoch
 so that a handful of takes weigh as much as the replay, each copy but the first turned by up to
 ±``turn_deg`` and played at a speed within ``speed`` (``fusion.take_augment``: five takes otherwise
-teach the angle and pace they happened to have), then the training's own augmentation.
+teach the angle and pace they happened to have), then the training's own augmentation. ``distill``
+(off by default) adds the base model's own answers on the replayed clips of the labels not taught
+(``TrainConfig.distill``); docs/BENCHMARKS.md "Teach" measures what it keeps and what it costs.
 
 ``check`` (on by default) says what the user gets before using it: for each taught label, an
 estimate from ``folds`` trainings that each hold one take of every taught label out (scored on the
@@ -55,6 +57,7 @@ class TeachConfig:
     turn_deg: float = 45.0  # each copy's hand turned by up to ± this in the image plane
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
+    distill: float = 0.0  # weight of the base model's own answers on the replay of the labels not taught
     replay: int = 680  # synthetic clips of the base model's labels (40 a class for 17 labels)
     held_back: int = 170  # synthetic clips for the old-gesture check
     folds: int = 3  # check: trainings with one take of each taught label held out (0: no estimate)
@@ -114,7 +117,8 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
     log(f"fine-tuning on {len(takes)} takes ({config.epochs} epochs)")
 
     start = time.monotonic()
-    _fine_tune(config, config.out, _mix(takes, replay, config))
+    kept = tuple(l for l in meta.labels if l not in taught)  # the labels it keeps its own answers on
+    _fine_tune(config, config.out, _mix(takes, replay, config), kept)
     seconds = time.monotonic() - start
 
     estimate: dict[str, float] = {}
@@ -126,13 +130,13 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
             old_top1 = _top1(config.out, held.relabel(labels))
             base_old_top1 = _top1(config.model, held)
         if config.folds:
-            estimate = _cross_validate(config, takes, replay, labels, taught, log)
+            estimate = _cross_validate(config, takes, replay, labels, taught, kept, log)
     return TeachReport(out=config.out, labels=labels, taught=taught,
                        new_labels=tuple(l for l in taught if l not in meta.labels), seconds=round(seconds, 1),
                        estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
 
 
-def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips) -> None:
+def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[str, ...]) -> None:
     """``train`` with ``finetune``; only the model is kept (no resumable state, no curves)."""
     from fusion.train import curves_path, train
     from fusion.train_config import TrainConfig
@@ -140,13 +144,15 @@ def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips) -> None:
 
     train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
                       lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
-                      freeze=(FRAME_STAGES,) if config.freeze_stages else (), command="teach"), clips=clips)
+                      freeze=(FRAME_STAGES,) if config.freeze_stages else (), distill=config.distill,
+                      distill_labels=kept, command="teach"), clips=clips)
     state_path(out).unlink(missing_ok=True)
     curves_path(out).unlink(missing_ok=True)
 
 
 def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedClips, labels: tuple[str, ...],
-                    taught: dict[str, int], log: Callable[[str], None]) -> dict[str, float]:
+                    taught: dict[str, int], kept: tuple[str, ...], log: Callable[[str], None]
+                    ) -> dict[str, float]:
     """Fold k holds out the k-th take (mod its count) of every taught label; share called right."""
     folds = min(config.folds, min(taught.values()))
     if folds < 2:
@@ -162,7 +168,7 @@ def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedC
             log(f"estimating from held-out takes: training {fold + 1} of {folds}")
             out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
             out = str(Path(tmp) / f"fold{fold}.pt")
-            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config))
+            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config), kept)
             held = takes.subset(np.flatnonzero(out_mask))
             called = _predict(out, held)
             for truth, got in zip(held.label, called):

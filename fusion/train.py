@@ -141,6 +141,42 @@ def _freeze(model: torch.nn.Module, names: tuple[str, ...]) -> list[torch.nn.Mod
     return frozen
 
 
+DISTILL_T = 2.0  # softmax temperature of the distillation
+
+
+class _Teacher:
+    """The model being fine-tuned as it was loaded (frozen, eval mode), and which clips it teaches:
+    those whose label (an index into the training's labels) is in ``keep``."""
+
+    def __init__(self, model: torch.nn.Module, keep: torch.Tensor) -> None:
+        self.model, self.keep = model, keep
+
+
+def _teacher(config: TrainConfig, labels: tuple[str, ...], device: str) -> _Teacher | None:
+    if not config.distill:
+        return None
+    from fusion.checkpoint import load_checkpoint
+
+    model, meta = load_checkpoint(config.finetune, device=device)
+    model.requires_grad_(False)
+    keep = torch.tensor([l in config.distill_labels and l in meta.labels for l in labels], device=device)
+    return _Teacher(model, keep)
+
+
+def _distill_loss(logits: torch.Tensor, teacher: _Teacher, x: Mapping[str, torch.Tensor],
+                  present: Mapping[str, torch.Tensor] | None, labels: torch.Tensor) -> torch.Tensor:
+    """KL(teacher || student) at temperature ``DISTILL_T`` over the teacher's classes (the first of the
+    student's), averaged over the batch's clips that the teacher teaches (0 for none)."""
+    mask = teacher.keep[labels]
+    if not bool(mask.any()):
+        return logits.new_zeros(())
+    with torch.no_grad():
+        target = teacher.model(x, present).logits[mask]
+    old = logits[mask, :target.shape[1]]
+    return F.kl_div(F.log_softmax(old / DISTILL_T, dim=1), F.log_softmax(target / DISTILL_T, dim=1),
+                    log_target=True, reduction="batchmean") * DISTILL_T ** 2
+
+
 def train(config: TrainConfig, *, clips=None, on_epoch: Callable[[int, torch.nn.Module], None] | None = None) -> dict:
     """Run ``config``; returns a summary (epochs, history, val top-1, seconds, out).
 
@@ -195,6 +231,7 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
     elif config.init:
         load_unimodal_checkpoints(model, dict(config.init))
     frozen = _freeze(model, config.freeze)
+    teacher = _teacher(config, labels, info.device)
     model.to(info.device)
     net = distributed.wrap(model, info)
 
@@ -284,6 +321,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
             with torch.autocast(device_type="cuda" if use_amp else "cpu", enabled=use_amp):
                 out = net(x, present)
                 loss = _loss(out, y, present, config)
+                if teacher is not None:
+                    loss = loss + config.distill * _distill_loss(out.logits, teacher, x, present, y)
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()

@@ -45,6 +45,10 @@ class TrainConfig:
     finetune: str | None = option(None, "start from this model (e.g. assets/model_default.pt); --data may then be "
                                   ".mmtm recordings with new gesture labels", metavar="CKPT")
     freeze: tuple[str, ...] = ()                  # with finetune: modules (e.g. "streams.skeleton.stages") kept as loaded
+    # with finetune: weight of keeping the fine-tuned model's own answers (over its labels) on the clips
+    # labelled one of ``distill_labels``: what it knew is learnt from itself as well as from the labels
+    distill: float = 0.0
+    distill_labels: tuple[str, ...] = ()
     seed: int = option(0, "model initialisation, sampling, augmentation and the validation split", metavar="S")
     modality_dropout: float = option(0.0, "per-sample chance to drop one modality", metavar="P")
     aux_loss: float = option(0.5, "weight of each stream's own loss in a fusion model (0: fused loss only)",
@@ -72,8 +76,10 @@ class TrainConfig:
         if placed and (self.finetune or model.fusion != "mmtm"):
             raise BadInput("--mmtm-stages, --mmtm-temporal and --mmtm-pooled place the MMTMs of a network "
                            "built here: they need --fusion mmtm and no --finetune")
-        if self.freeze and not self.finetune:
-            raise BadInput("freezing modules needs a model to fine-tune (--finetune)")
+        if (self.freeze or self.distill) and not self.finetune:
+            raise BadInput("freezing modules or distilling needs a model to fine-tune (--finetune)")
+        if not self.distill >= 0.0:
+            raise BadInput("distill must be >= 0")
         if self.finetune:
             if self.init:
                 raise BadInput("--finetune and --init exclude each other")

@@ -9,6 +9,7 @@ from fusion.data.recording import RecordingWriter
 from fusion.data.recording.clips import recording_clips
 from fusion.data.sample import Skeleton
 from fusion.data.synthetic.world import SynthConfig, make_stream
+from fusion.errors import BadInput
 from fusion.train import train
 from fusion.train_config import TrainConfig
 from tests.fusion.train_data import LABELS, SPEC, TINY, one_thread, separable_clips  # noqa: F401 (a fixture)
@@ -87,8 +88,6 @@ def test_frozen_modules_keep_their_weights_and_statistics(tmp_path):
 
 
 def test_freezing_needs_a_model_to_finetune_and_a_module_it_has(tmp_path):
-    from fusion.errors import BadInput
-
     with pytest.raises(BadInput, match="--finetune"):
         TrainConfig(data="d", out="o.pt", freeze=("streams.skeleton.stages",)).validate()
     base = TrainConfig(data="d", out=str(tmp_path / "base.pt"), model=TINY, epochs=0, batch=8,
@@ -98,3 +97,54 @@ def test_freezing_needs_a_model_to_finetune_and_a_module_it_has(tmp_path):
                       val_fraction=0.0, progress=False, freeze=("streams.rgb.stages",))
     with pytest.raises(BadInput, match="no such module"):
         train(bad, clips=separable_clips())
+
+
+def test_distillation_counts_only_the_clips_of_the_kept_labels():
+    from fusion.train import _distill_loss, _Teacher
+
+    class Fixed(torch.nn.Module):
+        def __init__(self, logits):
+            super().__init__()
+            self.logits = logits
+
+        def forward(self, x, present=None):
+            return type("Out", (), {"logits": self.logits})()
+
+    old = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    teacher = _Teacher(Fixed(old), keep=torch.tensor([True, False, True, False]))  # labels 0 and 2 taught by it
+    labels = torch.tensor([0, 1])
+    same = torch.cat([old, torch.zeros(2, 1)], dim=1)  # the student adds a fourth (new) label
+    assert float(_distill_loss(same, teacher, {}, None, labels)) == pytest.approx(0.0, abs=1e-6)
+    moved = same.clone()
+    moved[0, :3] = torch.tensor([-1.0, 0.0, 2.0])
+    assert float(_distill_loss(moved, teacher, {}, None, labels)) > 0.1
+    moved_other = same.clone()
+    moved_other[1, :3] = torch.tensor([5.0, -5.0, 0.0])  # a clip of label 1, which it does not teach
+    assert float(_distill_loss(moved_other, teacher, {}, None, labels)) == pytest.approx(0.0, abs=1e-6)
+    assert float(_distill_loss(moved, teacher, {}, None, torch.tensor([1, 3]))) == 0.0  # none taught
+
+
+def test_distillation_keeps_a_finetuned_model_nearer_its_old_answers(tmp_path):
+    from fusion.checkpoint import load_checkpoint
+
+    base = TrainConfig(data="d", out=str(tmp_path / "base.pt"), model=TINY, epochs=3, batch=8, lr=1e-2,
+                       augment=None, val_fraction=0.0, progress=False)
+    clips = separable_clips()
+    train(base, clips=clips)
+    swapped = clips.relabel(LABELS)
+    swapped.label[:] = (clips.label + 1) % len(LABELS)  # labels that contradict what it learnt
+    x, _ = clips.batch(np.arange(len(clips)), ("skeleton",))
+
+    def answers(path):
+        with torch.no_grad():
+            return torch.softmax(load_checkpoint(path)[0](x).logits, dim=1)
+
+    moved = {}
+    for weight in (0.0, 5.0):
+        out = str(tmp_path / f"d{weight}.pt")
+        train(TrainConfig(data="d", out=out, finetune=base.out, epochs=2, batch=8, lr=1e-2, augment=None,
+                          val_fraction=0.0, progress=False, distill=weight, distill_labels=LABELS), clips=swapped)
+        moved[weight] = float((answers(out) - answers(base.out)).abs().sum(dim=1).mean())
+    assert moved[5.0] < 0.7 * moved[0.0]
+    with pytest.raises(BadInput, match="--finetune"):
+        TrainConfig(data="d", out="o.pt", distill=1.0).validate()
