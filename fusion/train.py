@@ -24,7 +24,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 import torch
@@ -144,12 +144,12 @@ def _freeze(model: torch.nn.Module, names: tuple[str, ...]) -> list[torch.nn.Mod
 DISTILL_T = 2.0  # softmax temperature of the distillation
 
 
-class _Teacher:
+class _Teacher(NamedTuple):
     """The model being fine-tuned as it was loaded (frozen, eval mode), and which clips it teaches:
-    those whose label (an index into the training's labels) is in ``keep``."""
+    ``keep[label]`` for each label index of the training."""
 
-    def __init__(self, model: torch.nn.Module, keep: torch.Tensor) -> None:
-        self.model, self.keep = model, keep
+    model: torch.nn.Module
+    keep: torch.Tensor
 
 
 def _teacher(config: TrainConfig, labels: tuple[str, ...], device: str) -> _Teacher | None:
@@ -270,7 +270,7 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
         training = {
             "command": config.command,
             "recipe": {"fusion": mcfg.fusion, "init": dict(config.init), "finetune": config.finetune,
-                       "freeze": list(config.freeze)},
+                       "freeze": list(config.freeze), "distill": config.distill},
             "data": {"path": ",".join(str(Path(d).resolve()) for d in config.data.split(",")), "kind": kind, "clips": len(clips), "train": len(train_idx),
                      "val": len(val_idx), "labels": list(clips.labels),
                      "sets": [_data_info(d) for d in config.data.split(",")]},

@@ -84,7 +84,7 @@ def test_frozen_modules_keep_their_weights_and_statistics(tmp_path):
     for k in stages:
         assert torch.equal(after[k], before[k]), k
     assert not torch.equal(after["streams.skeleton.temporal.fc.weight"], before["streams.skeleton.temporal.fc.weight"])
-    assert meta.training["recipe"]["freeze"] == ["streams.skeleton.stages"]
+    assert meta.training["recipe"]["freeze"] == ["streams.skeleton.stages"] and meta.training["recipe"]["distill"] == 0.0
 
 
 def test_freezing_needs_a_model_to_finetune_and_a_module_it_has(tmp_path):
