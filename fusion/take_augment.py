@@ -11,7 +11,7 @@ copy of a take is therefore drawn at another angle and speed, on the prepared sk
 - ``time_warped``: the clip resampled about the middle of its gesture, ``factor`` times as fast (the
   gesture's frames ``active`` scale with it; past either end the clip holds its first or last frame).
 
-    copies = varied_copies(takes, 16, np.random.default_rng(0), turn_deg=45.0, speed=(0.67, 1.5))
+    copies = varied_copies(takes, 16, np.random.default_rng(0), turn_deg=60.0, speed=(0.67, 1.5))
 """
 
 from __future__ import annotations

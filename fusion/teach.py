@@ -54,7 +54,7 @@ class TeachConfig:
     lr: float = 1e-3
     batch: int = 32
     repeat: int = 16  # copies of each take per epoch
-    turn_deg: float = 45.0  # each copy's hand turned by up to ± this in the image plane
+    turn_deg: float = 60.0  # each copy's hand turned by up to ± this in the image plane
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
     distill: float = 0.0  # weight of the base model's own answers on the replay of the labels not taught
