@@ -116,3 +116,13 @@ def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
                 "no skeletons": "the takes hold no hand skeletons"}[case]
     assert expected in err
     assert not (tmp_path / "me.pt").exists()
+
+
+@pytest.mark.parametrize("changes", [{"turn_deg": -1.0}, {"turn_deg": 270.0}, {"speed": (0.0, 1.5)},
+                                     {"speed": (1.5, 0.67)}, {"epochs": 0}, {"replay": -1}])
+def test_teach_settings_out_of_range_are_bad_input(changes):
+    from fusion.errors import BadInput
+
+    with pytest.raises(BadInput, match="teach needs"):
+        TeachConfig(model="m.pt", out="o.pt", **changes).validate()
+    TeachConfig(model="m.pt", out="o.pt").validate()  # the defaults are fine
