@@ -17,8 +17,9 @@ gestures x 5 takes without the check (the issue's target: <= 30 s on this CPU).
 
 ``--wave``: a new dynamic gesture outside the vocabulary, a wave (the open palm rocking side to
 side, 1.5-2.5 times a second), made by the synthetic world's hand for this benchmark only: 5 takes
-(``--wave-takes``) taught, then 50 unseen waves and 340 synthetic clips of the 17 known labels (other seeds), scored
-offline (a window centred on the gesture): the wave's recall and the share of the others called wave.
+(``--wave-takes``) taught, then 50 unseen waves and 340 synthetic clips of the 17 known labels (other
+seeds), scored offline (a window centred on the gesture): the wave's recall and the share of the
+others called wave.
 """
 
 from __future__ import annotations

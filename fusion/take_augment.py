@@ -1,7 +1,7 @@
 """Varied copies of a user's takes for teaching: the hand turned, the gesture made faster or slower.
 
 A handful of takes holds the hand at a handful of angles and speeds, and a fine-tune on them learns
-those as part of the gesture: five waves that all happen to lean left teach "a leaning open hand"
+those as part of the gesture: five waves whose hands happen to lean teach "a leaning open hand"
 (``benchmarks/bench_teach.py --wave``: most unseen waves made upright were called open_palm). Each
 copy of a take is therefore drawn at another angle and speed, on the prepared skeleton channels
 (``fusion.preprocess.SKELETON_CHANNELS``), before the training's own augmentation:
