@@ -197,7 +197,7 @@ def _run_teach(args: argparse.Namespace) -> int:
     from fusion.checkpoint import read_checkpoint
     from fusion.data.recording.clips import find_recordings, recording_clips, recording_labels
     from fusion.labels import NO_GESTURE
-    from fusion.teach import TeachConfig, teach
+    from fusion.teach import TEMPORAL_LAYERS, TeachConfig, teach
 
     model = args.model or str(Path(__file__).resolve().parents[1] / "assets" / "model_skeleton.pt")
     paths = find_recordings(args.takes)
@@ -217,6 +217,8 @@ def _run_teach(args: argparse.Namespace) -> int:
     taught = ", ".join(f"{label} ({n} takes{', new' if label in report.new_labels else ''})"
                        for label, n in report.taught.items())
     print(f"taught {taught} in {report.seconds} s; wrote {report.out}")
+    if TEMPORAL_LAYERS in report.frozen:
+        print("every gesture taught is new: only the classifier learnt, the others change only where it wins")
     if report.estimate:
         print("estimate on held-out takes: " + ", ".join(f"{l} {v:.0%}" for l, v in report.estimate.items()))
     if report.old_top1 is not None:

@@ -1,11 +1,12 @@
 """Benchmark: teaching the webcam model a user's gestures (``fusion.teach``), on real hands.
 
     .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
-        [--epochs N] [--repeat K] [--lr LR] [--turn-deg D] [--speed LOW,HIGH] [--no-freeze] [--distill W]
-        [--seed S] [--wave [--wave-takes N]]
+        [--epochs N] [--repeat K] [--lr LR] [--turn-deg D] [--speed LOW,HIGH] [--no-freeze] [--no-head-only]
+        [--distill W] [--seed S] [--wave [--wave-takes N]]
 
-The recipe before the varied takes and the frozen stages (the first rows of docs/BENCHMARKS.md "Teach"):
-``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze``.
+The earlier recipes (docs/BENCHMARKS.md "Teach"): before the varied takes and the frozen stages
+``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze --no-head-only``; before the
+classifier alone learnt a new gesture ``--repeat 16 --no-head-only``.
 
 The development set's keypoint table as one user: for each of its labels, ``--takes`` takes, each
 32 consecutive rows of one training block (the rows as frames: the hand as it was held), taught to
@@ -162,7 +163,9 @@ def main() -> None:
     parser.add_argument("--speed", type=_speed, default=TeachConfig.speed, metavar="LOW,HIGH",
                         help="copies of a take played this many times as fast")
     parser.add_argument("--no-freeze", dest="freeze_stages", action="store_false",
-                        help="fine-tune the per-frame graph stages too (the previous recipe)")
+                        help="fine-tune the per-frame graph stages too (an earlier recipe)")
+    parser.add_argument("--no-head-only", dest="head_only_when_new", action="store_false",
+                        help="a new gesture alone trains the temporal layers too (an earlier recipe)")
     parser.add_argument("--distill", type=float, default=TeachConfig.distill,
                         help="weight of the base model's own answers on the replay")
     parser.add_argument("--seed", type=int, default=TeachConfig.seed,
@@ -171,8 +174,8 @@ def main() -> None:
     parser.add_argument("--wave-takes", type=int, default=5, metavar="N", help="takes of the wave taught (--wave)")
     args = parser.parse_args()
     settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, replay=args.replay, threads=args.threads,
-                    turn_deg=args.turn_deg, speed=args.speed, freeze_stages=args.freeze_stages, distill=args.distill,
-                    seed=args.seed)
+                    turn_deg=args.turn_deg, speed=args.speed, freeze_stages=args.freeze_stages,
+                    head_only_when_new=args.head_only_when_new, distill=args.distill, seed=args.seed)
     import torch
 
     torch.set_num_threads(args.threads)

@@ -9,7 +9,11 @@ seen by cameras at 15-60 fps) so that the old gestures are not forgotten, and th
 fine-tuned for a few epochs (``fusion.train`` with ``finetune``: new labels grow the classifier).
 With ``freeze_stages`` (the default) the per-frame graph stages, weights and batch-norm statistics,
 stay as shipped and only the temporal layers and the classifier learn: the stages' picture of a hand
-was learnt from far more hands than a few takes show. Each take is copied ``repeat`` times per epoch
+was learnt from far more hands than a few takes show. With ``head_only_when_new`` (the default), when
+every gesture taught is new the temporal layers stay as well and only the classifier learns: the old
+gestures then read exactly as before and lose only what the new one takes from them (fewer of them
+called the new gesture, none forgotten; docs/BENCHMARKS.md "Teach"). A known gesture taught your way
+has to move how the model reads that gesture, so then the temporal layers learn too. Each take is copied ``repeat`` times per epoch
 so that a handful of takes weigh as much as the replay, each copy but the first turned by up to
 ±``turn_deg`` and played at a speed within ``speed`` (``fusion.take_augment``: five takes otherwise
 teach the angle and pace they happened to have), then the training's own augmentation. ``distill``
@@ -44,6 +48,7 @@ if TYPE_CHECKING:  # the command line reads TeachConfig's defaults without loadi
 
 CAMERA_FPS = (15.0, 20.0, 25.0, 30.0, 60.0)
 FRAME_STAGES = "streams.skeleton.stages"  # a skeleton model's per-frame graph stages
+TEMPORAL_LAYERS = "streams.skeleton.temporal.layers"  # ... and its causal temporal layers (then the classifier)
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,11 @@ class TeachConfig:
     epochs: int = 12
     lr: float = 1e-3
     batch: int = 32
-    repeat: int = 16  # copies of each take per epoch
+    repeat: int = 24  # copies of each take per epoch
     turn_deg: float = 60.0  # each copy's hand turned by up to ± this in the image plane
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
+    head_only_when_new: bool = True  # every gesture taught new: only the classifier learns
     distill: float = 0.0  # weight of the base model's own answers on the replay of the labels not taught
     replay: int = 680  # synthetic clips of the base model's labels (40 a class for 17 labels)
     held_back: int = 170  # synthetic clips for the old-gesture check
@@ -81,6 +87,7 @@ class TeachReport:
     taught: dict[str, int]  # label -> takes
     new_labels: tuple[str, ...]  # taught labels the base model did not have
     seconds: float  # the fine-tune that wrote ``out``
+    frozen: tuple[str, ...]  # the modules that stayed as they were (TeachConfig.freeze_stages, head_only_when_new)
     estimate: dict[str, float]  # label -> share of held-out takes called right (check with folds)
     old_top1: float | None  # top-1 on held-back synthetic clips of the base model's labels
     base_old_top1: float | None  # the base model's top-1 on the same clips
@@ -118,7 +125,8 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
 
     start = time.monotonic()
     kept = tuple(l for l in meta.labels if l not in taught)  # the labels it keeps its own answers on
-    _fine_tune(config, config.out, _mix(takes, replay, config), kept)
+    frozen = _frozen(config, new_only=not any(l in meta.labels for l in taught))
+    _fine_tune(config, config.out, _mix(takes, replay, config), kept, frozen)
     seconds = time.monotonic() - start
 
     estimate: dict[str, float] = {}
@@ -130,13 +138,22 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
             old_top1 = _top1(config.out, held.relabel(labels))
             base_old_top1 = _top1(config.model, held)
         if config.folds:
-            estimate = _cross_validate(config, takes, replay, labels, taught, kept, log)
+            estimate = _cross_validate(config, takes, replay, labels, taught, kept, frozen, log)
     return TeachReport(out=config.out, labels=labels, taught=taught,
                        new_labels=tuple(l for l in taught if l not in meta.labels), seconds=round(seconds, 1),
-                       estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
+                       frozen=frozen, estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
 
 
-def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[str, ...]) -> None:
+def _frozen(config: TeachConfig, *, new_only: bool) -> tuple[str, ...]:
+    """The modules the fine-tune leaves alone: only the classifier learns when every gesture taught is
+    new (``head_only_when_new``), the temporal layers too otherwise; the stages with ``freeze_stages``."""
+    if new_only and config.head_only_when_new:
+        return FRAME_STAGES, TEMPORAL_LAYERS
+    return (FRAME_STAGES,) if config.freeze_stages else ()
+
+
+def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[str, ...],
+               frozen: tuple[str, ...]) -> None:
     """``train`` with ``finetune``; only the model is kept (no resumable state, no curves)."""
     from fusion.train import curves_path, train
     from fusion.train_config import TrainConfig
@@ -144,15 +161,15 @@ def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[
 
     train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
                       lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
-                      freeze=(FRAME_STAGES,) if config.freeze_stages else (), distill=config.distill,
+                      freeze=frozen, distill=config.distill,
                       distill_labels=kept, command="teach"), clips=clips)
     state_path(out).unlink(missing_ok=True)
     curves_path(out).unlink(missing_ok=True)
 
 
 def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedClips, labels: tuple[str, ...],
-                    taught: dict[str, int], kept: tuple[str, ...], log: Callable[[str], None]
-                    ) -> dict[str, float]:
+                    taught: dict[str, int], kept: tuple[str, ...], frozen: tuple[str, ...],
+                    log: Callable[[str], None]) -> dict[str, float]:
     """Fold k holds out the k-th take (mod its count) of every taught label; share called right."""
     folds = min(config.folds, min(taught.values()))
     if folds < 2:
@@ -168,7 +185,7 @@ def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedC
             log(f"estimating from held-out takes: training {fold + 1} of {folds}")
             out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
             out = str(Path(tmp) / f"fold{fold}.pt")
-            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config), kept)
+            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config), kept, frozen)
             held = takes.subset(np.flatnonzero(out_mask))
             called = _predict(out, held)
             for truth, got in zip(held.label, called):

@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 from app.snapshot import EngineControls
 from app.ui.take_player import BACKGROUND, TakePlayer, paint_frame
 from fusion.labels import NO_GESTURE
+from fusion.teach import TEMPORAL_LAYERS
 
 ROOT = Path(__file__).resolve().parents[2]
 STRIP_FRAMES = 4
@@ -366,6 +367,8 @@ def report_text(report: dict) -> str:
         parts.append(f"{_pretty(label)}{new}: {n} takes" + (f", {estimate:.0%} of held-out takes right"
                                                             if estimate is not None else ""))
     text = "; ".join(parts) + f". Trained in {report['seconds']} s."
+    if TEMPORAL_LAYERS in report.get("frozen", ()):
+        text += " Only the classifier learnt (every gesture taught is new): the others change only where it wins."
     if report.get("old_top1") is not None:
         text += f" The other gestures: {report['old_top1']:.0%} (before: {report['base_old_top1']:.0%})."
     return text

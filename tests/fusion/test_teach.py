@@ -13,7 +13,7 @@ from fusion.data.recording.clips import recording_clips
 from fusion.data.sample import Skeleton
 from fusion.data.synthetic.world import SynthConfig, make_clip
 from fusion.labels import DEFAULT_LABELS
-from fusion.teach import TeachConfig, teach
+from fusion.teach import FRAME_STAGES, TEMPORAL_LAYERS, TeachConfig, teach
 from fusion.train import predict
 from tests.app.engine_fixtures import tiny_checkpoint
 
@@ -53,9 +53,9 @@ def test_a_new_gesture_is_taught_and_the_old_labels_kept(tmp_path, base):
     out = tmp_path / "personal.pt"
     # the tiny base has learnt next to nothing: its stages are trained here too, not kept
     report = teach(TeachConfig(model=base, out=str(out), epochs=20, lr=3e-3, replay=34, held_back=17, folds=0,
-                               freeze_stages=False), takes)
+                               freeze_stages=False, head_only_when_new=False), takes)
     assert report.labels == DEFAULT_LABELS + ("wave_hello",) and report.new_labels == ("wave_hello",)
-    assert report.taught == {"wave_hello": 5} and report.seconds > 0
+    assert report.taught == {"wave_hello": 5} and report.seconds > 0 and report.frozen == ()
     assert 0.0 <= report.old_top1 <= 1.0 and 0.0 <= report.base_old_top1 <= 1.0
     model, personal = load_checkpoint(out)
     assert tuple(personal.labels) == report.labels and personal.config.num_classes == len(DEFAULT_LABELS) + 1
@@ -72,12 +72,29 @@ def test_the_check_estimates_each_taught_gesture_from_held_out_takes(tmp_path, b
                    takes)
     assert set(report.estimate) == {"wave_hello"} and 0.0 <= report.estimate["wave_hello"] <= 1.0
     assert report.old_top1 is None  # nothing held back, nothing claimed
+    assert report.frozen == (FRAME_STAGES, TEMPORAL_LAYERS)  # every gesture taught is new: the classifier alone
+    assert_learnt(base, tmp_path / "p.pt", kept=("streams.skeleton.stages.", "streams.skeleton.temporal.layers."),
+                  learnt=("streams.skeleton.temporal.fc.weight",))
+
+
+def assert_learnt(base, personal, *, kept, learnt):
+    """The personal model's weights under the ``kept`` prefixes are the base's, each of ``learnt`` moved."""
     _, before = read_checkpoint(base)
-    _, after = read_checkpoint(str(tmp_path / "p.pt"))
-    stages = [k for k in before if k.startswith("streams.skeleton.stages.")]
-    assert stages and all(torch.equal(after[k], before[k]) for k in stages)  # freeze_stages, the default
-    assert not torch.equal(after["streams.skeleton.temporal.layers.0.conv.weight"],
-                           before["streams.skeleton.temporal.layers.0.conv.weight"])
+    _, after = read_checkpoint(str(personal))
+    same = [k for k in before if k.startswith(kept)]
+    assert same and all(torch.equal(after[k], before[k]) for k in same)
+    for k in learnt:
+        assert not torch.equal(after[k][:before[k].shape[0]], before[k])
+
+
+def test_a_known_gesture_taught_moves_the_temporal_layers_too(tmp_path, base):
+    recording = write_takes(tmp_path / "cw.mmtm", "rotate_cw", "rotate_ccw", takes=3)
+    meta, _ = read_checkpoint(base)
+    takes = recording_clips([recording], labels=tuple(meta.labels), spec=meta.config.input)
+    report = teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), epochs=2, replay=17, check=False), takes)
+    assert report.new_labels == () and report.frozen == (FRAME_STAGES,)  # freeze_stages, the default
+    assert_learnt(base, tmp_path / "p.pt", kept=("streams.skeleton.stages.",),
+                  learnt=("streams.skeleton.temporal.layers.0.conv.weight", "streams.skeleton.temporal.fc.weight"))
 
 
 def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
@@ -91,6 +108,7 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     assert captured.err.splitlines()[0].startswith("teach: drawing ") and "teach: fine-tuning on" in captured.err
     assert report["taught"] == {"wave_hello": 3} and report["new_labels"] == ["wave_hello"]
     assert report["estimate"] == {} and report["old_top1"] is None
+    assert report["frozen"] == [FRAME_STAGES, TEMPORAL_LAYERS]
     assert read_checkpoint(tmp_path / "me.pt")[0].labels[-1] == "wave_hello"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["me.pt", "takes"]  # the model alone, no training state
 
