@@ -11,12 +11,13 @@ With ``freeze_stages`` (the default) the per-frame graph stages, weights and bat
 stay as shipped and only the temporal layers and the classifier learn: the stages' picture of a hand
 was learnt from far more hands than a few takes show. With ``head_only_when_new`` (the default), when
 every gesture taught is new the temporal layers stay as well and only the classifier learns: the old
-gestures then read exactly as before and lose only what the new one takes from them (fewer of them
-called the new gesture, none forgotten; docs/BENCHMARKS.md "Teach"). A known gesture taught your way
-has to move how the model reads that gesture, so then the temporal layers learn too. Each take is copied ``repeat`` times per epoch
-so that a handful of takes weigh as much as the replay, each copy but the first turned by up to
-±``turn_deg`` and played at a speed within ``speed`` (``fusion.take_augment``: five takes otherwise
-teach the angle and pace they happened to have), then the training's own augmentation. ``distill``
+gestures are then read exactly as before and lose only the clips the new one wins (docs/BENCHMARKS.md
+"Teach": fewer old clips lost and fewer false calls of the new gesture than with the temporal layers
+trained). A known gesture taught your way has to move how the model reads that gesture, so then the
+temporal layers learn too. Each take is copied ``repeat`` times per epoch so that a handful of takes
+weigh as much as the replay, each copy but the first turned by up to ±``turn_deg`` and played at a
+speed within ``speed`` (``fusion.take_augment``: five takes otherwise teach the angle and pace they
+happened to have), then the training's own augmentation. ``distill``
 (off by default) adds the base model's own answers on the replayed clips of the labels not taught
 (``TrainConfig.distill``); docs/BENCHMARKS.md "Teach" measures what it keeps and what it costs.
 

@@ -111,6 +111,11 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     assert report["frozen"] == [FRAME_STAGES, TEMPORAL_LAYERS]
     assert read_checkpoint(tmp_path / "me.pt")[0].labels[-1] == "wave_hello"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["me.pt", "takes"]  # the model alone, no training state
+    code = main.main(["teach", "--takes", str(tmp_path / "takes"), "--out", str(tmp_path / "me2.pt"), "--model", base,
+                      "--epochs", "1", "--no-check"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and lines[0].startswith("taught wave_hello (3 takes, new) in ")
+    assert lines[1] == "every gesture taught is new: only the classifier learnt, the others change only where it wins"
 
 
 @pytest.mark.parametrize("case", ["no recordings", "fused model", "no skeletons"])
