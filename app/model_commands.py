@@ -218,7 +218,7 @@ def _run_teach(args: argparse.Namespace) -> int:
                        for label, n in report.taught.items())
     print(f"taught {taught} in {report.seconds} s; wrote {report.out}")
     if TEMPORAL_LAYERS in report.frozen:
-        print("every gesture taught is new: only the classifier learnt, the others change only where it wins")
+        print("every gesture taught is new: only the classifier learnt, the others are seen as before")
     if report.estimate:
         print("estimate on held-out takes: " + ", ".join(f"{l} {v:.0%}" for l, v in report.estimate.items()))
     if report.old_top1 is not None:

@@ -10,8 +10,8 @@ fine-tuned for a few epochs (``fusion.train`` with ``finetune``: new labels grow
 With ``freeze_stages`` (the default) the per-frame graph stages, weights and batch-norm statistics,
 stay as shipped and only the temporal layers and the classifier learn: the stages' picture of a hand
 was learnt from far more hands than a few takes show. With ``head_only_when_new`` (the default), when
-every gesture taught is new the temporal layers stay as well and only the classifier learns: the old
-gestures are then read exactly as before and lose only the clips the new one wins (docs/BENCHMARKS.md
+every gesture taught is new the temporal layers stay as well and only the classifier learns: the
+model sees the old gestures as before and only where it draws their lines moves (docs/BENCHMARKS.md
 "Teach": fewer old clips lost and fewer false calls of the new gesture than with the temporal layers
 trained). A known gesture taught your way has to move how the model reads that gesture, so then the
 temporal layers learn too. Each take is copied ``repeat`` times per epoch so that a handful of takes

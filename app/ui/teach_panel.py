@@ -368,7 +368,7 @@ def report_text(report: dict) -> str:
                                                             if estimate is not None else ""))
     text = "; ".join(parts) + f". Trained in {report['seconds']} s."
     if TEMPORAL_LAYERS in report.get("frozen", ()):
-        text += " Only the classifier learnt (every gesture taught is new): the others change only where it wins."
+        text += " Only the classifier learnt (every gesture taught is new): the others are seen as before."
     if report.get("old_top1") is not None:
         text += f" The other gestures: {report['old_top1']:.0%} (before: {report['base_old_top1']:.0%})."
     return text
