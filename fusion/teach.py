@@ -13,11 +13,15 @@ was learnt from far more hands than a few takes show. With ``head_only_when_new`
 every gesture taught is new the temporal layers stay as well and only the classifier learns: the
 model sees the old gestures as before and only where it draws their lines moves (docs/BENCHMARKS.md
 "Teach": fewer old clips lost and fewer false calls of the new gesture than with the temporal layers
-trained). A known gesture taught your way has to move how the model reads that gesture, so then the
-temporal layers learn too. Each take is copied ``repeat`` times per epoch so that a handful of takes
-weigh as much as the replay, each copy but the first turned by up to ±``turn_deg`` and played at a
-speed within ``speed`` (``fusion.take_augment``: five takes otherwise teach the angle and pace they
-happened to have), then the training's own augmentation. ``distill``
+trained). The classifier alone cannot learn to see a turned hand as the same gesture, the features
+it reads are the shipped ones, so its copies are turned only within the leans the takes show
+(``head_turn_deg``), at a lower rate (``head_lr``). A known gesture taught your way has to move how
+the model reads that gesture, so then the temporal layers learn too. Each take is copied ``repeat`` times per epoch so that a handful of takes
+weigh as much as the replay, each copy but the first turned and played at a speed within ``speed``
+(``fusion.take_augment``: five takes otherwise teach the angle and pace they happened to have), then
+the training's own augmentation. With ``lean_span`` (the default) the copies of a gesture lean
+anywhere between the most different leans its takes show, and ``turn_deg`` beyond: a user who shows
+an open palm held up and hanging down means both, and the ones between. ``distill``
 (off by default) adds the base model's own answers on the replayed clips of the labels not taught
 (``TrainConfig.distill``); docs/BENCHMARKS.md "Teach" measures what it keeps and what it costs.
 
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -60,10 +64,13 @@ class TeachConfig:
     lr: float = 1e-3
     batch: int = 32
     repeat: int = 24  # copies of each take per epoch
-    turn_deg: float = 60.0  # each copy's hand turned by up to ± this in the image plane
+    turn_deg: float = 60.0  # each copy's hand turned in the image plane by up to ± this beyond the takes' leans
+    lean_span: bool = True  # copies span the leans of a gesture's takes (False: ±turn_deg about each take)
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
-    head_only_when_new: bool = True  # every gesture taught new: only the classifier learns
+    head_only_when_new: bool = True  # every gesture taught new: only the classifier learns, with
+    head_turn_deg: float = 0.0  # ... the copies turned only within the takes' own leans and this beyond
+    head_lr: float = 5e-4  # ... at this learning rate
     distill: float = 0.0  # weight of the base model's own answers on the replay of the labels not taught
     replay: int = 680  # synthetic clips of the base model's labels (40 a class for 17 labels)
     held_back: int = 170  # synthetic clips for the old-gesture check
@@ -77,8 +84,10 @@ class TeachConfig:
             raise BadInput("teach needs epochs >= 1, repeat >= 1, batch >= 2 and lr > 0")
         if self.replay < 0 or self.held_back < 0 or self.folds < 0:
             raise BadInput("teach needs replay, held_back and folds >= 0")
-        if not 0 <= self.turn_deg <= 180 or not 0 < self.speed[0] <= self.speed[1]:
-            raise BadInput("teach needs turn_deg in [0, 180] and speed as (low, high) with 0 < low <= high")
+        if not (0 <= self.turn_deg <= 180 and 0 <= self.head_turn_deg <= 180) or not self.head_lr > 0:
+            raise BadInput("teach needs turn_deg and head_turn_deg in [0, 180] and head_lr > 0")
+        if not 0 < self.speed[0] <= self.speed[1]:
+            raise BadInput("teach needs speed as (low, high) with 0 < low <= high")
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,8 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
     start = time.monotonic()
     kept = tuple(l for l in meta.labels if l not in taught)  # the labels it keeps its own answers on
     frozen = _frozen(config, new_only=not any(l in meta.labels for l in taught))
+    if TEMPORAL_LAYERS in frozen:  # the classifier alone: its own turns and rate (the check trains the same)
+        config = replace(config, turn_deg=config.head_turn_deg, lr=config.head_lr)
     _fine_tune(config, config.out, _mix(takes, replay, config), kept, frozen)
     seconds = time.monotonic() - start
 
@@ -211,7 +222,7 @@ def _mix(takes: PreparedClips, replay: PreparedClips | None, config: TeachConfig
     from fusion.take_augment import varied_copies
 
     copies = varied_copies(takes, config.repeat, np.random.default_rng([config.seed, 31]), turn_deg=config.turn_deg,
-                           speed=config.speed)
+                           speed=config.speed, span=config.lean_span)
     return concat([copies, replay]) if replay is not None else copies
 
 

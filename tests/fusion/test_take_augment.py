@@ -5,7 +5,7 @@ import pytest
 
 from fusion.data.model_inputs import PreparedClips
 from fusion.preprocess import InputSpec, SKELETON_CHANNELS, preprocess_skeleton
-from fusion.take_augment import time_warped, turned, varied_copies
+from fusion.take_augment import lean, time_warped, turn_ranges, turned, varied_copies
 
 SPEC = InputSpec(width=64, height=48, window=20)
 X, Y, PRESENCE = (SKELETON_CHANNELS.index(c) for c in ("x", "y", "presence"))
@@ -75,3 +75,40 @@ def test_varied_copies_keep_the_first_copy_as_recorded():
         assert not np.array_equal(copies.skeleton[k], skeleton[k % 2])
     same = varied_copies(takes, 4, np.random.default_rng(0), turn_deg=0.0, speed=(1.0, 1.0))
     np.testing.assert_allclose(same.skeleton, np.tile(skeleton, (4, 1, 1, 1)), atol=1e-3)  # float16 round trip
+
+
+def takes_leaning(degrees: list[float], labels: list[int]) -> PreparedClips:
+    """One take per angle: the same still hand turned by that angle, 12 frames."""
+    clip = np.stack([preprocess_skeleton(hand(0), None, SPEC)] * 12)
+    skeleton = np.stack([turned(clip, np.radians(d)) for d in degrees])
+    n = len(degrees)
+    return PreparedClips(rgb=np.zeros((n, 12, 0, 0, 3), np.uint8), depth=np.zeros((n, 12, 0, 0), np.float16),
+                         skeleton=skeleton, label=np.array(labels), active=np.tile([[0, 12]], (n, 1)).astype(np.int32),
+                         labels=("no_gesture", "a", "b"), spec=SPEC, missing=("depth", "rgb"))
+
+
+def test_lean_follows_the_turn_and_is_none_without_a_hand():
+    takes = takes_leaning([0.0, 30.0, -100.0, 170.0], [1, 1, 1, 1])
+    base = lean(takes.skeleton[0])
+    for k, d in enumerate([30.0, -100.0, 170.0], start=1):
+        assert np.angle(np.exp(1j * (lean(takes.skeleton[k]) - base - np.radians(d)))) == pytest.approx(0, abs=1e-4)
+    assert lean(np.zeros((12, len(SKELETON_CHANNELS), 21), np.float32)) is None
+
+
+def test_copies_cover_the_leans_the_user_showed_and_turn_deg_beyond():
+    takes = takes_leaning([0.0, 10.0, 120.0, 40.0, 45.0], [1, 1, 1, 2, 2])
+    ranges = np.degrees(turn_ranges(takes, 30.0))
+    # label a leans over [0, 120]: each take's copies land within [-30, 150], whichever take they copy
+    np.testing.assert_allclose(ranges[:3] + np.array([[0.0], [10.0], [120.0]]), [[-30, 150]] * 3, atol=1e-3)
+    # label b leans alike (40, 45): ±30 about the pair, a little more than ±30 about each take
+    np.testing.assert_allclose(ranges[3:] + np.array([[40.0], [45.0]]), [[10, 75]] * 2, atol=1e-3)
+    alone = np.degrees(turn_ranges(takes.subset(np.array([0, 3])), 30.0))
+    np.testing.assert_allclose(alone, [[-30, 30]] * 2, atol=1e-6)  # one take of a label: ±turn_deg
+    wide = np.degrees(turn_ranges(takes_leaning([10.0, 150.0, -150.0], [1, 1, 1]), 90.0))
+    np.testing.assert_allclose(wide[:, 1] - wide[:, 0], 360.0, atol=1e-3)  # spread all round: any angle
+
+    copies = varied_copies(takes.subset(np.arange(3)), 64, np.random.default_rng(0), turn_deg=0.0, speed=(1.0, 1.0))
+    base = lean(takes.skeleton[0])
+    leans = np.degrees([np.angle(np.exp(1j * (lean(s) - base))) for s in copies.skeleton])
+    assert leans.min() > -0.5 and leans.max() < 120.5  # within what the takes showed ...
+    assert np.histogram(leans, bins=4, range=(0, 120))[0].min() >= 8  # ... and all over it

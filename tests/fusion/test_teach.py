@@ -97,6 +97,28 @@ def test_a_known_gesture_taught_moves_the_temporal_layers_too(tmp_path, base):
                   learnt=("streams.skeleton.temporal.layers.0.conv.weight", "streams.skeleton.temporal.fc.weight"))
 
 
+@pytest.mark.parametrize("label, motion, recipe", [("wave_hello", "rotate_cw", (2e-4, 5.0)),  # new: classifier alone
+                                                   ("rotate_cw", "rotate_ccw", (3e-3, 40.0))])  # known
+def test_the_classifier_alone_learns_at_its_own_rate_and_turns(tmp_path, base, monkeypatch, label, motion, recipe):
+    import fusion.take_augment
+    import fusion.teach
+
+    seen = []
+    varied = fusion.take_augment.varied_copies
+    fine_tune = fusion.teach._fine_tune
+    monkeypatch.setattr(fusion.take_augment, "varied_copies",
+                        lambda *a, turn_deg, **k: seen.append(("turn", turn_deg)) or varied(*a, turn_deg=turn_deg, **k))
+    monkeypatch.setattr(fusion.teach, "_fine_tune",
+                        lambda config, *a: seen.append(("lr", config.lr)) or fine_tune(config, *a))
+    recording = write_takes(tmp_path / "t.mmtm", label, motion, takes=2)
+    meta, _ = read_checkpoint(base)
+    takes = recording_clips([recording], labels=tuple(meta.labels) + (label,) * (label not in meta.labels),
+                            spec=meta.config.input)
+    teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), epochs=1, replay=17, check=False, lr=3e-3,
+                      turn_deg=40.0, head_lr=2e-4, head_turn_deg=5.0), takes)
+    assert seen == [("turn", recipe[1]), ("lr", recipe[0])]
+
+
 def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     (tmp_path / "takes").mkdir()
     write_takes(tmp_path / "takes" / "a.mmtm", "wave_hello", "rotate_cw", takes=3)
@@ -141,7 +163,8 @@ def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
     assert not (tmp_path / "me.pt").exists()
 
 
-@pytest.mark.parametrize("changes", [{"turn_deg": -1.0}, {"turn_deg": 270.0}, {"speed": (0.0, 1.5)},
+@pytest.mark.parametrize("changes", [{"turn_deg": -1.0}, {"turn_deg": 270.0}, {"head_turn_deg": -5.0},
+                                     {"head_lr": 0.0}, {"speed": (0.0, 1.5)},
                                      {"speed": (1.5, 0.67)}, {"epochs": 0}, {"replay": -1}])
 def test_teach_settings_out_of_range_are_bad_input(changes):
     from fusion.errors import BadInput
