@@ -1,8 +1,8 @@
 """Benchmark: teaching the webcam model a user's gestures (``fusion.teach``), on real hands.
 
     .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
-        [--epochs N] [--repeat K] [--lr LR] [--turn-deg D] [--no-span] [--head-turn-deg D] [--head-lr LR]
-        [--speed LOW,HIGH] [--no-freeze] [--no-head-only]
+        [--epochs N] [--repeat K] [--full-takes N] [--lr LR] [--turn-deg D] [--no-span] [--head-turn-deg D]
+        [--head-lr LR] [--speed LOW,HIGH] [--no-freeze] [--no-head-only]
         [--distill W] [--seed S] [--wave [--wave-takes N]]
 
 The earlier recipes (docs/BENCHMARKS.md "Teach"): before the varied takes and the frozen stages
@@ -181,6 +181,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=TeachConfig.epochs)
     parser.add_argument("--repeat", type=int, default=TeachConfig.repeat)
+    parser.add_argument("--full-takes", type=int, default=TeachConfig.full_takes,
+                        help="a gesture of more takes gets fewer copies of each (weighs as this many)")
     parser.add_argument("--lr", type=float, default=TeachConfig.lr)
     parser.add_argument("--replay", type=int, default=TeachConfig.replay, help="synthetic clips of the known labels")
     parser.add_argument("--turn-deg", type=float, default=TeachConfig.turn_deg,
@@ -204,11 +206,11 @@ def main() -> None:
     parser.add_argument("--wave", action="store_true", help="also teach a new dynamic gesture (a wave)")
     parser.add_argument("--wave-takes", type=int, default=5, metavar="N", help="takes of the wave taught (--wave)")
     args = parser.parse_args()
-    settings = dict(epochs=args.epochs, repeat=args.repeat, lr=args.lr, replay=args.replay, threads=args.threads,
-                    turn_deg=args.turn_deg, lean_span=args.lean_span, head_turn_deg=args.head_turn_deg,
-                    head_lr=args.head_lr, speed=args.speed,
-                    freeze_stages=args.freeze_stages,
-                    head_only_when_new=args.head_only_when_new, distill=args.distill, seed=args.seed)
+    settings = dict(epochs=args.epochs, repeat=args.repeat, full_takes=args.full_takes, lr=args.lr,
+                    replay=args.replay, threads=args.threads, turn_deg=args.turn_deg, lean_span=args.lean_span,
+                    head_turn_deg=args.head_turn_deg, head_lr=args.head_lr, speed=args.speed,
+                    freeze_stages=args.freeze_stages, head_only_when_new=args.head_only_when_new,
+                    distill=args.distill, seed=args.seed)
     import torch
 
     torch.set_num_threads(args.threads)

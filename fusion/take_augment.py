@@ -107,16 +107,26 @@ def time_warped(skeleton: np.ndarray, active: np.ndarray, factor: float) -> tupl
     return out.astype(skeleton.dtype), warped
 
 
-def varied_copies(takes: PreparedClips, copies: int, rng: np.random.Generator, *, turn_deg: float,
+def copies_per_take(labels: np.ndarray, repeat: int, full: int) -> np.ndarray:
+    """(N,) how many copies of each take: ``repeat``, and for a label of more than ``full`` takes fewer
+    of each (at least one), so that it weighs about as much as ``full`` takes do."""
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    per = np.maximum(1, np.round(repeat * full / np.maximum(counts, full))).astype(np.int64)
+    return per[inverse]
+
+
+def varied_copies(takes: PreparedClips, copies: int | np.ndarray, rng: np.random.Generator, *, turn_deg: float,
                   speed: tuple[float, float], span: bool = True) -> PreparedClips:
-    """``copies`` copies of every take: the first as recorded, each other turned within the range the
-    takes of its label lean over, widened by ``turn_deg`` either way (``turn_ranges``; without ``span``
-    by up to ±``turn_deg`` about the take itself), and played at a speed drawn log-uniformly from ``speed``."""
+    """``copies`` copies of every take (or of each, (N,)): the first as recorded, each other turned within
+    the range the takes of its label lean over, widened by ``turn_deg`` either way (``turn_ranges``;
+    without ``span`` by up to ±``turn_deg`` about the take itself), and played at a speed drawn
+    log-uniformly from ``speed``."""
     from fusion.data.model_inputs import PreparedClips
 
     turn = np.radians(turn_deg)
     ranges = turn_ranges(takes, turn_deg) if span else np.tile([-turn, turn], (len(takes), 1))
-    index = np.tile(np.arange(len(takes)), copies)
+    counts = np.broadcast_to(np.asarray(copies), (len(takes),))
+    index = np.concatenate([np.flatnonzero(counts > round_) for round_ in range(int(counts.max()))])
     skeleton, active = takes.skeleton[index].copy(), takes.active[index].copy()
     for k in range(len(takes), len(index)):  # the first copy of each take stays as recorded
         factor = float(np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]))))

@@ -16,14 +16,18 @@ model sees the old gestures as before and only where it draws their lines moves 
 trained). The classifier alone cannot learn to see a turned hand as the same gesture, the features
 it reads are the shipped ones, so its copies are turned only within the leans the takes show
 (``head_turn_deg``), at a lower rate (``head_lr``). A known gesture taught your way has to move how
-the model reads that gesture, so then the temporal layers learn too. Each take is copied ``repeat`` times per epoch so that a handful of takes
-weigh as much as the replay, each copy but the first turned and played at a speed within ``speed``
-(``fusion.take_augment``: five takes otherwise teach the angle and pace they happened to have), then
-the training's own augmentation. With ``lean_span`` (the default) the copies of a gesture lean
-anywhere between the most different leans its takes show, and ``turn_deg`` beyond: a user who shows
-an open palm held up and hanging down means both, and the ones between. ``distill``
-(off by default) adds the base model's own answers on the replayed clips of the labels not taught
-(``TrainConfig.distill``); docs/BENCHMARKS.md "Teach" measures what it keeps and what it costs.
+the model reads that gesture, so then the temporal layers learn too.
+
+Each take is copied ``repeat`` times per epoch so that a handful of takes weigh as much as the
+replay (a gesture of more than ``full_takes`` takes gets fewer copies of each: it weighs as that
+many do, so more takes show more of it without drowning the others), each copy but the first turned
+and played at a speed within ``speed`` (``fusion.take_augment``: five takes otherwise teach the
+angle and pace they happened to have), then the training's own augmentation. With ``lean_span``
+(the default) the copies of a gesture lean anywhere between the most different leans its takes
+show, and ``turn_deg`` beyond: a user who shows an open palm held up and hanging down means both,
+and the ones between. ``distill`` (off by default) adds the base model's own answers on the
+replayed clips of the labels not taught (``TrainConfig.distill``); docs/BENCHMARKS.md "Teach"
+measures what it keeps and what it costs.
 
 ``check`` (on by default) says what the user gets before using it: for each taught label, an
 estimate from ``folds`` trainings that each hold one take of every taught label out (scored on the
@@ -63,7 +67,8 @@ class TeachConfig:
     epochs: int = 12
     lr: float = 1e-3
     batch: int = 32
-    repeat: int = 24  # copies of each take per epoch
+    repeat: int = 24  # copies of each take per epoch, ...
+    full_takes: int = 5  # ... fewer for a gesture of more takes: it weighs as this many takes do
     turn_deg: float = 60.0  # each copy's hand turned in the image plane by up to ± this beyond the takes' leans
     lean_span: bool = True  # copies span the leans of a gesture's takes (False: ±turn_deg about each take)
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
@@ -80,8 +85,8 @@ class TeachConfig:
     threads: int | None = None
 
     def validate(self) -> None:
-        if self.epochs < 1 or self.repeat < 1 or self.batch < 2 or not self.lr > 0:
-            raise BadInput("teach needs epochs >= 1, repeat >= 1, batch >= 2 and lr > 0")
+        if self.epochs < 1 or self.repeat < 1 or self.full_takes < 1 or self.batch < 2 or not self.lr > 0:
+            raise BadInput("teach needs epochs >= 1, repeat >= 1, full_takes >= 1, batch >= 2 and lr > 0")
         if self.replay < 0 or self.held_back < 0 or self.folds < 0:
             raise BadInput("teach needs replay, held_back and folds >= 0")
         if not (0 <= self.turn_deg <= 180 and 0 <= self.head_turn_deg <= 180) or not self.head_lr > 0:
@@ -217,12 +222,13 @@ def _skeleton_only(clips: PreparedClips) -> PreparedClips:
 
 
 def _mix(takes: PreparedClips, replay: PreparedClips | None, config: TeachConfig) -> PreparedClips:
-    """``config.repeat`` varied copies of each take, then the replay clips."""
+    """``config.repeat`` varied copies of each take (fewer past ``full_takes``), then the replay clips."""
     from fusion.data.model_inputs import concat
-    from fusion.take_augment import varied_copies
+    from fusion.take_augment import copies_per_take, varied_copies
 
-    copies = varied_copies(takes, config.repeat, np.random.default_rng([config.seed, 31]), turn_deg=config.turn_deg,
-                           speed=config.speed, span=config.lean_span)
+    copies = varied_copies(takes, copies_per_take(takes.label, config.repeat, config.full_takes),
+                           np.random.default_rng([config.seed, 31]), turn_deg=config.turn_deg, speed=config.speed,
+                           span=config.lean_span)
     return concat([copies, replay]) if replay is not None else copies
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from fusion.data.model_inputs import PreparedClips
 from fusion.preprocess import InputSpec, SKELETON_CHANNELS, preprocess_skeleton
-from fusion.take_augment import lean, time_warped, turn_ranges, turned, varied_copies
+from fusion.take_augment import copies_per_take, lean, time_warped, turn_ranges, turned, varied_copies
 
 SPEC = InputSpec(width=64, height=48, window=20)
 X, Y, PRESENCE = (SKELETON_CHANNELS.index(c) for c in ("x", "y", "presence"))
@@ -112,3 +112,13 @@ def test_copies_cover_the_leans_the_user_showed_and_turn_deg_beyond():
     leans = np.degrees([np.angle(np.exp(1j * (lean(s) - base))) for s in copies.skeleton])
     assert leans.min() > -0.5 and leans.max() < 120.5  # within what the takes showed ...
     assert np.histogram(leans, bins=4, range=(0, 120))[0].min() >= 8  # ... and all over it
+
+
+def test_a_gesture_of_many_takes_gets_fewer_copies_of_each():
+    per = copies_per_take(np.array([1] * 3 + [2] * 10 + [0] * 40), repeat=24, full=5)
+    assert list(per) == [24] * 3 + [12] * 10 + [3] * 40  # up to 5 takes: 24 each; 10: as 5 weigh; 40: 3
+    assert copies_per_take(np.array([1] * 500), repeat=2, full=5).min() == 1  # never none
+    takes = takes_leaning([0.0, 10.0, 120.0], [1, 2, 2])
+    copies = varied_copies(takes, np.array([3, 1, 2]), np.random.default_rng(0), turn_deg=0.0, speed=(1.0, 1.0))
+    assert list(copies.label) == [1, 2, 2, 1, 2, 1]  # each take's first copy as recorded, then the rest in turn
+    np.testing.assert_array_equal(copies.skeleton[:3], takes.skeleton)
