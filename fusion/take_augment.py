@@ -3,12 +3,12 @@
 A handful of takes holds the hand at a handful of angles and speeds, and a fine-tune on them learns
 those as part of the gesture: five waves whose hands happened to lean taught an earlier recipe "a
 leaning open hand" (``benchmarks/bench_teach.py --wave``: most unseen waves made upright were called
-open_palm). Each
-copy of a take is therefore drawn at another angle and speed, on the prepared skeleton channels
-(``fusion.preprocess.SKELETON_CHANNELS``), before the training's own augmentation. The angles cover
-what the user showed: where the takes of a gesture lean differently (open palms held up, sideways
-and hanging down), the copies lean anywhere from the one extreme to the other, and ``turn_deg``
-beyond; takes that all lean alike are turned by up to ``turn_deg`` either way.
+open_palm). Each copy of a take is therefore drawn at another angle and speed, on the prepared
+skeleton channels (``fusion.preprocess.SKELETON_CHANNELS``), before the training's own augmentation.
+The angles cover what the user showed: where the takes of a gesture lean differently (open palms
+held up, sideways and hanging down), the copies lean anywhere from the one extreme to the other, and
+``turn_deg`` beyond; takes that all lean alike are turned by up to ``turn_deg`` either way. A
+gesture of many takes gets fewer copies of each (``copies_per_take``).
 
 - ``turned``: the hand's shape rotated in the image plane about the wrist, the same angle in every
   frame. Where the wrist goes is left alone, so a swipe keeps its direction and only the hand leans.
