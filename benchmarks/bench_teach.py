@@ -53,7 +53,7 @@ from fusion.checkpoint import read_checkpoint
 from fusion.data.model_inputs import PreparedClips, prepare_frames
 from fusion.data.readers.real import (contiguous_blocks, read_manifest, read_table, table_aspect, table_hands,
                                       table_split)
-from fusion.teach import TeachConfig, teach
+from fusion.teach import TeachConfig, offline_top1, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = 32
@@ -185,16 +185,6 @@ def synthetic_test(folder: Path, spec) -> PreparedClips:
     return prepare_dataset(folder, spec, cache=False, write_cache=False, progress=False, streams=False)
 
 
-def offline_top1(model: str, clips: PreparedClips) -> float:
-    from fusion.checkpoint import load_checkpoint
-    from fusion.train import predict
-
-    network, meta = load_checkpoint(model)
-    clips = clips.relabel(tuple(meta.labels))
-    calls, _ = predict(network, clips, np.arange(len(clips)), ("skeleton",))
-    return float(np.mean(calls == clips.label))
-
-
 def held_out_top1(model: str, rows: np.ndarray, labels: list[str]) -> tuple[float, dict[str, float]]:
     _, held = table_split(labels)
     runner = ModelRunner.load(RunnerConfig(model=model, device="cpu"))
@@ -222,7 +212,7 @@ def bench_user(model: str, real: str, takes_count: int, settings: dict) -> None:
         report = teach(TeachConfig(model=model, out=out, **settings), takes)
         print(f"fine-tune again, with the check: {report.seconds} s; estimate (folds by take): {report.estimate}")
         print(f"old gestures, held-back synthetic clips: base {report.base_old_top1}, personal {report.old_top1}")
-        test = synthetic_test(Path(tmp) / "test", meta.config.input)
+        test = synthetic_test(Path(tmp) / "test", meta.config.input).relabel(tuple(meta.labels))
         for name, path in (("base", model), ("personal", out)):
             top1, per = held_out_top1(path, rows, labels)
             print(f"{name:8} held-out rows top-1 {top1}  per label {per}; synthetic test top-1 "

@@ -152,8 +152,8 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
         log(f"checking the old gestures on {config.held_back} held-back synthetic clips")
         held = _synthetic(meta.labels, spec, config.held_back, seed=config.seed * 7 + 202, labels=tuple(meta.labels))
         if held is not None:
-            old_top1 = _top1(config.out, held.relabel(labels))
-            base_old_top1 = _top1(config.model, held)
+            old_top1 = offline_top1(config.out, held.relabel(labels))
+            base_old_top1 = offline_top1(config.model, held)
         if config.folds:
             estimate = _cross_validate(config, takes, replay, labels, taught, kept, frozen, log)
     return TeachReport(out=config.out, labels=labels, taught=taught,
@@ -258,5 +258,6 @@ def _predict(model_path: str, clips: PreparedClips) -> np.ndarray:
     return called
 
 
-def _top1(model_path: str, clips: PreparedClips) -> float:
+def offline_top1(model_path: str, clips: PreparedClips) -> float:
+    """A skeleton model's top-1 on ``clips`` (labelled in its labels), a window centred on each gesture."""
     return round(float(np.mean(_predict(model_path, clips) == clips.label)), 3)
