@@ -53,6 +53,7 @@ from fusion.checkpoint import read_checkpoint
 from fusion.data.model_inputs import PreparedClips, prepare_frames
 from fusion.data.readers.real import (contiguous_blocks, read_manifest, read_table, table_aspect, table_hands,
                                       table_split)
+from fusion.take_augment import lean
 from fusion.teach import TeachConfig, offline_top1, teach
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,6 +202,10 @@ def bench_user(model: str, real: str, takes_count: int, settings: dict) -> None:
     rows, labels = read_table(table)
     takes = table_takes(rows, labels, takes_count, meta.config.input, meta.labels)
     print(f"takes: {dict(Counter(takes.labels[k] for k in takes.label))} ({FRAMES} consecutive rows each)")
+    upright = {takes.labels[k]: [] for k in np.unique(takes.label)}
+    for skeleton, k in zip(takes.skeleton, takes.label):  # the lean the copies span (fusion.take_augment)
+        upright[takes.labels[k]].append(round(float(np.degrees(np.angle(np.exp(1j * (lean(skeleton) + np.pi / 2)))))))
+    print(f"the takes lean (degrees from upright): {upright}")
     with tempfile.TemporaryDirectory() as tmp:
         # first, as ``main.py teach`` runs it: the process's first training (a later one is faster)
         three = takes.subset(np.flatnonzero(np.isin(takes.label, np.unique(takes.label)[:3])))
