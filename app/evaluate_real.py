@@ -12,11 +12,14 @@ The folder's ``manifest.json`` (``fusion.data.readers.real``) lists the items:
   (``app.engine``: video source, MediaPipe, resampling to the model's rate, worker, recogniser).
 
 A held-still item is *called* the label of the first event the recogniser emits, ``no_gesture``
-when it emits none. Headline figures: ``static_top1`` (photos and landmark files of the six static
-gestures), ``oov_quiet`` (held items labelled ``no_gesture`` — hand poses outside the vocabulary —
-that stay quiet), ``table_top1`` (table rows of static gestures), and ``video_levenshtein``: over
-all videos, 1 − Σ edit distance / Σ true gestures between the gestures made and the events
-called, labels a video ``allowed`` left out of the calls.
+when it emits none. A held item or table label that the model does not know (a pose named for what
+it is: ``ok``, ``call``, ``rock`` …) is a pose to stay quiet on, as ``no_gesture`` is: it is expected
+to be called ``no_gesture`` and keeps its own name as ``pose``. Headline figures: ``static_top1``
+(photos and landmark files of the six static gestures), ``oov_quiet`` (held items and table rows
+expected to be ``no_gesture`` — hand poses outside the vocabulary — that stay quiet), ``table_top1``
+(table rows of static gestures), and ``video_levenshtein``: over all videos, 1 − Σ edit distance /
+Σ true gestures between the gestures made and the events called, labels a video ``allowed`` left
+out of the calls.
 """
 
 from __future__ import annotations
@@ -83,7 +86,8 @@ def _stills(runner: ModelRunner, manifest: RealManifest, config: RealEvalConfig)
     for landmark in manifest.landmarks:
         hand = read_landmarks_pbtxt(landmark.path)
         held.append(Held(hand.image, hand.handedness, aspect=1.0))  # the files keep no image size: square
-        rows.append({"kind": "landmarks", "file": _name(landmark.path, manifest), "expected": landmark.label})
+        rows.append({"kind": "landmarks", "file": _name(landmark.path, manifest),
+                     **_expected(landmark.label, runner.labels)})
     if manifest.photos:
         from app.hand_tracker import HandTracker, HandTrackerConfig
 
@@ -93,7 +97,8 @@ def _stills(runner: ModelRunner, manifest: RealManifest, config: RealEvalConfig)
                 hand = tracker.choose(tracker.track(rgb, 0.0))
                 held.append(Held(None if hand is None else hand.image, None if hand is None else hand.handedness,
                                  aspect=rgb.shape[1] / rgb.shape[0], rgb=rgb))
-                rows.append({"kind": "photo", "file": _name(photo.path, manifest), "expected": photo.label,
+                rows.append({"kind": "photo", "file": _name(photo.path, manifest),
+                             **_expected(photo.label, runner.labels),
                              **({} if hand is not None else {"note": "no hand found"})})
     for row, (called, score) in zip(rows, hold_still(runner, held, config.hold_s)):
         row.update(called=called, score=round(score, 3))
@@ -118,10 +123,18 @@ def _tables(runner: ModelRunner, manifest: RealManifest, config: RealEvalConfig)
         for label in sorted(set(expected)):
             got = Counter(c for (c, _), e in zip(calls, expected) if e == label)
             n = sum(got.values())
-            out.append({"kind": "table", "file": name, "expected": label, "rows": n, "right": got[label],
-                        "called": got.most_common(1)[0][0], "score": round(got[label] / n, 3),
+            named = _expected(label, runner.labels)
+            right = got[named["expected"]]
+            out.append({"kind": "table", "file": name, **named, "rows": n, "right": right,
+                        "called": got.most_common(1)[0][0], "score": round(right / n, 3),
                         "calls": dict(got.most_common(4))})
     return out
+
+
+def _expected(label: str, known: tuple[str, ...]) -> dict:
+    """What a held item labelled ``label`` should be called: the label, or ``no_gesture`` (with the label kept
+    as ``pose``) for one the model does not know."""
+    return {"expected": label} if label in known else {"expected": NO_GESTURE, "pose": label}
 
 
 def hold_still(runner: ModelRunner, held: list[Held], seconds: float, *, label: str | None = None
@@ -267,7 +280,7 @@ def format_real_report(report: dict) -> str:
     lines = [f"model: {report['model']['model']}", "",
              f"{'kind':10s} {'file':52s} {'expected':24s} {'called':24s} score"]
     for i in report["items"]:
-        expected = i["expected"] if i["expected"] is not None else "-"
+        expected = "-" if i["expected"] is None else i["expected"] + (f" ({i['pose']})" if "pose" in i else "")
         lines.append(f"{i['kind']:10s} {i['file'][-52:]:52s} {expected[:24]:24s} {str(i['called'])[:24]:24s} "
                      f"{'' if i['score'] is None else i['score']}{'  ' + i['note'] if i.get('note') else ''}")
 

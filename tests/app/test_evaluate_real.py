@@ -88,6 +88,25 @@ def test_a_folder_of_landmark_files_and_a_table_is_scored_item_by_item(tmp_path)
     assert all(i["called"] in DEFAULT_LABELS for i in report["items"])
 
 
+def test_a_pose_the_model_does_not_know_is_expected_to_stay_quiet(tmp_path):
+    (tmp_path / "call_landmarks.pbtxt").write_text(_pbtxt(_hand()))
+    rows = np.random.default_rng(1).uniform(-1, 1, (400, 42)).round(4)
+    lines = [",".join(["0" if i < 200 else "3", *map(str, row)]) for i, row in enumerate(rows)]
+    (tmp_path / "keypoint.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    root = _folder(tmp_path, {"landmarks": [{"file": "call_landmarks.pbtxt", "label": "call"}],
+                              "keypoint_tables": [{"file": "keypoint.csv", "labels": {"0": "fist", "3": "ok"}}]})
+    report = evaluate_real(RealEvalConfig(root=str(root), model="untrained-skeleton", progress=False))
+    held, fist, ok = report["items"]
+    assert (held["expected"], held["pose"]) == ("no_gesture", "call")
+    assert (ok["expected"], ok["pose"], fist["expected"]) == ("no_gesture", "ok", "fist") and "pose" not in fist
+    assert ok["right"] == ok["calls"].get("no_gesture", 0)  # right: kept quiet
+    assert report["oov_items"] == 1 + ok["rows"] and report["static_items"] == 0
+    assert report["oov_quiet"] == round(((held["called"] == "no_gesture") + ok["right"]) / report["oov_items"], 4)
+    from app.evaluate_real import format_real_report
+
+    assert "no_gesture (call)" in format_real_report(report)
+
+
 @pytest.mark.parametrize("manifest, message", [
     ({"videos": [{"file": "missing.mp4", "fps": 15}]}, "no such video"),
     ({"photos": [{"file": "photo.jpg", "label": "fist"}]}, "not a readable image"),

@@ -6,7 +6,8 @@ project's vocabulary (unknown fields are ignored, so later sets may say more)::
     {"videos":   [{"file": "v.mp4", "fps": 15, "mirrored": false,
                    "sequence": [{"label": "swipe_left", "frames": [35, 50]}, ...],
                    "allowed": ["open_palm"]}],                     # may be called, never counted wrong
-     "photos":   [{"file": "p.jpg", "label": "thumbs_up"}],        # "no_gesture": a pose to stay quiet on
+     "photos":   [{"file": "p.jpg", "label": "thumbs_up"}],        # "no_gesture" (or a pose's own name,
+                                                                   # "ok", "call"): a pose to stay quiet on
      "landmarks": [{"file": "x_landmarks.pbtxt", "label": "fist"}],   # MediaPipe HandLandmarker output
      "keypoint_tables": [{"file": "keypoint.csv", "labels": {"0": "open_palm", ...}}]}
 
