@@ -3,12 +3,15 @@
     python scripts/tune_online.py assets/model_default.pt --val runs/val-streams [--write] [--workers 2]
     python scripts/tune_online.py assets/model_skeleton.pt --val runs/val-skeleton --skeleton-only 15,20,25,30,60
     python scripts/tune_online.py assets/model_skeleton.pt --val T --try '{}' --try '{"cooldown_s": 1.0}'
+    python scripts/tune_online.py M --val V --skeleton-only 15,20,25,30,60 --max-false-per-hour 30 --write
 
 The validation streams (seed 500, 64 streams, about 20 minutes; generated when the folder is
 missing) are used by no training run and by no test. The model's per-frame logits are computed once
 (as the app computes them: ``step()`` per frame); then a grid of ``OnlineConfig`` settings is scored
 by Levenshtein accuracy − false triggers per hour / 1000, on ``--workers`` processes (ties go to the
-settings whose text sorts first). ``--write`` stores the best settings in the checkpoint's training
+settings whose text sorts first). With ``--max-false-per-hour F`` the settings are chosen among those
+with at most F false triggers per hour on the streams, by Levenshtein accuracy (then fewer false
+triggers), and by the score above only when none keeps to F (the report says which). ``--write`` stores the best settings in the checkpoint's training
 metadata (``training["online"]``), where ``main.py eval`` (and the app) pick them up.
 
 ``--try SETTINGS`` scores instead the model's stored settings with these changed (a JSON object; may
@@ -84,6 +87,10 @@ def _try(cfg, name: str, tolerance_s: float = 0.5) -> None:
                 print(f"  stream {k} at {event.t:.2f} s: {event.label} (around it: {near or 'nothing'})")
 
 
+def _figures(m) -> dict:
+    return {"levenshtein": round(m.levenshtein, 3), "false_triggers_per_hour": round(m.false_triggers_per_hour, 1)}
+
+
 def _settings_of(cfg) -> dict:
     """The OnlineConfig fields a checkpoint stores (``training["online"]``)."""
     return {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("from_logits", "static_labels")}
@@ -107,6 +114,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="store the best settings in the checkpoint")
     parser.add_argument("--try", dest="tries", action="append", metavar="JSON",
                         help="score the stored settings changed by these, and list the false triggers")
+    parser.add_argument("--max-false-per-hour", type=float, metavar="F",
+                        help="choose among the settings with at most F false triggers per hour on the streams")
     parser.add_argument("--save-as", metavar="M2", help="with one --try: write a copy of the model holding its settings")
     parser.add_argument("--skeleton-only", metavar="F,F", nargs="?", const="30",
                         help="generate skeleton-only validation streams, seen by cameras at these rates "
@@ -154,19 +163,29 @@ def main() -> int:
             results.append(result)
             bar.update(len(results))
     results.sort(key=lambda r: (-r[0], str(r[2])))  # ties: a fixed order, not the workers'
-    default_m = _metrics(OnlineConfig(from_logits=True))
-    best_s, best_m, best = results[0]
+    limit = args.max_false_per_hour
+    within = [r for r in results if limit is not None and r[1].false_triggers_per_hour <= limit]
+    within.sort(key=lambda r: (-r[1].levenshtein, r[1].false_triggers_per_hour, str(r[2])))
+    best_s, best_m, best = (within or results)[0]
     settings = _settings_of(best)
-    report = {"model": args.model, "val": str(val), "default": {"levenshtein": round(default_m.levenshtein, 3),
-              "false_triggers_per_hour": round(default_m.false_triggers_per_hour, 1)},
-              "best": {"levenshtein": round(best_m.levenshtein, 3),
-                       "false_triggers_per_hour": round(best_m.false_triggers_per_hour, 1)}, "settings": settings}
+    stored = meta.training.get("online")
+    report = {"model": args.model, "val": str(val),
+              **{name: _figures(_metrics(cfg)) for name, cfg in (
+                  ("default", OnlineConfig(from_logits=True)),
+                  ("stored", OnlineConfig(from_logits=True, **stored) if stored else None)) if cfg is not None},
+              "best": _figures(best_m), "settings": settings}
+    if limit is not None:
+        report["max_false_per_hour"] = limit
+        report["kept_to_it"] = bool(within)
+        fewest = min(results, key=lambda r: (r[1].false_triggers_per_hour, -r[1].levenshtein, str(r[2])))
+        report["fewest_false"] = {**_figures(fewest[1]), "settings": _settings_of(fewest[2])}
     if args.write:
         training = dict(meta.training)
         training["online"] = settings
         training["online_tuned_on"] = {"seed": ds.index.get("seed"), "streams": ds.num_streams,
                                        "levenshtein": report["best"]["levenshtein"],
-                                       "false_triggers_per_hour": report["best"]["false_triggers_per_hour"]}
+                                       "false_triggers_per_hour": report["best"]["false_triggers_per_hour"],
+                                       **({"max_false_per_hour": limit} if limit is not None else {})}
         save_checkpoint(args.model, model, labels=labels, training=training)
         report["written"] = True
     print(json.dumps(report))

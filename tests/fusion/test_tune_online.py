@@ -51,6 +51,34 @@ def test_best_settings_are_found_on_workers_and_written(tune_online, tmp_path, m
     assert meta.training["online_tuned_on"]["streams"] == 2
 
 
+def _made_up_metrics(cfg):
+    """Figures that make the limit matter: a low threshold calls more (Levenshtein) and falsely more."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(levenshtein=1 - cfg.start_threshold + cfg.static_hold_s / 10,
+                           false_triggers_per_hour=100 * (1 - cfg.start_threshold) + 100 * cfg.ema_tau_s)
+
+
+@pytest.mark.parametrize("limit, levenshtein, false_per_hour, kept", [
+    (50.0, 0.48, 40.0, True),    # start 0.6, no smoothing, the longer hold: the best within 50 per hour
+    (30.0, 0.78, 70.0, False),   # none within: the whole grid's score decides (start 0.3, no smoothing)
+])
+def test_a_false_trigger_limit_picks_the_best_levenshtein_within_it(tune_online, tmp_path, monkeypatch, capsys,
+                                                                    limit, levenshtein, false_per_hour, kept):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    monkeypatch.setattr(tune_online, "_metrics", _made_up_metrics)
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "1",
+                                      "--max-false-per-hour", str(limit)])
+    assert tune_online.main() == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["best"] == {"levenshtein": levenshtein, "false_triggers_per_hour": false_per_hour}
+    assert report["kept_to_it"] is kept and report["max_false_per_hour"] == limit
+    assert report["fewest_false"]["false_triggers_per_hour"] == 40.0
+    assert report["fewest_false"]["settings"]["static_hold_s"] == 0.8  # of the fewest, the best Levenshtein
+    assert "stored" not in report  # the tiny model holds no settings of its own
+
+
 def test_try_scores_the_changed_settings_lists_false_triggers_and_writes_nothing(tune_online, tmp_path, monkeypatch,
                                                                                  capsys):
     val = write_tiny_dataset(tmp_path / "val", clips=0, streams=2)
