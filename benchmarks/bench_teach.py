@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
         [--epochs N] [--repeat K] [--full-takes N] [--lr LR] [--turn-deg D] [--no-span] [--head-turn-deg D]
         [--head-lr LR] [--speed LOW,HIGH] [--no-freeze] [--no-head-only]
-        [--distill W] [--seed S] [--wave [--wave-takes N] [--wave-rerender N] [--wave-only]]
+        [--distill W] [--seed S] [--wave [--wave-takes N] [--wave-rerender N [--rerender-head]] [--wave-only]]
 
 The earlier recipes (docs/BENCHMARKS.md "Teach"): before the varied takes and the frozen stages
 ``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze --no-head-only --no-span``; before the
@@ -33,7 +33,8 @@ wave is taught from N clips that each rock as one of the takes did (its rate, ph
 known here because the benchmark made them) but are made by other hands, held and seen otherwise,
 one copy each, every layer trained with 3,400 replayed clips (``RERENDER_SETTINGS``). It measures
 what such a re-renderer could give at best; the app has none yet (it would have to recover the
-motion from a take's landmarks).
+motion from a take's landmarks). With ``--rerender-head`` only the classifier learns from them, as the
+shipped recipe teaches a new gesture (``--replay`` replayed clips): how far the re-renderings alone go.
 """
 
 from __future__ import annotations
@@ -135,9 +136,11 @@ def skeleton_clips(skeleton: np.ndarray, names: list[str], labels: tuple[str, ..
 
 # The re-rendering oracle's teaching: one copy of each re-rendering, every layer trained, 200 replayed clips a label.
 RERENDER_SETTINGS = dict(repeat=1, replay=3400, freeze_stages=False, head_only_when_new=False, check=False)
+# ``--rerender-head``: the same re-renderings, the classifier alone learning (the shipped recipe for a new gesture).
+RERENDER_HEAD_SETTINGS = dict(repeat=1, check=False)
 
 
-def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int = 0) -> None:
+def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int = 0, head_only: bool = False) -> None:
     from fusion.checkpoint import load_checkpoint
     from fusion.data.model_inputs import prepare_dataset
     from fusion.data.synthetic.dataset_files import write_dataset
@@ -146,8 +149,9 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
 
     meta, _ = read_checkpoint(model)
     spec, labels = meta.config.input, tuple(meta.labels) + ("wave",)
+    oracle = RERENDER_HEAD_SETTINGS if head_only else RERENDER_SETTINGS
     if rerender:
-        settings = {**settings, **RERENDER_SETTINGS, "full_takes": rerender}
+        settings = {**settings, **oracle, "full_takes": rerender}
         takes = skeleton_clips(wave_clips(rerender, 1, spec, motions_of=takes_count), ["wave"] * rerender, labels,
                                spec)
     else:
@@ -167,7 +171,7 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
         wave_calls, _ = predict(personal, unseen, np.arange(50), ("skeleton",))
         other_calls, _ = predict(personal, others, np.arange(len(others)), ("skeleton",))
     wave = labels.index("wave")
-    made = f" re-rendered {rerender} times (the oracle: {RERENDER_SETTINGS})" if rerender else ""
+    made = f" re-rendered {rerender} times (the oracle: {oracle}, replay {settings['replay']})" if rerender else ""
     print(f"wave, {takes_count} takes{made}: fine-tune {report.seconds} s; the base model called the unseen waves "
           f"{dict(Counter(labels[c] for c in base_calls).most_common(3))}")
     print(f"  recall on 50 unseen waves {np.mean(wave_calls == wave):.2f}; "
@@ -264,6 +268,8 @@ def main() -> None:
     parser.add_argument("--wave-rerender", type=int, default=0, metavar="N",
                         help="--wave as an oracle: the takes' own motions re-rendered N times by other hands and "
                              "viewpoints, taught with RERENDER_SETTINGS")
+    parser.add_argument("--rerender-head", action="store_true",
+                        help="with --wave-rerender: only the classifier learns (RERENDER_HEAD_SETTINGS, --replay clips)")
     parser.add_argument("--wave-only", action="store_true", help="skip the keypoint table's user (with --wave)")
     args = parser.parse_args()
     settings = dict(epochs=args.epochs, repeat=args.repeat, full_takes=args.full_takes, lr=args.lr,
@@ -279,7 +285,7 @@ def main() -> None:
     if not args.wave_only:
         bench_user(args.model, args.real, args.takes, settings)
     if args.wave:
-        bench_wave(args.model, settings, args.wave_takes, args.wave_rerender)
+        bench_wave(args.model, settings, args.wave_takes, args.wave_rerender, args.rerender_head)
 
 
 if __name__ == "__main__":
