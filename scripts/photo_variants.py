@@ -26,12 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from app.evaluate_real import DEFAULT_REAL, RealEvalConfig, evaluate_real  # noqa: E402
-from fusion.data.readers.real import read_manifest  # noqa: E402
-from fusion.errors import BadInput  # noqa: E402
+from app.evaluate_real import DEFAULT_REAL, RealEvalConfig, evaluate_real
+from fusion.data.readers.real import read_manifest
+from fusion.errors import BadInput
 
 GREY = (128, 128, 128)
 

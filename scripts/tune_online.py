@@ -11,7 +11,8 @@ missing) are used by no training run and by no test. The model's per-frame logit
 by Levenshtein accuracy − false triggers per hour / 1000, on ``--workers`` processes (ties go to the
 settings whose text sorts first). With ``--max-false-per-hour F`` the settings are chosen among those
 with at most F false triggers per hour on the streams, by Levenshtein accuracy (then fewer false
-triggers), and by the score above only when none keeps to F (the report says which). ``--write`` stores the best settings in the checkpoint's training
+triggers), and by the score above only when none keeps to F (the report says which, and names the
+settings with the fewest). ``--write`` stores the best settings in the checkpoint's training
 metadata (``training["online"]``), where ``main.py eval`` (and the app) pick them up.
 
 ``--try SETTINGS`` scores instead the model's stored settings with these changed (a JSON object; may
@@ -88,6 +89,7 @@ def _try(cfg, name: str, tolerance_s: float = 0.5) -> None:
 
 
 def _figures(m) -> dict:
+    """The two figures a report gives of OnlineMetrics ``m``."""
     return {"levenshtein": round(m.levenshtein, 3), "false_triggers_per_hour": round(m.false_triggers_per_hour, 1)}
 
 
@@ -101,7 +103,7 @@ def main() -> int:
 
     from fusion.checkpoint import load_checkpoint, save_checkpoint
     from fusion.data.synthetic.dataset_files import SyntheticDataset
-    from fusion.evaluate import prepare_streams, stream_scores
+    from fusion.evaluate import online_config_of, prepare_streams, stream_scores
     from fusion.online import OnlineConfig
     from fusion.progress import Progress
 
@@ -166,14 +168,12 @@ def main() -> int:
     limit = args.max_false_per_hour
     within = [r for r in results if limit is not None and r[1].false_triggers_per_hour <= limit]
     within.sort(key=lambda r: (-r[1].levenshtein, r[1].false_triggers_per_hour, str(r[2])))
-    best_s, best_m, best = (within or results)[0]
+    _, best_m, best = (within or results)[0]
     settings = _settings_of(best)
-    stored = meta.training.get("online")
-    report = {"model": args.model, "val": str(val),
-              **{name: _figures(_metrics(cfg)) for name, cfg in (
-                  ("default", OnlineConfig(from_logits=True)),
-                  ("stored", OnlineConfig(from_logits=True, **stored) if stored else None)) if cfg is not None},
-              "best": _figures(best_m), "settings": settings}
+    report = {"model": args.model, "val": str(val), "default": _figures(_metrics(OnlineConfig(from_logits=True)))}
+    if meta.training.get("online"):
+        report["stored"] = _figures(_metrics(online_config_of(meta)))
+    report.update(best=_figures(best_m), settings=settings)
     if limit is not None:
         report["max_false_per_hour"] = limit
         report["kept_to_it"] = bool(within)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fusion.checkpoint import load_checkpoint
+from fusion.checkpoint import load_checkpoint, save_checkpoint
 from fusion.evaluate import online_config_of
 from fusion.metrics import evaluate_online
 from fusion.online import OnlineConfig, recognize
@@ -67,6 +67,8 @@ def test_a_false_trigger_limit_picks_the_best_levenshtein_within_it(tune_online,
                                                                     limit, levenshtein, false_per_hour, kept):
     val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
     model = tiny_checkpoint(tmp_path / "m.pt")
+    net, meta = load_checkpoint(model)  # settings of its own, which the report scores too
+    save_checkpoint(model, net, labels=meta.labels, training={**meta.training, "online": {"start_threshold": 0.4}})
     monkeypatch.setattr(tune_online, "_metrics", _made_up_metrics)
     monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "1",
                                       "--max-false-per-hour", str(limit)])
@@ -76,7 +78,9 @@ def test_a_false_trigger_limit_picks_the_best_levenshtein_within_it(tune_online,
     assert report["kept_to_it"] is kept and report["max_false_per_hour"] == limit
     assert report["fewest_false"]["false_triggers_per_hour"] == 40.0
     assert report["fewest_false"]["settings"]["static_hold_s"] == 0.8  # of the fewest, the best Levenshtein
-    assert "stored" not in report  # the tiny model holds no settings of its own
+    stored = OnlineConfig(start_threshold=0.4)  # the defaults but for it
+    assert report["stored"] == {"levenshtein": round(0.6 + stored.static_hold_s / 10, 3),
+                                "false_triggers_per_hour": round(60 + 100 * stored.ema_tau_s, 1)}
 
 
 def test_try_scores_the_changed_settings_lists_false_triggers_and_writes_nothing(tune_online, tmp_path, monkeypatch,
