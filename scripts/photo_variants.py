@@ -115,7 +115,7 @@ def main() -> int:
             folder.mkdir(parents=True, exist_ok=True)
             made = variants_folder(Path(args.real), folder)
             report = evaluate_real(RealEvalConfig(root=str(folder), model=args.model, progress=False))
-    except BadInput as error:
+    except (BadInput, OSError) as error:  # OSError: a --keep folder that cannot be made or written
         print(f"photo_variants: {error}", file=sys.stderr)
         return 2
     rows = [{"photo": photo, "variant": variant, "expected": label, "called": item["called"], "score": item["score"],

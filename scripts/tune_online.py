@@ -123,6 +123,9 @@ def main() -> int:
                         help="generate skeleton-only validation streams, seen by cameras at these rates "
                              "(for a skeleton model; e.g. 15,20,25,30,60)")
     args = parser.parse_args()
+    if args.max_false_per_hour is not None and not args.max_false_per_hour >= 0:
+        print("tune_online: --max-false-per-hour needs a number of false triggers per hour >= 0", file=sys.stderr)
+        return 2
     torch.set_num_threads(1)
     val = Path(args.val)
     if not (val / "index.json").is_file():

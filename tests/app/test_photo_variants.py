@@ -70,3 +70,12 @@ def test_a_folder_without_photos_is_one_line_and_exit_2(photo_variants, tmp_path
     assert photo_variants.main() == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "lists no photos" in err[0]
+
+
+def test_a_keep_folder_that_cannot_be_made_is_one_line_and_exit_2(photo_variants, tmp_path, monkeypatch, capsys):
+    real = _real_folder(tmp_path, {"a.png": np.zeros((8, 8, 3), np.uint8)})
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setattr(sys, "argv", ["photo_variants.py", "--real", str(real), "--keep", str(tmp_path / "file" / "x")])
+    assert photo_variants.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("photo_variants:")

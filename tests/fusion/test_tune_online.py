@@ -83,6 +83,17 @@ def test_a_false_trigger_limit_picks_the_best_levenshtein_within_it(tune_online,
                                 "false_triggers_per_hour": round(60 + 100 * stored.ema_tau_s, 1)}
 
 
+@pytest.mark.parametrize("limit", ["-1", "nan"])
+def test_a_false_trigger_limit_below_zero_is_one_line_and_exit_2(tune_online, tmp_path, monkeypatch, capsys, limit):
+    model = tiny_checkpoint(tmp_path / "m.pt")
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(tmp_path / "none"),
+                                      "--max-false-per-hour", limit])
+    assert tune_online.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--max-false-per-hour needs" in err[0]
+    assert not (tmp_path / "none").exists()  # refused before any validation streams are made
+
+
 def test_try_scores_the_changed_settings_lists_false_triggers_and_writes_nothing(tune_online, tmp_path, monkeypatch,
                                                                                  capsys):
     val = write_tiny_dataset(tmp_path / "val", clips=0, streams=2)
