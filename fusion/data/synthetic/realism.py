@@ -135,35 +135,62 @@ def depth_noise_at(z: float, frames: int = 30, seed: int = 0) -> float:
     return float(stack[:, valid].std(0).mean())
 
 
-def mediapipe_on_rendered(model: Path, *, count: int = 17, seed: int = 0, size: tuple[int, int] = (640, 480)) -> dict:
-    """Run MediaPipe's HandLandmarker on rendered frames (the last active frame of ``count`` clips):
-    how often it finds the hand, how far its landmarks are from the generated ones (mean 2D
-    distance over the palm length) and how often its handedness agrees."""
+def rendered_readings(model: Path, *, labels: tuple[str, ...] = DEFAULT_LABELS, count: int = 17, seed: int = 0,
+                      size: tuple[int, int] = (640, 480), frames: int = 16) -> dict[str, np.ndarray]:
+    """MediaPipe's HandLandmarker (image mode) on rendered frames: the last active frame of ``count``
+    clips of ``labels`` (seed ``seed``) where the generator shows a hand. Gives the frames shown
+    (``shown``), and for each frame MediaPipe found a hand on: ``labels``, the true image landmarks
+    (``truth``, (N, 21, 3)) and handedness (``hand_truth``), MediaPipe's (``read``, ``hand_read``).
+    Clips are made one at a time: worker processes forked beside MediaPipe's threads can hang."""
     from fusion.data.synthetic import world
     from fusion.data.synthetic.measure_real import _arrays, _landmarker
 
     import mediapipe as mp
 
-    config = world.SynthConfig(width=size[0], height=size[1], frames=16)
-    shown = found = agree = 0
-    errors = []
+    config = world.SynthConfig(width=size[0], height=size[1], frames=frames, labels=tuple(labels))
+    shown, found = 0, {"labels": [], "truth": [], "hand_truth": [], "read": [], "hand_read": []}
     with _landmarker(Path(model), video=False) as landmarker:
         for clip in world.clips(seed, count, config, workers=1):
             t = clip.active[1] - 1
             if not clip.presence[t]:
                 continue
             shown += 1
-            result = _arrays(landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(clip.rgb[t]))))
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(clip.rgb[t]))
+            result = _arrays(landmarker.detect(image))
             if result is None:
                 continue
-            found += 1
-            agree += result[2] == clip.handedness
-            scale = np.array(size, dtype=np.float64)
-            ours = clip.skeleton[t, :, :2] * scale
-            palm = np.linalg.norm(ours[9] - ours[0])
-            errors.append(float(np.linalg.norm(result[0][:, :2] * scale - ours, axis=-1).mean() / palm))
-    return {"frames": shown, "found": found, "handedness_agrees": int(agree),
-            "median_error_over_palm": float(np.median(errors)) if errors else float("nan")}
+            for key, value in zip(found, (clip.label, clip.skeleton[t], clip.handedness, result[0], result[2])):
+                found[key].append(value)
+    out = {key: np.array(values) for key, values in found.items()}
+    for key in ("truth", "read"):
+        out[key] = out[key].reshape(-1, 21, 3).astype(np.float32)
+    return {"shown": np.array(shown), **out}
+
+
+def mediapipe_on_rendered(model: Path, *, count: int = 17, seed: int = 0, size: tuple[int, int] = (640, 480)) -> dict:
+    """Run MediaPipe's HandLandmarker on rendered frames (the last active frame of ``count`` clips):
+    how often it finds the hand, how far its landmarks are from the generated ones (mean 2D
+    distance over the palm length) and how often its handedness agrees."""
+    r = rendered_readings(model, count=count, seed=seed, size=size)
+    scale = np.array(size, dtype=np.float64)
+    ours, theirs = r["truth"][..., :2] * scale, r["read"][..., :2] * scale
+    palm = np.linalg.norm(ours[:, 9] - ours[:, 0], axis=-1)
+    errors = np.linalg.norm(theirs - ours, axis=-1).mean(axis=-1) / palm
+    return {"frames": int(r["shown"]), "found": len(r["labels"]),
+            "handedness_agrees": int((r["hand_read"] == r["hand_truth"]).sum()),
+            "median_error_over_palm": float(np.median(errors)) if len(errors) else float("nan")}
+
+
+def reading_depth(truth: np.ndarray, read: np.ndarray, aspect: float) -> dict[str, float]:
+    """How MediaPipe's image z of a hand follows the true one: both wrist-relative and over the true
+    palm's image length (x and y in image-width units, as ``fusion.preprocess`` scales them), the least-
+    squares slope through 0 of read on true, their correlation, the spreads, and the error left."""
+    palm = np.linalg.norm((truth[:, 9, :2] - truth[:, 0, :2]) * [1.0, 1.0 / aspect], axis=-1)[:, None]
+    true_z = ((truth[..., 2] - truth[:, :1, 2]) / palm)[:, 1:].ravel()
+    read_z = ((read[..., 2] - read[:, :1, 2]) / palm)[:, 1:].ravel()
+    slope = float((true_z * read_z).sum() / (true_z * true_z).sum())
+    return {"slope": slope, "correlation": float(np.corrcoef(true_z, read_z)[0, 1]), "true_std": float(true_z.std()),
+            "read_std": float(read_z.std()), "error_std": float((read_z - slope * true_z).std())}
 
 
 def _row(name: str, lo: float, hi: float, med: float, unit: str = "") -> str:

@@ -110,6 +110,21 @@ def test_rendered_depth_noise_follows_the_realsense_model():
         assert 0.6 * expected < realism.depth_noise_at(z, frames=10) < 1.6 * expected + 0.0005
 
 
+def test_reading_depth_measures_how_a_reading_follows_the_true_z():
+    rng = np.random.default_rng(0)
+    truth = np.c_[rng.uniform(0.3, 0.7, (50 * 21, 2)), rng.normal(0, 0.05, 50 * 21)].reshape(50, 21, 3)
+    same = realism.reading_depth(truth, truth, 4 / 3)
+    assert same["slope"] == pytest.approx(1.0) and same["correlation"] == pytest.approx(1.0)
+    assert same["error_std"] == pytest.approx(0.0, abs=1e-9) and same["read_std"] == pytest.approx(same["true_std"])
+    read = truth.copy()
+    read[..., 2] = 0.5 * truth[..., 2] + rng.normal(0, 0.02, (50, 21))  # flattened and noisy, as MediaPipe's
+    half = realism.reading_depth(truth, read, 4 / 3)
+    assert 0.4 < half["slope"] < 0.6 and 0.0 < half["correlation"] < 0.99 and half["error_std"] > 0.0
+    moved = read.copy()
+    moved[..., 2] += 0.3  # only depths relative to the wrist count
+    assert realism.reading_depth(truth, moved, 4 / 3) == pytest.approx(half)
+
+
 def test_mediapipe_finds_the_rendered_hand_where_the_generator_put_it():
     pytest.importorskip("mediapipe")
     from app.hand_model import ensure_hand_model

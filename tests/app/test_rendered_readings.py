@@ -1,0 +1,38 @@
+"""scripts/rendered_readings.py: skeleton models on MediaPipe's reading of rendered hands and on the true landmarks."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "rendered_readings.py"
+MODEL = Path(__file__).resolve().parents[2] / "assets" / "model_skeleton.pt"
+
+
+@pytest.fixture
+def rendered_readings(monkeypatch):
+    spec = importlib.util.spec_from_file_location("rendered_readings", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "rendered_readings", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_webcam_model_on_both_readings_of_a_few_rendered_hands(rendered_readings, capsys):
+    pytest.importorskip("mediapipe")
+    assert rendered_readings.main(["--per-label", "2", "--model", str(MODEL), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    found, (model,) = report["found"], report["models"]
+    assert 0 < found <= report["shown"] <= 14
+    assert sum(c["of"] for c in model["per_label"].values()) == model["of"] == found
+    assert all(c["truth"] <= c["of"] and c["read"] <= c["of"] for c in model["per_label"].values())
+    assert model["truth"] >= 0.7 * found  # the generator's own landmarks: the model's home ground
+    assert 0.0 < report["depth"]["slope"] < 1.5 and report["depth"]["error_std"] > 0.0
+
+
+def test_a_bad_count_is_one_line_and_exit_2(rendered_readings, capsys):
+    assert rendered_readings.main(["--per-label", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("rendered_readings: --per-label") and "\n" not in err
