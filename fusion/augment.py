@@ -7,9 +7,7 @@ hands make every gesture anywhere in the frame (a raised open palm near its top)
 (a photo's hand can fill a third of it); what stays is the hand's shape and how it moves. Colour:
 brightness, contrast and per-channel gain of rgb. Depth: a small offset (the hand a bit nearer or
 farther). Skeleton: the hand turned a little in the image plane, its size and z scaled, z dropped
-for a whole clip (a keypoint table has none), each joint's z read wrong (an error held through the
-clip plus a little per frame: MediaPipe's z of a hand follows its true depth only loosely, see
-``scripts/rendered_readings.py``), joint jitter. Temporal: random window crops happen in
+for a whole clip (a keypoint table has none), joint jitter. Temporal: random window crops happen in
 ``PreparedClips.batch``.
 
 Modality dropout: with probability ``p`` per sample, one present modality is marked absent
@@ -24,7 +22,6 @@ import math
 import torch
 
 from fusion.augment_config import AugmentConfig
-from fusion.preprocess import WRIST
 
 # skeleton channels (fusion.preprocess.SKELETON_CHANNELS)
 _SHAPE, _DX, _DY, _DZ, _X, _Y, _SCALE, _PRESENCE = slice(0, 3), 0, 1, 2, 3, 4, 5, 7
@@ -42,17 +39,6 @@ def _shift_images(x: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, fill: flo
         ys_dst = slice(max(0, sy), H - max(0, -sy))
         out[b, :, :, ys_dst, xs_dst] = x[b, :, :, ys_src, xs_src]
     return out
-
-
-def _z_error(s: torch.Tensor, config: AugmentConfig, generator: torch.Generator) -> torch.Tensor:
-    """(B, T, J) errors for the z channel of skeletons ``s`` (B, C, T, J): per joint, one held through
-    the clip plus one per frame; none for the wrist (the origin). A clip without z (a keypoint table's
-    rows, or z dropped) gets them too: it is then z read as noise about 0."""
-    B, _, T, J = s.shape
-    error = (torch.randn(B, 1, J, generator=generator) * config.z_error
-             + torch.randn(B, T, J, generator=generator) * config.z_jitter)
-    error[..., WRIST] = 0.0
-    return error
 
 
 def augment(inputs: dict[str, torch.Tensor], config: AugmentConfig, generator: torch.Generator
@@ -91,8 +77,6 @@ def augment(inputs: dict[str, torch.Tensor], config: AugmentConfig, generator: t
             s[:, _DZ] *= (1.0 + u(B) * config.z_scale).reshape(B, 1, 1)
         if config.z_dropout > 0:
             s[:, _DZ] *= (torch.rand(B, generator=generator) >= config.z_dropout).float().reshape(B, 1, 1)
-        if config.z_error > 0 or config.z_jitter > 0:
-            s[:, _DZ] += _z_error(s, config, generator) * seen[:, 0]
         if config.joint_jitter > 0:
             s[:, _SHAPE] += torch.randn(s[:, _SHAPE].shape, generator=generator) * config.joint_jitter * seen
         out["skeleton"] = s

@@ -22,5 +22,3 @@ class AugmentConfig:
     skeleton_scale: float = 3.0   # a skeleton without images: × or ÷ up to this (log-uniform; 1 turns it off)
     z_scale: float = 0.4          # skeleton: its z × (1 ± this): MediaPipe's z is only roughly scaled
     z_dropout: float = 0.3        # skeleton: chance a clip's z is 0 throughout (landmarks without z)
-    z_error: float = 0.25         # skeleton: each joint's z off by N(0, this) for a whole clip (hand-size units)
-    z_jitter: float = 0.05        # skeleton: and by N(0, this) more each frame (MediaPipe reads depth loosely)

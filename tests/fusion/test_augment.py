@@ -1,4 +1,4 @@
-"""fusion.augment's skeleton augmentations: roll, position, hand size, z scale, z dropout and z error."""
+"""fusion.augment's skeleton augmentations: roll, position, hand size, z scale and z dropout."""
 
 import dataclasses
 
@@ -10,8 +10,7 @@ from fusion.augment_config import AugmentConfig
 from fusion.preprocess import preprocess_skeleton
 
 OFF = AugmentConfig(shift=0.0, brightness=0.0, contrast=0.0, channel_gain=0.0, depth_offset=0.0, joint_jitter=0.0,
-                    roll_deg=0.0, hand_scale=0.0, z_scale=0.0, z_dropout=0.0, z_error=0.0, z_jitter=0.0,
-                    skeleton_shift=0.0, skeleton_scale=1.0)
+                    roll_deg=0.0, hand_scale=0.0, z_scale=0.0, z_dropout=0.0, skeleton_shift=0.0, skeleton_scale=1.0)
 B, T, J = 6, 10, 21
 
 
@@ -78,26 +77,9 @@ def test_z_dropout_drops_whole_clips_at_its_rate():
     assert kept and 0.15 < dropped.float().mean() < 0.45
 
 
-def test_z_error_is_held_through_each_clip_per_joint_and_jitter_adds_per_frame():
-    x = _skeleton().repeat(40, 1, 1, 1)  # 240 clips
-    seen = x[:, 7] > 0  # (B, T, J)
-    held = _run(dataclasses.replace(OFF, z_error=0.25), x)
-    error = held[:, 2] - x[:, 2]  # (B, T, J)
-    assert torch.equal(held[:, [0, 1, 3, 4, 5, 6, 7]], x[:, [0, 1, 3, 4, 5, 6, 7]])  # only z changes
-    assert not error[:, :, 0].any() and not error[~seen].any()  # not the wrist, not where no hand is
-    first = error[:, 0]  # frame 0 has a hand in every clip
-    assert torch.allclose(error, first[:, None].expand_as(error) * seen, atol=1e-6)  # the same every frame
-    assert 0.2 < float(first[:, 1:].std()) < 0.3  # its strength, per joint and clip
-    assert float(first[:2, 1:].sub(first[2:4, 1:]).abs().mean()) > 0.05  # differs between clips
-    both = _run(dataclasses.replace(OFF, z_error=0.25, z_jitter=0.05), x)[:, 2] - x[:, 2]
-    frame_to_frame = (both[:, 1] - both[:, 0])[:, 1:]  # frames 0 and 1 both have a hand
-    assert 0.05 < float(frame_to_frame.std()) < 0.09  # sqrt(2) x 0.05
-
-
 def test_absent_frames_stay_zero_under_every_augmentation():
     x = _skeleton()
-    strong = AugmentConfig(shift=0.2, joint_jitter=0.1, roll_deg=45.0, hand_scale=0.5, z_scale=0.5, z_dropout=0.5,
-                           z_error=0.3, z_jitter=0.1)
+    strong = AugmentConfig(shift=0.2, joint_jitter=0.1, roll_deg=45.0, hand_scale=0.5, z_scale=0.5, z_dropout=0.5)
     for seed in range(5):
         y = _run(strong, x, seed)
         assert not y[:, :, [3, 7]].any()           # frames without a hand: still the "no hand" value
