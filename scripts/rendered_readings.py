@@ -10,9 +10,10 @@ static labels (``--per-label`` clips of each, 640x480, seed ``--seed``), MediaPi
 reads the last frame of each (image mode, as a photo is read), and every model holds both still for
 1.5 s as ``eval --real`` holds a photo (``app.evaluate_real.hold_still``): once the generator's own
 landmarks, once MediaPipe's. The gap between the two columns is what MediaPipe's reading costs a
-model. Also printed: how MediaPipe's image z follows the true depth (``realism.reading_depth``), which
-``fusion.augment`` imitates (``AugmentConfig.z_error``). Rendered hands are simpler than real ones, so
-MediaPipe misreads them more than a real hand; the figures compare models, they are not real accuracy.
+model; a third run takes MediaPipe's x and y with the true z, to tell its depth from the rest of its
+reading. Also printed: how MediaPipe's image z follows the true depth (``realism.reading_depth``).
+Rendered hands are simpler than real ones, so MediaPipe misreads them more than a real hand; the
+figures compare models, they are not real accuracy (docs/RESULTS.md, "MediaPipe's reading").
 Only the clips are made here (about 0.2 s each) and MediaPipe is run on one frame of each.
 """
 
@@ -40,9 +41,13 @@ def _scores(model: str | None, readings: dict[str, np.ndarray]) -> dict:
     path = model or str(default_model_for(["color", "skeleton"]))
     runner = ModelRunner.load(RunnerConfig(model=path))
     aspect = SIZE[0] / SIZE[1]
+    read_true_z = readings["read"].copy()
+    read_true_z[..., 2] = readings["truth"][..., 2]
+    hands = {"truth": (readings["truth"], readings["hand_truth"]), "read": (readings["read"], readings["hand_read"]),
+             "read_true_z": (read_true_z, readings["hand_read"])}
     calls = {}
-    for key in ("truth", "read"):
-        held = [Held(xyz, hand, aspect) for xyz, hand in zip(readings[key], readings[f"hand_{key}"])]
+    for key, (landmarks, handedness) in hands.items():
+        held = [Held(xyz, hand, aspect) for xyz, hand in zip(landmarks, handedness)]
         calls[key] = [called for called, _ in hold_still(runner, held, 1.5)]
     labels = readings["labels"]
     per_label = {label: {key: sum(c == label for c, l in zip(calls[key], labels) if l == label) for key in calls}
@@ -83,12 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{found} of {report['shown']} rendered held hands read by MediaPipe (seed {args.seed}, {SIZE[0]}x{SIZE[1]}); "
           f"its z against the true depth: slope {depth['slope']:.2f}, correlation {depth['correlation']:.2f}, "
           f"error left {depth['error_std']:.2f} (true spread {depth['true_std']:.2f}; hand-size units)")
-    print("right from the true landmarks / from MediaPipe's reading, of the hands read:")
-    print("model".ljust(40) + "".join(label[:12].rjust(14) for label in LABELS) + "all".rjust(14))
+    print("right from the true landmarks / MediaPipe's reading / its x, y with the true z, of the hands read:")
+    print("model".ljust(40) + "".join(label[:14].rjust(16) for label in LABELS) + "all".rjust(16))
     for m in models:
-        cells = [f"{c['truth']}/{c['read']}/{c['of']}" for c in m["per_label"].values()]
-        print(m["model"][-40:].ljust(40) + "".join(cell.rjust(14) for cell in cells)
-              + f"{m['truth']}/{m['read']}/{m['of']}".rjust(14))
+        cells = [f"{c['truth']}/{c['read']}/{c['read_true_z']}/{c['of']}" for c in (*m["per_label"].values(), m)]
+        print(m["model"][-40:].ljust(40) + "".join(cell.rjust(16) for cell in cells))
     return 0
 
 
