@@ -135,7 +135,7 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
         raise BadInput("the takes hold no gesture (only no_gesture)")
     spec = meta.config.input
     log(f"drawing {config.replay} synthetic clips of the gestures it knows")
-    replay = _synthetic(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
+    replay = skeleton_world_clips(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
     log(f"fine-tuning on {len(takes)} takes ({config.epochs} epochs)")
 
     start = time.monotonic()
@@ -150,7 +150,8 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
     old_top1 = base_old_top1 = None
     if config.check:
         log(f"checking the old gestures on {config.held_back} held-back synthetic clips")
-        held = _synthetic(meta.labels, spec, config.held_back, seed=config.seed * 7 + 202, labels=tuple(meta.labels))
+        held = skeleton_world_clips(meta.labels, spec, config.held_back, seed=config.seed * 7 + 202,
+                                    labels=tuple(meta.labels))
         if held is not None:
             old_top1 = offline_top1(config.out, held.relabel(labels))
             base_old_top1 = offline_top1(config.model, held)
@@ -232,7 +233,8 @@ def _mix(takes: PreparedClips, replay: PreparedClips | None, config: TeachConfig
     return concat([copies, replay]) if replay is not None else copies
 
 
-def _synthetic(base_labels, spec, count: int, *, seed: int, labels: tuple[str, ...]) -> PreparedClips | None:
+def skeleton_world_clips(base_labels, spec, count: int, *, seed: int, labels: tuple[str, ...]
+                         ) -> PreparedClips | None:
     """``count`` skeleton-world clips of the base model's labels that the synthetic world knows,
     prepared for ``spec`` and labelled in ``labels``; None for none."""
     from fusion.data.model_inputs import prepare_dataset

@@ -1,7 +1,8 @@
 """Fine-tune a skeleton model on MediaPipe's readings of rendered held hands (an experiment, not the recipe).
 
     .venv/bin/python scripts/finetune_on_readings.py --model assets/model_skeleton.pt --out M.pt
-    .venv/bin/python scripts/finetune_on_readings.py --model assets/model_skeleton.pt --out C.pt --per-label 0  # control
+    .venv/bin/python scripts/finetune_on_readings.py --model assets/model_skeleton.pt --out C.pt --per-label 0
+                                                                # the control: the replay alone
 
 A webcam model only ever sees MediaPipe's reading of a hand, never the hand; the skeleton world trains
 it on true joints with a little jitter. Here the synthetic world renders ``--per-label`` held hands of
@@ -43,7 +44,8 @@ def reading_clips(readings: dict[str, np.ndarray], spec, labels: tuple[str, ...]
     for xyz, hand, label in zip(readings["read"], readings["hand_read"], readings["labels"]):
         for _ in range(max(2, negatives) if label == NO_GESTURE else 2):
             held = xyz[None] + rng.normal(0.0, HELD_JITTER, (frames, *xyz.shape)).astype(np.float32)
-            skeletons.append(np.stack([preprocess_skeleton(f, str(hand), spec, aspect=SIZE[0] / SIZE[1]) for f in held]))
+            frames_of = [preprocess_skeleton(f, str(hand), spec, aspect=SIZE[0] / SIZE[1]) for f in held]
+            skeletons.append(np.stack(frames_of))
             label_ids.append(labels.index(str(label)))
     n = len(skeletons)
     return PreparedClips(rgb=np.zeros((n, frames, 0, 0, 3), np.uint8), depth=np.zeros((n, frames, 0, 0), np.float16),
@@ -55,7 +57,7 @@ def reading_clips(readings: dict[str, np.ndarray], spec, labels: tuple[str, ...]
 def finetune(args: argparse.Namespace) -> None:
     from fusion.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
     from fusion.data.model_inputs import concat
-    from fusion.teach import _synthetic
+    from fusion.teach import skeleton_world_clips
     from fusion.train import train
     from fusion.train_config import TrainConfig
 
@@ -64,7 +66,7 @@ def finetune(args: argparse.Namespace) -> None:
         raise BadInput(f"{args.model}: a skeleton-only model is needed")
     spec, labels = meta.config.input, meta.labels
     print(f"replay: {args.replay} skeleton-world clips", file=sys.stderr)
-    parts = [_synthetic(labels, spec, args.replay, seed=args.seed + 1, labels=labels)]
+    parts = [skeleton_world_clips(labels, spec, args.replay, seed=args.seed + 1, labels=labels)]
     if args.per_label:
         from app.hand_model import ensure_hand_model
         from fusion.data.synthetic.realism import rendered_readings
@@ -78,7 +80,8 @@ def finetune(args: argparse.Namespace) -> None:
     train(TrainConfig(data="readings", out=args.out, finetune=args.model, epochs=args.epochs, batch=32, lr=args.lr,
                       seed=0, threads=2, val_fraction=0.0), clips=concat(parts))
     model, tuned = load_checkpoint(args.out)
-    save_checkpoint(args.out, model, labels=tuned.labels, training={**tuned.training, "online": meta.training.get("online")})
+    training = {**tuned.training, "online": meta.training.get("online")}
+    save_checkpoint(args.out, model, labels=tuned.labels, training=training)
     print(f"wrote {args.out} (the base model's recogniser settings)", file=sys.stderr)
 
 
@@ -86,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="a streaming skeleton model (the base)")
     parser.add_argument("--out", required=True, help="where to write the fine-tuned model")
-    parser.add_argument("--per-label", type=int, default=100, metavar="N", help="held hands rendered per label (default 100; 0: the control)")
+    parser.add_argument("--per-label", type=int, default=100, metavar="N",
+                        help="held hands rendered per label (default 100; 0: the control)")
     parser.add_argument("--seed", type=int, default=91, help="the rendered hands' seed (default 91)")
     parser.add_argument("--negatives", type=int, default=6, help="copies of each no_gesture reading (default 6)")
     parser.add_argument("--replay", type=int, default=1700, help="skeleton-world clips replayed (default 1700)")

@@ -13,7 +13,7 @@ landmarks, once MediaPipe's. The gap between the two columns is what MediaPipe's
 model; a third run takes MediaPipe's x and y with the true z, to tell its depth from the rest of its
 reading. Also printed: how MediaPipe's image z follows the true depth (``realism.reading_depth``).
 Rendered hands are simpler than real ones, so MediaPipe misreads them more than a real hand; the
-figures compare models, they are not real accuracy (docs/RESULTS.md, "MediaPipe's reading").
+figures compare models, they are not real accuracy (docs/RESULTS.md, "MediaPipe's reading of a hand").
 Only the clips are made here (about 0.2 s each) and MediaPipe is run on one frame of each.
 """
 
@@ -37,7 +37,8 @@ SIZE = (640, 480)
 
 
 def _scores(model: str | None, readings: dict[str, np.ndarray]) -> dict:
-    """Per label: how many of its hands the model calls right from the true landmarks and from MediaPipe's."""
+    """Per label: how many of its hands the model calls right from the true landmarks, from MediaPipe's,
+    and from MediaPipe's x, y with the true z."""
     path = model or str(default_model_for(["color", "skeleton"]))
     runner = ModelRunner.load(RunnerConfig(model=path))
     aspect = SIZE[0] / SIZE[1]
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{found} of {report['shown']} rendered held hands read by MediaPipe (seed {args.seed}, {SIZE[0]}x{SIZE[1]}); "
+    print(f"{found} of {report['shown']} rendered held hands read by MediaPipe "
+          f"(seed {args.seed}, {SIZE[0]}x{SIZE[1]}); "
           f"its z against the true depth: slope {depth['slope']:.2f}, correlation {depth['correlation']:.2f}, "
           f"error left {depth['error_std']:.2f} (true spread {depth['true_std']:.2f}; hand-size units)")
     print("right from the true landmarks / MediaPipe's reading / its x, y with the true z, of the hands read:")
