@@ -74,7 +74,7 @@ def finetune(args: argparse.Namespace) -> None:
         print(f"MediaPipe on {args.per_label * len(LABELS)} rendered held hands (about 0.2 s each)", file=sys.stderr)
         bundle = Path(args.bundle) if args.bundle else ensure_hand_model()
         readings = rendered_readings(bundle, labels=LABELS, count=args.per_label * len(LABELS), seed=args.seed,
-                                     size=SIZE, frames=12)
+                                     size=SIZE, frames=12, progress=True)
         print(f"{len(readings['labels'])} hands read", file=sys.stderr)
         parts.append(reading_clips(readings, spec, labels, parts[0].frames, negatives=args.negatives))
     train(TrainConfig(data="readings", out=args.out, finetune=args.model, epochs=args.epochs, batch=32, lr=args.lr,

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
         bundle = Path(args.bundle) if args.bundle else ensure_hand_model()
         readings = rendered_readings(bundle, labels=LABELS, count=args.per_label * len(LABELS), seed=args.seed,
-                                     size=SIZE, frames=12)
+                                     size=SIZE, frames=12, progress=True)
         if not len(readings["labels"]):
             raise BadInput("MediaPipe found no hand on any rendered frame")
         models = [_scores(model, readings) for model in args.model or [None]]
