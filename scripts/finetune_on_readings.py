@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -55,6 +54,7 @@ def reading_clips(readings: dict[str, np.ndarray], spec, labels: tuple[str, ...]
 
 
 def finetune(args: argparse.Namespace) -> None:
+    from app.hand_model import resolve_hand_model
     from fusion.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
     from fusion.data.model_inputs import concat
     from fusion.teach import skeleton_world_clips
@@ -65,14 +65,13 @@ def finetune(args: argparse.Namespace) -> None:
     if meta.config.fusion != "none" or meta.config.modalities != ("skeleton",):
         raise BadInput(f"{args.model}: a skeleton-only model is needed")
     spec, labels = meta.config.input, meta.labels
+    bundle = resolve_hand_model(args.bundle) if args.per_label else None  # before any clip is made
     print(f"replay: {args.replay} skeleton-world clips", file=sys.stderr)
     parts = [skeleton_world_clips(labels, spec, args.replay, seed=args.seed + 1, labels=labels)]
-    if args.per_label:
-        from app.hand_model import ensure_hand_model
+    if bundle:
         from fusion.data.synthetic.realism import rendered_readings
 
         print(f"MediaPipe on {args.per_label * len(LABELS)} rendered held hands (about 0.2 s each)", file=sys.stderr)
-        bundle = Path(args.bundle) if args.bundle else ensure_hand_model()
         readings = rendered_readings(bundle, labels=LABELS, count=args.per_label * len(LABELS), seed=args.seed,
                                      size=SIZE, frames=12, progress=True)
         print(f"{len(readings['labels'])} hands read", file=sys.stderr)

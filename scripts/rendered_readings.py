@@ -22,11 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from app.evaluate_real import Held, hold_still
+from app.hand_model import resolve_hand_model
 from app.model_runner import ModelRunner, RunnerConfig, default_model_for
 from fusion.data.synthetic.realism import reading_depth, rendered_readings
 from fusion.errors import BadInput
@@ -36,11 +36,9 @@ LABELS = (*STATIC_GESTURES, NO_GESTURE)
 SIZE = (640, 480)
 
 
-def _scores(model: str | None, readings: dict[str, np.ndarray]) -> dict:
+def _scores(path: str, runner: ModelRunner, readings: dict[str, np.ndarray]) -> dict:
     """Per label: how many of its hands the model calls right from the true landmarks, from MediaPipe's,
     and from MediaPipe's x, y with the true z."""
-    path = model or str(default_model_for(["color", "skeleton"]))
-    runner = ModelRunner.load(RunnerConfig(model=path))
     aspect = SIZE[0] / SIZE[1]
     read_true_z = readings["read"].copy()
     read_true_z[..., 2] = readings["truth"][..., 2]
@@ -69,14 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.per_label < 1:
             raise BadInput(f"--per-label must be at least 1, got {args.per_label}")
-        from app.hand_model import ensure_hand_model
-
-        bundle = Path(args.bundle) if args.bundle else ensure_hand_model()
-        readings = rendered_readings(bundle, labels=LABELS, count=args.per_label * len(LABELS), seed=args.seed,
-                                     size=SIZE, frames=12, progress=True)
+        paths = args.model or [str(default_model_for(["color", "skeleton"]))]
+        runners = [ModelRunner.load(RunnerConfig(model=path)) for path in paths]  # before minutes of rendering
+        readings = rendered_readings(resolve_hand_model(args.bundle), labels=LABELS, count=args.per_label * len(LABELS),
+                                     seed=args.seed, size=SIZE, frames=12, progress=True)
         if not len(readings["labels"]):
             raise BadInput("MediaPipe found no hand on any rendered frame")
-        models = [_scores(model, readings) for model in args.model or [None]]
+        models = [_scores(path, runner, readings) for path, runner in zip(paths, runners)]
     except BadInput as error:
         print(f"rendered_readings: {error}", file=sys.stderr)
         return 2

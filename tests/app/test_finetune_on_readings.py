@@ -56,3 +56,6 @@ def test_bad_arguments_are_one_line_and_exit_2(finetune_on_readings, capsys, tmp
     default = Path(__file__).resolve().parents[2] / "assets" / "model_default.pt"
     assert finetune_on_readings.main(["--model", str(default), "--out", str(tmp_path / "m.pt")]) == 2
     assert "skeleton-only" in capsys.readouterr().err
+    assert finetune_on_readings.main(["--model", str(MODEL), "--out", str(tmp_path / "m.pt"),
+                                      "--bundle", str(tmp_path / "none.task")]) == 2  # before any clip is made
+    assert "none.task" in capsys.readouterr().err and not (tmp_path / "m.pt").exists()

@@ -36,3 +36,15 @@ def test_a_bad_count_is_one_line_and_exit_2(rendered_readings, capsys):
     assert rendered_readings.main(["--per-label", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("rendered_readings: --per-label") and "\n" not in err
+
+
+def test_a_missing_model_or_bundle_is_one_line_and_exit_2_before_anything_is_rendered(rendered_readings, capsys,
+                                                                                       monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("rendered although an input was missing")
+
+    monkeypatch.setattr(rendered_readings, "rendered_readings", never)
+    for args, said in ((["--model", "/nope.pt"], "/nope.pt"), (["--bundle", "/nope.task"], "/nope.task")):
+        assert rendered_readings.main(["--per-label", "1", "--model", str(MODEL), *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("rendered_readings: ") and said in err and "\n" not in err
