@@ -1,4 +1,6 @@
+import importlib.util
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -32,3 +34,14 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real footage not found at {REAL_DATA}")
     return REAL_DATA
+
+
+def load_script(name: str, monkeypatch: pytest.MonkeyPatch | None = None):
+    """``scripts/NAME.py`` imported as a module named NAME. With ``monkeypatch`` it is also in
+    ``sys.modules`` while the test runs (worker processes unpickle its functions by that name)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    if monkeypatch is not None:
+        monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    return module

@@ -1,23 +1,18 @@
 """scripts/finetune_on_readings.py: a skeleton model fine-tuned on MediaPipe's readings of rendered held hands."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "finetune_on_readings.py"
+from tests.conftest import load_script
+
 MODEL = Path(__file__).resolve().parents[2] / "assets" / "model_skeleton.pt"
 
 
 @pytest.fixture
 def finetune_on_readings(monkeypatch):
-    spec = importlib.util.spec_from_file_location("finetune_on_readings", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "finetune_on_readings", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("finetune_on_readings", monkeypatch)
 
 
 def test_each_reading_is_held_still_twice_and_the_negatives_more(finetune_on_readings):

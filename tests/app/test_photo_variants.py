@@ -1,6 +1,5 @@
 """scripts/photo_variants.py: each photo made again as other cameras would show it, run as eval --real runs photos."""
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -9,16 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "photo_variants.py"
+from tests.conftest import load_script
 
 
 @pytest.fixture
 def photo_variants(monkeypatch):
-    spec = importlib.util.spec_from_file_location("photo_variants", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "photo_variants", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("photo_variants", monkeypatch)
 
 
 def _real_folder(tmp_path: Path, photos: dict[str, np.ndarray]) -> Path:

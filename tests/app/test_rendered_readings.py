@@ -1,23 +1,18 @@
 """scripts/rendered_readings.py: skeleton models on MediaPipe's reading of rendered hands and on the true landmarks."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "rendered_readings.py"
+from tests.conftest import load_script
+
 MODEL = Path(__file__).resolve().parents[2] / "assets" / "model_skeleton.pt"
 
 
 @pytest.fixture
 def rendered_readings(monkeypatch):
-    spec = importlib.util.spec_from_file_location("rendered_readings", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "rendered_readings", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("rendered_readings", monkeypatch)
 
 
 def test_the_shipped_webcam_model_on_both_readings_of_a_few_rendered_hands(rendered_readings, capsys):

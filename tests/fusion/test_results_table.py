@@ -1,10 +1,11 @@
 """scripts/results_table.py: the seed table (mean ± std, titles naming the fused modalities), clip by clip."""
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import load_script
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "results_table.py"
 
@@ -93,10 +94,7 @@ def test_clip_by_clip_refuses_evaluations_on_different_clips(tmp_path):
     assert run.stderr.strip().splitlines() == [f"{tmp_path}: mmtm and late were evaluated on different clips"]
 
 def test_sign_test():
-    spec = importlib.util.spec_from_file_location("results_table", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sign_test = module.sign_test
+    sign_test = load_script("results_table").sign_test
     assert sign_test(0, 0) == 1.0 and sign_test(5, 5) == 1.0
     assert abs(sign_test(10, 0) - 2 / 1024) < 1e-12
     assert abs(sign_test(0, 10) - 2 / 1024) < 1e-12

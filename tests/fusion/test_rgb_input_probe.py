@@ -1,22 +1,16 @@
 """scripts/rgb_input_probe.py runs each rgb input on a real (tiny) dataset and reports its history."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_script
 from tests.fusion.train_data import write_tiny_dataset
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "rgb_input_probe.py"
 
 
 @pytest.fixture(scope="module")
 def probe():
-    spec = importlib.util.spec_from_file_location("rgb_input_probe", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("rgb_input_probe")
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,8 @@
 """scripts/tune_online.py: the grid is scored on worker processes, the best point is the one a serial
 scoring finds, and --write stores it where main.py eval and the app read it."""
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,15 @@ from fusion.evaluate import online_config_of
 from fusion.metrics import evaluate_online
 from fusion.online import OnlineConfig, recognize
 from tests.app.engine_fixtures import tiny_checkpoint
+from tests.conftest import load_script
 from tests.fusion.train_data import write_tiny_dataset
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "tune_online.py"
 SMALL_GRID = {"start_threshold": (0.3, 0.6), "ema_tau_s": (0.0, 0.2), "static_hold_s": (0.2, 0.8)}
 
 
 @pytest.fixture
 def tune_online(monkeypatch):
-    spec = importlib.util.spec_from_file_location("tune_online", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "tune_online", module)  # the workers unpickle its _score by name
-    spec.loader.exec_module(module)
+    module = load_script("tune_online", monkeypatch)  # the workers unpickle its _score by name
     monkeypatch.setattr(module, "GRID", SMALL_GRID)
     return module
 
