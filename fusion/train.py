@@ -73,6 +73,10 @@ def _check_files(config: TrainConfig, *, data_given: bool = False) -> None:
         from fusion.data.readers.real import read_manifest
 
         read_manifest(config.real)  # missing or malformed: BadInput before any data is read
+    if config.readings:
+        from fusion.data.readings import load_readings
+
+        load_readings(config.readings)
 
 
 def curves_path(out: str | Path) -> Path:
@@ -405,6 +409,10 @@ def _load_clips(kind: str, config: TrainConfig, recordings: list, labels: tuple[
         from fusion.data.real_clips import table_clips
 
         parts.append(table_clips(config.real, labels, spec, frames=parts[0].frames, seed=config.seed))
+    if config.readings:
+        from fusion.data.readings import readings_clips
+
+        parts.append(readings_clips(config.readings, labels, spec, frames=parts[0].frames, seed=config.seed))
     return concat(parts)
 
 

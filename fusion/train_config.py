@@ -36,6 +36,8 @@ class TrainConfig:
     model: ModelConfig = TRAIN_MODEL
     real: str | None = option(None, "also train on real hands: the keypoint-table rows of this folder of real "
                               "footage (its manifest.json; the rows eval --real does not score)", metavar="DIR")
+    readings: str | None = option(None, "also train on MediaPipe's readings of rendered hands, each held still "
+                                  "(a readings file of scripts/make_readings.py)", metavar="FILE")
     epochs: int = option(5, "epochs (0 with --init: assemble only)", metavar="N")
     batch: int = option(16, "clips per step and process", metavar="B")
     lr: float = option(2e-3, "peak learning rate of AdamW")

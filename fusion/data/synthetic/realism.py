@@ -136,12 +136,13 @@ def depth_noise_at(z: float, frames: int = 30, seed: int = 0) -> float:
 
 
 def rendered_readings(model: Path, *, labels: tuple[str, ...] = DEFAULT_LABELS, count: int = 17, seed: int = 0,
-                      size: tuple[int, int] = (640, 480), frames: int = 16, progress: bool = False
+                      size: tuple[int, int] = (640, 480), frames: int = 16, every: int = 0, progress: bool = False
                       ) -> dict[str, np.ndarray]:
     """MediaPipe's HandLandmarker (image mode) on rendered frames: the last active frame of ``count``
-    clips of ``labels`` (seed ``seed``) where the generator shows a hand. Gives the frames shown
-    (``shown``), and for each frame MediaPipe found a hand on: ``labels``, the true image landmarks
-    (``truth``, (N, 21, 3)) and handedness (``hand_truth``), MediaPipe's (``read``, ``hand_read``).
+    clips of ``labels`` (seed ``seed``), or with ``every`` > 0 every ``every``-th frame of each clip,
+    where the generator shows a hand. Gives the frames shown (``shown``), and for each frame MediaPipe
+    found a hand on: ``labels``, the true image landmarks (``truth``, (N, 21, 3)) and handedness
+    (``hand_truth``), MediaPipe's (``read``, ``hand_read``).
     Clips are made one at a time: worker processes forked beside MediaPipe's threads can hang.
     ``progress`` draws a progress bar on stderr (about 0.2 s a clip at 640x480)."""
     from fusion.data.synthetic import world
@@ -157,16 +158,16 @@ def rendered_readings(model: Path, *, labels: tuple[str, ...] = DEFAULT_LABELS, 
         for done, clip in enumerate(world.clips(seed, count, config, workers=1), start=1):
             if bar:
                 bar.update(done)
-            t = clip.active[1] - 1
-            if not clip.presence[t]:
-                continue
-            shown += 1
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(clip.rgb[t]))
-            result = _arrays(landmarker.detect(image))
-            if result is None:
-                continue
-            for key, value in zip(found, (clip.label, clip.skeleton[t], clip.handedness, result[0], result[2])):
-                found[key].append(value)
+            for t in range(0, frames, every) if every > 0 else [clip.active[1] - 1]:
+                if not clip.presence[t]:
+                    continue
+                shown += 1
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(clip.rgb[t]))
+                result = _arrays(landmarker.detect(image))
+                if result is None:
+                    continue
+                for key, value in zip(found, (clip.label, clip.skeleton[t], clip.handedness, result[0], result[2])):
+                    found[key].append(value)
     out = {key: np.array(values) for key, values in found.items()}
     for key in ("truth", "read"):
         out[key] = out[key].reshape(-1, 21, 3).astype(np.float32)
