@@ -7,10 +7,12 @@ A webcam's skeleton is MediaPipe's reading of a hand, and MediaPipe reads a hand
 the synthetic world's true joints (docs/RESULTS.md, "MediaPipe's reading of a hand"). This renders
 hands of the synthetic world at 640x480 and runs MediaPipe's hand landmarker on them, as a photo is
 read (image mode): the last frame of ``--held`` clips of each static gesture and of no_gesture (a hand
-held in its pose), and every 8th frame of ``--moving`` more no_gesture clips (hands idle, moving,
-turning, or in shapes outside the vocabulary), all labelled as rendered. The file's format is in
-``fusion.data.readings``. Clips are made one at a time (about 0.2 s each) with a progress bar; the
-default, 120 held of each of seven labels and 300 moving, takes about 6 minutes on a 2-core CPU.
+held in its pose), and, with ``--moving N``, every 8th frame of N more no_gesture clips (hands idle,
+moving, turning, or in shapes outside the vocabulary), all labelled as rendered. The recipe
+(``scripts/train_default.sh``) trains the skeleton stream on the default file (held hands only: the
+moving ones cost the real videos, docs/RESULTS.md, run 15). The format is in ``fusion.data.readings``.
+Clips are made one at a time (about 0.2 s each) with a progress bar; the default, 120 clips of each of
+seven labels, takes about 3 minutes on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, metavar="FILE", help="the readings file to write (.npz)")
     parser.add_argument("--held", type=int, default=120, metavar="N",
                         help="clips of each static gesture and of no_gesture whose last frame is read (default 120)")
-    parser.add_argument("--moving", type=int, default=300, metavar="N",
-                        help=f"no_gesture clips of which every {EVERY}th frame is read (default 300)")
+    parser.add_argument("--moving", type=int, default=0, metavar="N",
+                        help=f"no_gesture clips of which every {EVERY}th frame is read (default 0)")
     parser.add_argument("--seed", type=int, default=91, help="the synthetic world's seed (default 91; the moving "
                         "hands use seed + 1; scripts/rendered_readings.py scores on seed 78)")
     parser.add_argument("--bundle", help="hand_landmarker.task (default: the one `main.py fetch-models` gives)")

@@ -27,7 +27,8 @@ def test_unknown_command_is_usage_error():
 TRAIN_FLAGS = ("--data", "--out", "--fusion", "--modalities", "--shape", "--epochs", "--batch", "--lr", "--init",
                "--resume", "--finetune", "--seed", "--modality-dropout", "--aux-loss", "--threads", "--device",
                "--size", "--window", "--video-widths", "--skeleton-widths", "--temporal-channels", "--rgb-input",
-               "--mmtm-stages", "--mmtm-temporal", "--mmtm-pooled", "--no-augment", "--max-steps", "--quiet")
+               "--mmtm-stages", "--mmtm-temporal", "--mmtm-pooled", "--no-augment", "--max-steps", "--quiet", "--real",
+               "--readings")
 
 
 def _flags(command: str) -> set[str]:
