@@ -8,9 +8,10 @@ the synthetic world's true joints (docs/RESULTS.md, "MediaPipe's reading of a ha
 hands of the synthetic world at 640x480 and runs MediaPipe's hand landmarker on them, as a photo is
 read (image mode): the last frame of ``--held`` clips of each static gesture and of no_gesture (a hand
 held in its pose), and, with ``--moving N``, every 8th frame of N more no_gesture clips (hands idle,
-moving, turning, or in shapes outside the vocabulary), all labelled as rendered. The recipe
-(``scripts/train_default.sh``) trains the skeleton stream on the default file (held hands only: the
-moving ones cost the real videos, docs/RESULTS.md, run 15). The format is in ``fusion.data.readings``.
+moving, turning, or in shapes outside the vocabulary), all labelled as rendered. ``train --readings FILE`` trains on
+such a file; the recipe does not (yet): run 15 trained on the default file (held hands only; the
+moving ones cost the real videos) and was not shipped (docs/RESULTS.md, "MediaPipe's readings in the
+skeleton stream's training"). The format is in ``fusion.data.readings``.
 Clips are made one at a time (about 0.2 s each) with a progress bar; the default, 120 clips of each of
 seven labels, takes about 3 minutes on a 2-core CPU.
 """
