@@ -8,12 +8,12 @@ the synthetic world's true joints (docs/RESULTS.md, "MediaPipe's reading of a ha
 hands of the synthetic world at 640x480 and runs MediaPipe's hand landmarker on them, as a photo is
 read (image mode): the last frame of ``--held`` clips of each static gesture and of no_gesture (a hand
 held in its pose), and, with ``--moving N``, every 8th frame of N more no_gesture clips (hands idle,
-moving, turning, or in shapes outside the vocabulary), all labelled as rendered. ``train --readings FILE`` trains on
-such a file; the recipe does not (yet): run 15 trained on the default file (held hands only; the
-moving ones cost the real videos) and was not shipped (docs/RESULTS.md, "MediaPipe's readings in the
-skeleton stream's training"). The format is in ``fusion.data.readings``.
-Clips are made one at a time (about 0.2 s each) with a progress bar; the default, 120 clips of each of
-seven labels, takes about 3 minutes on a 2-core CPU.
+moving, turning, or in shapes outside the vocabulary), all labelled as rendered. The format is in
+``fusion.data.readings``; ``train --readings FILE`` trains on it. The recipe does not (yet): run 15
+trained the skeleton stream on the default file (held hands only; the moving ones cost the real
+videos) and was not shipped (docs/RESULTS.md, "MediaPipe's readings in the skeleton stream's
+training"). Clips are made one at a time (about 0.2 s each) with a progress bar; the default, 120
+clips of each of seven labels, takes about 3 minutes on a 2-core CPU.
 """
 
 from __future__ import annotations
@@ -57,9 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.moving:
             parts.append(rendered_readings(bundle, labels=(NO_GESTURE,), count=args.moving, seed=args.seed + 1,
                                            size=SIZE, frames=FRAMES, every=EVERY, progress=True))
-        found = {key: np.concatenate([part[key] for part in parts]) for key in ("read", "hand_read", "labels")}
-        if not len(found["labels"]):
+        read = [part for part in parts if len(part["labels"])]
+        if not read:
             raise BadInput("MediaPipe found no hand on any rendered frame")
+        found = {key: np.concatenate([part[key] for part in read]) for key in ("read", "hand_read", "labels")}
         save_readings(args.out, found["read"], found["hand_read"], found["labels"], SIZE)
     except (BadInput, OSError) as error:
         print(f"make_readings: {error}", file=sys.stderr)

@@ -19,16 +19,15 @@ teaches the skeleton stream MediaPipe's reading beside the skeleton world's true
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from fusion.data.model_inputs import PreparedClips, prepare_frames
+from fusion.data.real_clips import JITTER  # MediaPipe's landmark jitter on a still hand
 from fusion.errors import BadInput
 from fusion.preprocess import InputSpec
-
-JITTER = 0.002  # MediaPipe's landmark jitter on a still hand, image fractions (as fusion.data.real_clips)
 
 
 def save_readings(path: str | Path, read: np.ndarray, hand: np.ndarray, label: np.ndarray,
@@ -69,6 +68,7 @@ def readings_clips(path: str | Path, labels: Sequence[str], spec: InputSpec, *, 
         raise BadInput(f"{path}: labels {unknown} are not among the model's labels")
     if not len(data["label"]):
         raise BadInput(f"{path}: no readings to train on")
+    lookup = {name: i for i, name in enumerate(labels)}
     rng = np.random.default_rng([seed, 37])
     width, height = (int(v) for v in data["size"])
     empty_rgb, empty_depth = np.zeros((frames, 0, 0, 3), np.uint8), np.zeros((frames, 0, 0), np.float16)
@@ -81,6 +81,6 @@ def readings_clips(path: str | Path, labels: Sequence[str], spec: InputSpec, *, 
                                         aspect=width / height)[2])
     n = len(skeletons)
     return PreparedClips(rgb=np.zeros((n, frames, 0, 0, 3), np.uint8), depth=np.zeros((n, frames, 0, 0), np.float16),
-                         skeleton=np.stack(skeletons), label=np.array([list(labels).index(l) for l in data["label"]]),
+                         skeleton=np.stack(skeletons), label=np.array([lookup[name] for name in data["label"]]),
                          active=np.tile(np.array([[0, frames]], np.int32), (n, 1)), labels=tuple(labels), spec=spec,
                          missing=("depth", "rgb"))

@@ -1,6 +1,5 @@
 """scripts/make_readings.py: MediaPipe's readings of rendered hands written as a readings file."""
 
-import numpy as np
 import pytest
 
 from fusion.data.readings import load_readings

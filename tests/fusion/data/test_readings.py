@@ -1,4 +1,4 @@
-"""Readings files (MediaPipe's readings of rendered hands) and their held-still training clips (fusion.data.readings)."""
+"""Readings files (MediaPipe's readings of rendered hands) and their held-still clips (fusion.data.readings)."""
 
 import numpy as np
 import pytest
