@@ -13,7 +13,7 @@ FRAMES = 8
 
 
 def _hands(n: int, seed: int = 0) -> np.ndarray:
-    """``n`` hands (21, 3) in image fractions, each at its own place and size, with a z."""
+    """``n`` hands (21, 3) in image fractions, each of its own shape and place, with a z."""
     rng = np.random.default_rng(seed)
     shape = rng.normal(0.0, 1.0, (n, 21, 3)) * [0.08, 0.08, 0.03]
     shape[:, 0] = 0.0
@@ -21,10 +21,10 @@ def _hands(n: int, seed: int = 0) -> np.ndarray:
     return (shape + rng.uniform([0.3, 0.3, 0.0], [0.7, 0.7, 0.0], (n, 1, 3))).astype(np.float32)
 
 
-def _write(path, n=6, labels=("fist", NO_GESTURE, "open_palm"), hands=None, seed=0):
+def _write(path, n=6, labels=("fist", NO_GESTURE, "open_palm"), seed=0):
     read = _hands(n, seed)
     label = np.array([labels[i % len(labels)] for i in range(n)])
-    hand = np.array(["Left", "Right"] * (n // 2) + ["Right"] * (n % 2)) if hands is None else hands
+    hand = np.array(["Left", "Right"] * (n // 2) + ["Right"] * (n % 2))
     save_readings(path, read, hand, label, (640, 480))
     return read, hand, label
 
