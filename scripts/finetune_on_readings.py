@@ -8,10 +8,11 @@ A webcam model only ever sees MediaPipe's reading of a hand, never the hand; the
 it on true joints with a little jitter. Here the synthetic world renders ``--per-label`` held hands of
 each static label and of no_gesture (640x480, seed ``--seed``; use another seed than
 ``scripts/rendered_readings.py``'s 78 to score it there), MediaPipe reads each
-(``realism.rendered_readings``), and each reading becomes a clip of the reading held still (0.002 of
-the frame of jitter a frame), twice, the no_gesture readings ``--negatives`` times; with
-``--replay`` clips of the skeleton world (another seed), the model is fine-tuned for ``--epochs``
-(every layer, learning rate ``--lr``) and written with the base model's recogniser settings.
+(``realism.rendered_readings``), and each reading becomes a clip of the reading held still
+(``fusion.data.readings.held_clips``, as ``train --readings`` holds one), twice, the no_gesture
+readings ``--negatives`` times; with ``--replay`` clips of the skeleton world (another seed), the
+model is fine-tuned for ``--epochs`` (every layer, learning rate ``--lr``) and written with the base
+model's recogniser settings.
 ``--per-label 0`` is the control: the same fine-tune on the replay alone. docs/RESULTS.md ("MediaPipe's
 reading of a hand") has what it gave.
 """
@@ -28,29 +29,18 @@ from fusion.labels import NO_GESTURE, STATIC_GESTURES
 
 LABELS = (*STATIC_GESTURES, NO_GESTURE)
 SIZE = (640, 480)
-HELD_JITTER = 0.002   # of the frame, per frame and joint: a still hand as MediaPipe reads one
 
 
 def reading_clips(readings: dict[str, np.ndarray], spec, labels: tuple[str, ...], frames: int, *, negatives: int,
                   seed: int = 0):
-    """``PreparedClips`` of MediaPipe's readings held still for ``frames`` frames: every reading twice,
-    the no_gesture ones ``negatives`` times (at least twice)."""
-    from fusion.data.model_inputs import SKELETON_ONLY, PreparedClips
-    from fusion.preprocess import preprocess_skeleton
+    """``PreparedClips`` of MediaPipe's readings held still for ``frames`` frames
+    (``fusion.data.readings.held_clips``): every reading twice, the no_gesture ones ``negatives`` times
+    (at least twice)."""
+    from fusion.data.readings import held_clips
 
-    rng = np.random.default_rng(seed)
-    skeletons, label_ids = [], []
-    for xyz, hand, label in zip(readings["read"], readings["hand_read"], readings["labels"]):
-        for _ in range(max(2, negatives) if label == NO_GESTURE else 2):
-            held = xyz[None] + rng.normal(0.0, HELD_JITTER, (frames, *xyz.shape)).astype(np.float32)
-            frames_of = [preprocess_skeleton(f, str(hand), spec, aspect=SIZE[0] / SIZE[1]) for f in held]
-            skeletons.append(np.stack(frames_of))
-            label_ids.append(labels.index(str(label)))
-    n = len(skeletons)
-    return PreparedClips(rgb=np.zeros((n, frames, 0, 0, 3), np.uint8), depth=np.zeros((n, frames, 0, 0), np.float16),
-                         skeleton=np.stack(skeletons).astype(np.float16), label=np.array(label_ids, np.int64),
-                         active=np.tile(np.array([0, frames], np.int32), (n, 1)), labels=labels, spec=spec,
-                         missing=SKELETON_ONLY)
+    copies = np.where(readings["labels"] == NO_GESTURE, max(2, negatives), 2)
+    return held_clips(readings["read"], readings["hand_read"], readings["labels"], labels, spec, frames=frames,
+                      aspect=SIZE[0] / SIZE[1], seed=seed, copies=copies)
 
 
 def finetune(args: argparse.Namespace) -> None:

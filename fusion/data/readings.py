@@ -11,8 +11,8 @@ read with each hand's label to a readings file (``.npz``, plain arrays, read wit
 - ``label``: ``(N,)`` str, the rendered hand's label;
 - ``size``: ``(2,)`` int, the rendered frame's width and height.
 
-``readings_clips`` turns each reading into a hand held still for a clip (MediaPipe's jitter added
-each frame), through the same preprocessing as every other clip, so that ``train --readings FILE``
+``readings_clips`` turns each reading into a hand held still for a clip (``held_clips``: MediaPipe's
+jitter added each frame), through the same preprocessing as every other clip, so that ``train --readings FILE``
 teaches the skeleton stream MediaPipe's reading beside the skeleton world's true joints.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fusion.data.model_inputs import PreparedClips, prepare_frames
+from fusion.data.model_inputs import SKELETON_ONLY, PreparedClips, prepare_frames
 from fusion.data.real_clips import JITTER  # MediaPipe's landmark jitter on a still hand
 from fusion.errors import BadInput
 from fusion.preprocess import InputSpec
@@ -63,24 +63,34 @@ def readings_clips(path: str | Path, labels: Sequence[str], spec: InputSpec, *, 
                    seed: int = 0) -> PreparedClips:
     """Every reading of the file at ``path`` as a clip of a hand held still for ``frames`` frames."""
     data = load_readings(path)
+    if not len(data["label"]):
+        raise BadInput(f"{path}: no readings to train on")
     unknown = sorted(set(data["label"]) - set(labels))
     if unknown:
         raise BadInput(f"{path}: labels {unknown} are not among the model's labels")
-    if not len(data["label"]):
-        raise BadInput(f"{path}: no readings to train on")
-    lookup = {name: i for i, name in enumerate(labels)}
-    rng = np.random.default_rng([seed, 37])
     width, height = (int(v) for v in data["size"])
+    return held_clips(data["read"], data["hand"], data["label"], labels, spec, frames=frames, aspect=width / height,
+                      seed=seed)
+
+
+def held_clips(read: np.ndarray, hand: np.ndarray, label: np.ndarray, labels: Sequence[str], spec: InputSpec, *,
+               frames: int, aspect: float, seed: int = 0, copies: np.ndarray | None = None) -> PreparedClips:
+    """Readings ``read`` (N, 21, 3) with their handedness and label names as clips of the hand held still
+    for ``frames`` frames (MediaPipe's jitter on x and y each frame, z as read), ``copies[i]`` clips of
+    reading i (default one each), in order, through the engine's preprocessing (``prepare_frames``)."""
+    lookup = {name: i for i, name in enumerate(labels)}
+    order = np.repeat(np.arange(len(read)), 1 if copies is None else copies)
+    rng = np.random.default_rng([seed, 37])
     empty_rgb, empty_depth = np.zeros((frames, 0, 0, 3), np.uint8), np.zeros((frames, 0, 0), np.float16)
     present = np.ones(frames, bool)
     skeletons = []
-    for read, hand in zip(data["read"], data["hand"]):
-        held = np.repeat(read[None], frames, axis=0)
+    for i in order:
+        held = np.repeat(read[i][None], frames, axis=0)
         held[:, :, :2] += rng.normal(0.0, JITTER, (frames, 21, 2))
-        skeletons.append(prepare_frames(empty_rgb, empty_depth, 0.001, held, present, str(hand), spec,
-                                        aspect=width / height)[2])
-    n = len(skeletons)
+        skeletons.append(prepare_frames(empty_rgb, empty_depth, 0.001, held, present, str(hand[i]), spec,
+                                        aspect=aspect)[2])
+    n = len(order)
     return PreparedClips(rgb=np.zeros((n, frames, 0, 0, 3), np.uint8), depth=np.zeros((n, frames, 0, 0), np.float16),
-                         skeleton=np.stack(skeletons), label=np.array([lookup[name] for name in data["label"]]),
+                         skeleton=np.stack(skeletons), label=np.array([lookup[str(label[i])] for i in order], np.int64),
                          active=np.tile(np.array([[0, frames]], np.int32), (n, 1)), labels=tuple(labels), spec=spec,
-                         missing=("depth", "rgb"))
+                         missing=SKELETON_ONLY)
