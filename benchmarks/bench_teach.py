@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/bench_teach.py [--real ../shared/data/real] [--takes 5] [--threads 2] [--replay N]
         [--epochs N] [--repeat K] [--full-takes N] [--lr LR] [--turn-deg D] [--no-span] [--head-turn-deg D]
-        [--head-lr LR] [--speed LOW,HIGH] [--no-freeze] [--no-head-only]
-        [--distill W] [--seed S] [--wave [--wave-takes N] [--wave-rerender N [--rerender-head]] [--wave-only]]
+        [--head-lr LR] [--speed LOW,HIGH] [--view-deg D] [--fingers F] [--no-freeze] [--no-head-only]
+        [--distill W] [--seed S] [--wave [--wave-takes N] [--wave-only] [--wave-rerender N [--rerender-head]
+        [--rerender-vary orientation] [--rerender-frozen]]]
 
 The earlier recipes (docs/BENCHMARKS.md "Teach"): before the varied takes and the frozen stages
 ``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze --no-head-only --no-span``; before the
@@ -35,6 +36,13 @@ one copy each, every layer trained with 3,400 replayed clips (``RERENDER_SETTING
 what such a re-renderer could give at best; the app has none yet (it would have to recover the
 motion from a take's landmarks). With ``--rerender-head`` only the classifier learns from them, as the
 shipped recipe teaches a new gesture (``--replay`` replayed clips): how far the re-renderings alone go.
+``--rerender-vary orientation`` re-renders each take with its own hand, pose, place and rock and only
+another hold's orientation (what of "held otherwise" the wave needs); ``--rerender-frozen`` keeps the
+per-frame graph stages as shipped, as the recipe does.
+
+``--view-deg`` and ``--fingers`` are what the app can do without a re-renderer: each copy of a take
+also turned out of the picture about the hand's own axes and made by a hand of other finger lengths
+(``fusion.take_augment.viewed``, ``other_hand``); docs/BENCHMARKS.md "Teach" measures them.
 """
 
 from __future__ import annotations
@@ -86,11 +94,13 @@ def table_takes(rows: np.ndarray, labels: list[str], per_label: int, spec, model
                          missing=("depth", "rgb"))
 
 
-def wave_clips(count: int, seed: int, spec, *, motions_of: int = 0) -> np.ndarray:
+def wave_clips(count: int, seed: int, spec, *, motions_of: int = 0, vary: str = "all") -> np.ndarray:
     """``count`` prepared skeleton clips (N, T, C, J) of a wave: an open palm held up, then rocked.
 
     With ``motions_of`` (the re-rendering oracle), clip k rocks as take ``k % motions_of`` of ``seed``
-    did (its rate, phase, swing and sway) but is made by another hand, held and seen otherwise."""
+    did (its rate, phase, swing and sway) but is made by another hand, held and seen otherwise; with
+    ``vary="orientation"`` it is the take's own hand, pose and place, turned as another hold turns
+    it (that hold's orientation and roll, frame by frame), seen by another camera."""
     from fusion.data.synthetic import gestures, hand
     from fusion.data.synthetic.world import SynthConfig, render_motion
 
@@ -114,6 +124,10 @@ def wave_clips(count: int, seed: int, spec, *, motions_of: int = 0) -> np.ndarra
     for k in range(count):
         rng = np.random.default_rng([seed, 72, k] if motions_of else [seed, 71, k])
         subject, motion = performed(rng)
+        if motions_of and vary == "orientation":
+            subject, own = performed(np.random.default_rng([seed, 71, k % motions_of]))
+            own.rotvec[:], own.roll[:] = motion.rotvec, motion.roll
+            motion = own
         rate, phase, swing, sway = takes[k % motions_of] if motions_of else rocking(rng)
         t = np.arange(FRAMES) - motion.start
         rock = np.where(t >= 0, np.sin(2 * np.pi * rate * t / 30.0 + phase), 0.0)
@@ -140,7 +154,8 @@ RERENDER_SETTINGS = dict(repeat=1, replay=3400, freeze_stages=False, head_only_w
 RERENDER_HEAD_SETTINGS = dict(repeat=1, check=False)
 
 
-def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int = 0, head_only: bool = False) -> None:
+def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int = 0, head_only: bool = False,
+               vary: str = "all", frozen: bool = False) -> None:
     from fusion.checkpoint import load_checkpoint
     from fusion.data.model_inputs import prepare_dataset
     from fusion.data.synthetic.dataset_files import write_dataset
@@ -149,11 +164,11 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
 
     meta, _ = read_checkpoint(model)
     spec, labels = meta.config.input, tuple(meta.labels) + ("wave",)
-    oracle = RERENDER_HEAD_SETTINGS if head_only else RERENDER_SETTINGS
+    oracle = RERENDER_HEAD_SETTINGS if head_only else {**RERENDER_SETTINGS, "freeze_stages": frozen}
     if rerender:
         settings = {**settings, **oracle, "full_takes": rerender}
-        takes = skeleton_clips(wave_clips(rerender, 1, spec, motions_of=takes_count), ["wave"] * rerender, labels,
-                               spec)
+        takes = skeleton_clips(wave_clips(rerender, 1, spec, motions_of=takes_count, vary=vary), ["wave"] * rerender,
+                               labels, spec)
     else:
         takes = skeleton_clips(wave_clips(takes_count, 1, spec), ["wave"] * takes_count, labels, spec)
     unseen = skeleton_clips(wave_clips(50, 2, spec), ["wave"] * 50, labels, spec)
@@ -171,7 +186,8 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
         wave_calls, _ = predict(personal, unseen, np.arange(50), ("skeleton",))
         other_calls, _ = predict(personal, others, np.arange(len(others)), ("skeleton",))
     wave = labels.index("wave")
-    made = f" re-rendered {rerender} times (the oracle: {oracle}, replay {settings['replay']})" if rerender else ""
+    made = (f" re-rendered {rerender} times, {vary} varied (the oracle: {oracle}, replay {settings['replay']}, "
+            f"stages frozen {settings['freeze_stages']})" if rerender else "")
     print(f"wave, {takes_count} takes{made}: fine-tune {report.seconds} s; the base model called the unseen waves "
           f"{dict(Counter(labels[c] for c in base_calls).most_common(3))}")
     print(f"  recall on 50 unseen waves {np.mean(wave_calls == wave):.2f}; "
@@ -255,6 +271,10 @@ def main() -> None:
                         help="the learning rate when only the classifier learns")
     parser.add_argument("--speed", type=_speed, default=TeachConfig.speed, metavar="LOW,HIGH",
                         help="copies of a take played this many times as fast")
+    parser.add_argument("--view-deg", type=float, default=TeachConfig.view_deg,
+                        help="copies of a take also turned out of the picture (yaw, pitch) by up to ± this")
+    parser.add_argument("--fingers", type=float, default=TeachConfig.fingers,
+                        help="copies of a take also made by a hand whose fingers are 1 ± this times as long")
     parser.add_argument("--no-freeze", dest="freeze_stages", action="store_false",
                         help="fine-tune the per-frame graph stages too (an earlier recipe)")
     parser.add_argument("--no-head-only", dest="head_only_when_new", action="store_false",
@@ -268,6 +288,11 @@ def main() -> None:
     parser.add_argument("--wave-rerender", type=int, default=0, metavar="N",
                         help="--wave as an oracle: the takes' own motions re-rendered N times by other hands and "
                              "viewpoints, taught with RERENDER_SETTINGS")
+    parser.add_argument("--rerender-vary", choices=("all", "orientation"), default="all",
+                        help="with --wave-rerender: what differs from the take (orientation: only how the hand is "
+                             "turned; its hand, pose, place and rock are the take's)")
+    parser.add_argument("--rerender-frozen", action="store_true",
+                        help="with --wave-rerender: the per-frame graph stages stay as shipped")
     parser.add_argument("--rerender-head", action="store_true",
                         help="with --wave-rerender: only the classifier learns (RERENDER_HEAD_SETTINGS, --replay clips)")
     parser.add_argument("--wave-only", action="store_true", help="skip the keypoint table's user (with --wave)")
@@ -275,6 +300,7 @@ def main() -> None:
     settings = dict(epochs=args.epochs, repeat=args.repeat, full_takes=args.full_takes, lr=args.lr,
                     replay=args.replay, threads=args.threads, turn_deg=args.turn_deg, lean_span=args.lean_span,
                     head_turn_deg=args.head_turn_deg, head_lr=args.head_lr, speed=args.speed,
+                    view_deg=args.view_deg, fingers=args.fingers,
                     freeze_stages=args.freeze_stages, head_only_when_new=args.head_only_when_new,
                     distill=args.distill, seed=args.seed)
     import torch
@@ -285,7 +311,8 @@ def main() -> None:
     if not args.wave_only:
         bench_user(args.model, args.real, args.takes, settings)
     if args.wave:
-        bench_wave(args.model, settings, args.wave_takes, args.wave_rerender, args.rerender_head)
+        bench_wave(args.model, settings, args.wave_takes, args.wave_rerender, args.rerender_head, args.rerender_vary,
+                   args.rerender_frozen)
 
 
 if __name__ == "__main__":

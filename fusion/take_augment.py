@@ -14,12 +14,16 @@ gesture of many takes gets fewer copies of each (``copies_per_take``).
   frame. Where the wrist goes is left alone, so a swipe keeps its direction and only the hand leans.
 - ``time_warped``: the clip resampled about the middle of its gesture, ``factor`` times as fast (the
   gesture's frames ``active`` scale with it; past either end the clip holds its first or last frame).
+- ``viewed`` (with ``view_deg``): the hand turned out of the picture about its own axes (yaw, then
+  pitch), from its landmarks' z; ``other_hand`` (with ``fingers``): made by a hand of other finger
+  lengths. Both are off in the teaching recipe (docs/BENCHMARKS.md "Teach" measures why).
 
     copies = varied_copies(takes, 24, np.random.default_rng(0), turn_deg=60.0, speed=(0.67, 1.5))
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,7 +33,8 @@ from fusion.preprocess import MIDDLE_MCP, SKELETON_CHANNELS
 if TYPE_CHECKING:  # keeps torch out of the command line's import
     from fusion.data.model_inputs import PreparedClips
 
-_DX, _DY, _X, _Y, _SCALE, _PRESENCE = (SKELETON_CHANNELS.index(c) for c in ("dx", "dy", "x", "y", "scale", "presence"))
+_DX, _DY, _DZ, _X, _Y, _SCALE, _PRESENCE = (SKELETON_CHANNELS.index(c)
+                                            for c in ("dx", "dy", "dz", "x", "y", "scale", "presence"))
 
 
 def lean(skeleton: np.ndarray) -> float | None:
@@ -74,16 +79,71 @@ def turned(skeleton: np.ndarray, angle: float) -> np.ndarray:
     the clip itself (y offsets = shape offsets x size x width/height)."""
     out = skeleton.astype(np.float32)
     c, s = np.cos(angle), np.sin(angle)
-    size = out[:, _SCALE, :1]
     dx, dy = out[:, _DX].copy(), out[:, _DY].copy()
-    offset_y = out[:, _Y] - out[:, _Y, :1]
-    across = np.sum((dy * size) ** 2)
-    aspect = float(np.sum(offset_y * dy * size) / across) if across > 0 else 1.0
-    out[:, _DX], out[:, _DY] = c * dx - s * dy, s * dx + c * dy
+    shape = out[:, [_DX, _DY, _DZ]]
+    shape[:, 0], shape[:, 1] = c * dx - s * dy, s * dx + c * dy
+    return _reshaped(skeleton, out, shape)
+
+
+def _aspect(skeleton: np.ndarray) -> float:
+    """The captured frame's height/width ratio as a clip's own channels show it (y offsets = dy x size x it)."""
+    x = skeleton.astype(np.float32)
+    size = x[:, _SCALE, :1]
+    across = np.sum((x[:, _DY] * size) ** 2)
+    return float(np.sum((x[:, _Y] - x[:, _Y, :1]) * x[:, _DY] * size) / across) if across > 0 else 1.0
+
+
+def _reshaped(skeleton: np.ndarray, out: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """``out`` (float32 copy of ``skeleton``) given the hand ``shape`` (T, 3, J) in the clip's hand-size units:
+    the shape channels rescaled by the change in the wrist → middle-finger base length in the picture (the
+    size channel with it; an in-plane turn leaves both), the joints' image positions rebuilt about the
+    wrist, which stays where it was; frames without a hand zeros."""
+    aspect = _aspect(skeleton)
+    before = np.linalg.norm(out[:, [_DX, _DY], MIDDLE_MCP], axis=1)
+    after = np.linalg.norm(shape[:, :2, MIDDLE_MCP], axis=1)
+    length = np.where((before > 1e-3) & (after > 1e-3), after / np.maximum(before, 1e-3), 1.0)[:, None]  # (T, 1)
+    size = out[:, _SCALE, :1] * length
+    out[:, _DX], out[:, _DY], out[:, _DZ] = (shape[:, k] / length for k in range(3))
+    out[:, _SCALE] = size
     out[:, _X] = out[:, _X, :1] + out[:, _DX] * size
     out[:, _Y] = out[:, _Y, :1] + out[:, _DY] * size * aspect
     out *= out[:, _PRESENCE:_PRESENCE + 1] > 0  # no hand, no coordinates
     return out.astype(skeleton.dtype)
+
+
+def viewed(skeleton: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
+    """One clip's skeleton (T, C, J) with the hand turned about its own axes, the same in every frame:
+    ``yaw`` radians about the wrist → middle-finger base line (the hand seen more from its side), then
+    ``pitch`` about the line across the palm (tipped towards or away from the camera); weak perspective.
+    The axes are each frame's own, so a hand that rocks in the picture rocks as before. The shape is
+    renormalised to the turned hand's wrist → middle-finger base length in the picture, and the size
+    channel with it."""
+    out = skeleton.astype(np.float32)
+    x, y, z = (out[:, k].copy() for k in (_DX, _DY, _DZ))
+    up = np.arctan2(x[:, MIDDLE_MCP], -y[:, MIDDLE_MCP])[:, None]  # each frame's lean from upright (0: up)
+    c, s = np.cos(up), np.sin(up)
+    x, y = c * x + s * y, -s * x + c * y  # upright: the middle-finger base straight up (-y)
+    cy, sy, cp, sp = np.cos(yaw), np.sin(yaw), np.cos(pitch), np.sin(pitch)
+    x, z = cy * x + sy * z, -sy * x + cy * z
+    y, z = cp * y - sp * z, sp * y + cp * z
+    x, y = c * x - s * y, s * x + c * y  # leaning as it was
+    return _reshaped(skeleton, out, np.stack([x, y, z], axis=1))
+
+
+# MediaPipe's fingers, base to tip (joint 0 the wrist): thumb, index, middle, ring, little.
+FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+
+
+def other_hand(skeleton: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """One clip's skeleton (T, C, J) of 21 joints made by a hand whose fingers are ``lengths`` (5,) times
+    as long (the bones past each finger's base scaled, the palm as it was), the same in every frame."""
+    out = skeleton.astype(np.float32)
+    shape = out[:, [_DX, _DY, _DZ]]
+    new = shape.copy()
+    for finger, factor in zip(FINGERS, lengths):
+        for parent, child in pairwise(finger):
+            new[:, :, child] = new[:, :, parent] + factor * (shape[:, :, child] - shape[:, :, parent])
+    return _reshaped(skeleton, out, new)
 
 
 def time_warped(skeleton: np.ndarray, active: np.ndarray, factor: float) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +176,8 @@ def copies_per_take(labels: np.ndarray, repeat: int, full: int) -> np.ndarray:
 
 
 def varied_copies(takes: PreparedClips, copies: int | np.ndarray, rng: np.random.Generator, *, turn_deg: float,
-                  speed: tuple[float, float], span: bool = True) -> PreparedClips:
+                  speed: tuple[float, float], span: bool = True, view_deg: float = 0.0,
+                  fingers: float = 0.0) -> PreparedClips:
     """``copies`` copies of every take (or of each, (N,)): the first as recorded, each other turned within
     the range the takes of its label lean over, widened by ``turn_deg`` either way (``turn_ranges``;
     without ``span`` by up to ±``turn_deg`` about the take itself), and played at a speed drawn
@@ -132,5 +193,9 @@ def varied_copies(takes: PreparedClips, copies: int | np.ndarray, rng: np.random
         factor = float(np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]))))
         skeleton[k], active[k] = time_warped(skeleton[k], active[k], factor)
         skeleton[k] = turned(skeleton[k], rng.uniform(*ranges[index[k]]))
+        if view_deg > 0:
+            skeleton[k] = viewed(skeleton[k], *np.radians(rng.uniform(-view_deg, view_deg, 2)))
+        if fingers > 0 and skeleton.shape[-1] == 21:
+            skeleton[k] = other_hand(skeleton[k], 1.0 + rng.uniform(-fingers, fingers, 5))
     return PreparedClips(rgb=takes.rgb[index], depth=takes.depth[index], skeleton=skeleton, label=takes.label[index],
                          active=active, labels=takes.labels, spec=takes.spec, missing=takes.missing)

@@ -72,6 +72,8 @@ class TeachConfig:
     turn_deg: float = 60.0  # each copy's hand turned in the image plane by up to ± this beyond the takes' leans
     lean_span: bool = True  # copies span the leans of a gesture's takes (False: ±turn_deg about each take)
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
+    view_deg: float = 0.0  # ... and turned out of the picture (yaw, pitch) by up to ± this (off: docs/BENCHMARKS.md)
+    fingers: float = 0.0  # ... and made by a hand whose fingers are 1 ± this times as long (off: the same)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
     head_only_when_new: bool = True  # every gesture taught new: only the classifier learns, with
     head_turn_deg: float = 0.0  # ... the copies turned only within the takes' own leans and this beyond
@@ -91,6 +93,8 @@ class TeachConfig:
             raise BadInput("teach needs replay, held_back and folds >= 0")
         if not (0 <= self.turn_deg <= 180 and 0 <= self.head_turn_deg <= 180) or not self.head_lr > 0:
             raise BadInput("teach needs turn_deg and head_turn_deg in [0, 180] and head_lr > 0")
+        if not (0 <= self.view_deg <= 80 and 0 <= self.fingers < 1):
+            raise BadInput("teach needs view_deg in [0, 80] and fingers in [0, 1)")
         if not 0 < self.speed[0] <= self.speed[1]:
             raise BadInput("teach needs speed as (low, high) with 0 < low <= high")
 
@@ -229,7 +233,7 @@ def _mix(takes: PreparedClips, replay: PreparedClips | None, config: TeachConfig
 
     copies = varied_copies(takes, copies_per_take(takes.label, config.repeat, config.full_takes),
                            np.random.default_rng([config.seed, 31]), turn_deg=config.turn_deg, speed=config.speed,
-                           span=config.lean_span)
+                           span=config.lean_span, view_deg=config.view_deg, fingers=config.fingers)
     return concat([copies, replay]) if replay is not None else copies
 
 

@@ -1,14 +1,25 @@
-"""Varied copies of a user's takes: the hand turned about the wrist, the gesture faster or slower."""
+"""Varied copies of a user's takes: the hand turned about the wrist in and out of the picture, made by a hand
+of other finger lengths, the gesture faster or slower."""
 
 import numpy as np
 import pytest
 
 from fusion.data.model_inputs import PreparedClips
-from fusion.preprocess import InputSpec, SKELETON_CHANNELS, preprocess_skeleton
-from fusion.take_augment import copies_per_take, lean, time_warped, turn_ranges, turned, varied_copies
+from fusion.preprocess import SKELETON_CHANNELS, InputSpec, preprocess_skeleton
+from fusion.take_augment import (
+    FINGERS,
+    copies_per_take,
+    lean,
+    other_hand,
+    time_warped,
+    turn_ranges,
+    turned,
+    varied_copies,
+    viewed,
+)
 
 SPEC = InputSpec(width=64, height=48, window=20)
-X, Y, PRESENCE = (SKELETON_CHANNELS.index(c) for c in ("x", "y", "presence"))
+X, Y, SCALE, PRESENCE = (SKELETON_CHANNELS.index(c) for c in ("x", "y", "scale", "presence"))
 
 
 def hand(seed: int) -> np.ndarray:
@@ -39,6 +50,65 @@ def test_a_turned_take_is_the_hand_turned_in_the_picture(aspect):
         want = preprocess_skeleton(turned_in_the_picture(h, 0.6, aspect), None, SPEC, aspect=aspect)
         np.testing.assert_allclose(out[k], want, atol=1e-5)
     assert not out[3].any()  # a frame without a hand stays empty
+
+
+def upright_hand(seed: int, aspect: float) -> tuple[np.ndarray, np.ndarray]:
+    """A hand's landmarks (image x, y, z as MediaPipe gives them) whose middle-finger base is straight
+    above its wrist as the user sees it, and its joints' offsets from the wrist in the user's view
+    (x right, y down, z away; image-width units)."""
+    rng = np.random.default_rng(seed)
+    offsets = np.c_[rng.uniform(-0.06, 0.06, (21, 2)), rng.normal(0.0, 0.02, 21)]
+    offsets[0] = 0.0
+    offsets[9] = [0.0, -0.08, 0.0]
+    return landmarks_of(offsets, aspect), offsets
+
+
+def landmarks_of(offsets: np.ndarray, aspect: float, wrist=(0.45, 0.6)) -> np.ndarray:
+    xyz = offsets.copy()
+    xyz[:, 0] = 1.0 - (wrist[0] + offsets[:, 0])  # back to the camera's own (unmirrored) view
+    xyz[:, 1] = (wrist[1] + offsets[:, 1]) * aspect  # image-height units
+    return xyz.astype(np.float32)
+
+
+@pytest.mark.parametrize("aspect", [16 / 9, 4 / 3])
+@pytest.mark.parametrize("yaw, pitch", [(0.5, 0.0), (0.0, -0.6), (-0.7, 0.4)])
+def test_a_viewed_take_is_the_hand_turned_about_its_own_axes(aspect, yaw, pitch):
+    xyz, offsets = upright_hand(3, aspect)
+    clip = np.stack([preprocess_skeleton(xyz, None, SPEC, aspect=aspect), np.zeros((8, 21), np.float32)])
+    x, y, z = offsets.T
+    x, z = np.cos(yaw) * x + np.sin(yaw) * z, -np.sin(yaw) * x + np.cos(yaw) * z  # about the upright hand's length
+    y, z = np.cos(pitch) * y - np.sin(pitch) * z, np.sin(pitch) * y + np.cos(pitch) * z  # about the palm's width
+    want = preprocess_skeleton(landmarks_of(np.c_[x, y, z], aspect), None, SPEC, aspect=aspect)
+    out = viewed(clip, yaw, pitch)
+    np.testing.assert_allclose(out[0], want, atol=1e-5)  # the size channel too: a tipped hand looks shorter
+    assert not out[1].any()  # a frame without a hand stays empty
+    np.testing.assert_allclose(viewed(clip, 0.0, 0.0), clip, atol=1e-6)
+
+
+def test_a_viewed_hand_turns_about_the_axes_of_each_frame():
+    """A hand rocking in the picture, turned out of it, rocks as before: turning it in the picture first or
+    last gives the same."""
+    xyz, _ = upright_hand(4, 4 / 3)
+    clip = np.stack([preprocess_skeleton(xyz, None, SPEC, aspect=4 / 3)] * 3)
+    rocking = np.stack([turned(clip[k:k + 1], a)[0] for k, a in enumerate((-0.4, 0.0, 0.5))])
+    np.testing.assert_allclose(viewed(rocking, 0.6, 0.3),
+                               np.stack([turned(viewed(clip[k:k + 1], 0.6, 0.3), a)[0]
+                                         for k, a in enumerate((-0.4, 0.0, 0.5))]), atol=1e-5)
+
+
+def test_another_hand_has_longer_or_shorter_fingers_on_the_same_palm():
+    xyz, offsets = upright_hand(5, 4 / 3)
+    clip = np.stack([preprocess_skeleton(xyz, None, SPEC, aspect=4 / 3)] * 2)
+    lengths = np.array([1.0, 1.2, 1.0, 0.9, 1.0])
+    out = other_hand(clip, lengths)
+    want = offsets.copy()
+    for finger, factor in zip(FINGERS, lengths):
+        base = offsets[finger[0]]
+        want[list(finger)] = base + factor * (offsets[list(finger)] - base)
+    np.testing.assert_allclose(out, np.stack([preprocess_skeleton(landmarks_of(want, 4 / 3), None, SPEC,
+                                                                  aspect=4 / 3)] * 2), atol=1e-5)
+    np.testing.assert_allclose(out[:, SCALE], clip[:, SCALE])  # the palm, and so the hand's size, as it was
+    np.testing.assert_allclose(other_hand(clip, np.ones(5)), clip, atol=1e-6)
 
 
 def test_a_faster_take_covers_fewer_frames_about_the_middle_of_its_gesture():
@@ -75,6 +145,12 @@ def test_varied_copies_keep_the_first_copy_as_recorded():
         assert not np.array_equal(copies.skeleton[k], skeleton[k % 2])
     same = varied_copies(takes, 4, np.random.default_rng(0), turn_deg=0.0, speed=(1.0, 1.0))
     np.testing.assert_allclose(same.skeleton, np.tile(skeleton, (4, 1, 1, 1)), atol=1e-3)  # float16 round trip
+    views = varied_copies(takes, 4, np.random.default_rng(0), turn_deg=0.0, speed=(1.0, 1.0), view_deg=40.0,
+                          fingers=0.2)
+    np.testing.assert_array_equal(views.skeleton[:2], skeleton)
+    for k in range(2, 8):  # turned out of the picture and other fingers: the same frames, another shape
+        assert not np.allclose(views.skeleton[k], skeleton[k % 2], atol=1e-2)
+        np.testing.assert_array_equal(views.skeleton[k, :, PRESENCE], skeleton[k % 2, :, PRESENCE])
 
 
 def takes_leaning(degrees: list[float], labels: list[int]) -> PreparedClips:

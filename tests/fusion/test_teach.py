@@ -165,7 +165,8 @@ def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
 
 @pytest.mark.parametrize("changes", [{"turn_deg": -1.0}, {"turn_deg": 270.0}, {"head_turn_deg": -5.0},
                                      {"full_takes": 0}, {"head_lr": 0.0}, {"speed": (0.0, 1.5)},
-                                     {"speed": (1.5, 0.67)}, {"epochs": 0}, {"replay": -1}])
+                                     {"speed": (1.5, 0.67)}, {"epochs": 0}, {"replay": -1}, {"view_deg": 90.0},
+                                     {"view_deg": -1.0}, {"fingers": 1.0}])
 def test_teach_settings_out_of_range_are_bad_input(changes):
     from fusion.errors import BadInput
 
