@@ -115,9 +115,9 @@ def viewed(skeleton: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
     """One clip's skeleton (T, C, J) with the hand turned about its own axes, the same in every frame:
     ``yaw`` radians about the wrist → middle-finger base line (the hand seen more from its side), then
     ``pitch`` about the line across the palm (tipped towards or away from the camera); weak perspective.
-    The axes are each frame's own, so a hand that rocks in the picture rocks as before. The shape is
-    renormalised to the turned hand's wrist → middle-finger base length in the picture, and the size
-    channel with it."""
+    The axes are each frame's own, so a hand that rocks in the picture rocks as before. A hand tipped
+    away looks shorter: the size channel shrinks with its wrist → middle-finger base length in the
+    picture, and the shape channels, in units of that length, grow to match."""
     out = skeleton.astype(np.float32)
     x, y, z = (out[:, k].copy() for k in (_DX, _DY, _DZ))
     up = np.arctan2(x[:, MIDDLE_MCP], -y[:, MIDDLE_MCP])[:, None]  # each frame's lean from upright (0: up)
