@@ -64,6 +64,8 @@ def upright_hand(seed: int, aspect: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def landmarks_of(offsets: np.ndarray, aspect: float, wrist=(0.45, 0.6)) -> np.ndarray:
+    """MediaPipe-style landmarks of the hand with these offsets (``upright_hand``'s units), its wrist at
+    ``wrist`` in the user's view."""
     xyz = offsets.copy()
     xyz[:, 0] = 1.0 - (wrist[0] + offsets[:, 0])  # back to the camera's own (unmirrored) view
     xyz[:, 1] = (wrist[1] + offsets[:, 1]) * aspect  # image-height units
