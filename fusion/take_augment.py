@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fusion.data.synthetic.hand_stats import FINGERS
 from fusion.preprocess import MIDDLE_MCP, SKELETON_CHANNELS
 
 if TYPE_CHECKING:  # keeps torch out of the command line's import
@@ -130,13 +131,10 @@ def viewed(skeleton: np.ndarray, yaw: float, pitch: float) -> np.ndarray:
     return _reshaped(skeleton, out, np.stack([x, y, z], axis=1))
 
 
-# MediaPipe's fingers, base to tip (joint 0 the wrist): thumb, index, middle, ring, little.
-FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
-
-
 def other_hand(skeleton: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """One clip's skeleton (T, C, J) of 21 joints made by a hand whose fingers are ``lengths`` (5,) times
-    as long (the bones past each finger's base scaled, the palm as it was), the same in every frame."""
+    as long, in MediaPipe's order thumb to little finger (``hand_stats.FINGERS``: the bones past each
+    finger's base scaled, the palm as it was), the same in every frame."""
     out = skeleton.astype(np.float32)
     shape = out[:, [_DX, _DY, _DZ]]
     new = shape.copy()

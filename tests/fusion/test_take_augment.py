@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from fusion.data.model_inputs import PreparedClips
+from fusion.data.synthetic.hand_stats import FINGERS
 from fusion.preprocess import SKELETON_CHANNELS, InputSpec, preprocess_skeleton
 from fusion.take_augment import (
-    FINGERS,
     copies_per_take,
     lean,
     other_hand,
