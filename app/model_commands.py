@@ -172,7 +172,7 @@ def _run_train(args: argparse.Namespace) -> int:
 # --- teach ---------------------------------------------------------------------------------------
 
 def add_teach(sub: argparse._SubParsersAction) -> None:
-    from fusion.teach import TeachConfig
+    from fusion.teach import NewGestures, TeachConfig
 
     p = sub.add_parser("teach", help="teach the webcam model your gestures from a few labelled takes",
                        description="Fine-tune a skeleton model on takes recorded with `record --labels prompt` "
@@ -181,8 +181,15 @@ def add_teach(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--takes", required=True, metavar="PATH", help="a .mmtm recording or a folder of them")
     p.add_argument("--out", required=True, metavar="CKPT", help="the personal model to write")
     p.add_argument("--model", help="the skeleton model to start from (default: assets/model_skeleton.pt)")
-    p.add_argument("--epochs", type=int, default=TeachConfig.epochs, metavar="N")
-    p.add_argument("--repeat", type=int, default=TeachConfig.repeat, metavar="K", help="copies of each take per epoch")
+    p.add_argument("--epochs", type=int, metavar="N",
+                   help=f"default: {TeachConfig.epochs}, {NewGestures.epochs} when every gesture taught is new")
+    p.add_argument("--repeat", type=int, metavar="K", help=f"copies of each take per epoch (default: "
+                   f"{TeachConfig.repeat}, {NewGestures.repeat} when every gesture taught is new)")
+    p.add_argument("--replay", type=int, metavar="N", help=f"synthetic clips of the gestures it knows (default: "
+                   f"{TeachConfig.replay}, {NewGestures.replay} when every gesture taught is new)")
+    p.add_argument("--classifier-only", action="store_true",
+                   help="new gestures: only the classifier learns (seconds, not half a minute; fewer of them "
+                        "recalled, docs/BENCHMARKS.md 'Teach')")
     p.add_argument("--no-check", action="store_true",
                    help="skip the estimate per taught gesture and the old-gesture check (faster)")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
@@ -197,7 +204,9 @@ def _run_teach(args: argparse.Namespace) -> int:
     from fusion.checkpoint import read_checkpoint
     from fusion.data.recording.clips import find_recordings, recording_clips, recording_labels
     from fusion.labels import NO_GESTURE
-    from fusion.teach import TEMPORAL_LAYERS, TeachConfig, teach
+    from dataclasses import replace
+
+    from fusion.teach import TEMPORAL_LAYERS, NewGestures, TeachConfig, teach
 
     model = args.model or str(Path(__file__).resolve().parents[1] / "assets" / "model_skeleton.pt")
     paths = find_recordings(args.takes)
@@ -208,8 +217,11 @@ def _run_teach(args: argparse.Namespace) -> int:
     if NO_GESTURE not in labels:
         labels = (NO_GESTURE,) + labels
     takes = recording_clips(paths, labels=labels, spec=meta.config.input)
-    report = teach(TeachConfig(model=model, out=args.out, epochs=args.epochs, repeat=args.repeat,
-                               check=not args.no_check, threads=args.threads), takes,
+    given = {k: v for k, v in (("epochs", args.epochs), ("repeat", args.repeat), ("replay", args.replay))
+             if v is not None}
+    new = None if args.classifier_only else replace(NewGestures(), **given)
+    report = teach(TeachConfig(model=model, out=args.out, new=new, check=not args.no_check, threads=args.threads,
+                               **given), takes,
                    log=lambda line: print(f"teach: {line}", file=sys.stderr, flush=True))
     if args.json:
         print(json.dumps(report.to_dict()))
@@ -219,6 +231,9 @@ def _run_teach(args: argparse.Namespace) -> int:
     print(f"taught {taught} in {report.seconds} s; wrote {report.out}")
     if TEMPORAL_LAYERS in report.frozen:
         print("every gesture taught is new: only the classifier learnt, the others are seen as before")
+    elif report.recipe == "new gestures":
+        print("every gesture taught is new: learnt from copies turned as other hands and views show them, each kept "
+              "to its false-call budget on the other gestures")
     if report.estimate:
         print("estimate on held-out takes: " + ", ".join(f"{l} {v:.0%}" for l, v in report.estimate.items()))
     if report.old_top1 is not None:

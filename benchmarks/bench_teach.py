@@ -48,6 +48,7 @@ also turned out of the picture about the hand's own axes and made by a hand of o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import platform
 import tempfile
 import time
@@ -63,7 +64,7 @@ from fusion.data.model_inputs import PreparedClips, prepare_frames
 from fusion.data.readers.real import (contiguous_blocks, read_manifest, read_table, table_aspect, table_hands,
                                       table_split)
 from fusion.take_augment import lean
-from fusion.teach import TeachConfig, offline_top1, teach
+from fusion.teach import NewGestures, TeachConfig, offline_top1, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 FRAMES = 32
@@ -149,9 +150,9 @@ def skeleton_clips(skeleton: np.ndarray, names: list[str], labels: tuple[str, ..
 
 
 # The re-rendering oracle's teaching: one copy of each re-rendering, every layer trained, 200 replayed clips a label.
-RERENDER_SETTINGS = dict(repeat=1, replay=3400, freeze_stages=False, head_only_when_new=False, check=False)
+RERENDER_SETTINGS = dict(repeat=1, replay=3400, freeze_stages=False, head_only_when_new=False, new=None, check=False)
 # ``--rerender-head``: the same re-renderings, the classifier alone learning (the shipped recipe for a new gesture).
-RERENDER_HEAD_SETTINGS = dict(repeat=1, check=False)
+RERENDER_HEAD_SETTINGS = dict(repeat=1, new=None, check=False)
 
 
 def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int = 0, head_only: bool = False,
@@ -181,14 +182,18 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
         base_calls, _ = predict(base_model, unseen, np.arange(50), ("skeleton",))
         base_others, _ = predict(base_model, others, np.arange(len(others)), ("skeleton",))  # labels: the base's first
         out = str(Path(tmp) / "wave.pt")
+        began = time.monotonic()
         report = teach(TeachConfig(model=model, out=out, **settings), takes)
+        in_all = time.monotonic() - began
         personal, _ = load_checkpoint(out)
         wave_calls, _ = predict(personal, unseen, np.arange(50), ("skeleton",))
         other_calls, _ = predict(personal, others, np.arange(len(others)), ("skeleton",))
     wave = labels.index("wave")
     made = (f" re-rendered {rerender} times, {vary} varied (the oracle: {oracle}, replay {settings['replay']}, "
             f"stages frozen {settings['freeze_stages']})" if rerender else "")
-    print(f"wave, {takes_count} takes{made}: fine-tune {report.seconds} s; the base model called the unseen waves "
+    print(f"wave, {takes_count} takes{made}, {report.recipe}: fine-tune {report.seconds} s "
+          f"({in_all:.1f} s with the replay drawn{' and the check' if settings.get('check', True) else ''}); "
+          f"the base model called the unseen waves "
           f"{dict(Counter(labels[c] for c in base_calls).most_common(3))}")
     print(f"  recall on 50 unseen waves {np.mean(wave_calls == wave):.2f}; "
           f"the 340 other clips called wave {np.mean(other_calls == wave):.3f}, "
@@ -234,7 +239,9 @@ def bench_user(model: str, real: str, takes_count: int, settings: dict) -> None:
         print(f"3 gestures x {takes_count} takes, no check: {time.monotonic() - start:.1f} s in all "
               f"(replay drawn, fine-tune, written; the process's first training)")
         out = str(Path(tmp) / "personal.pt")
+        began = time.monotonic()
         report = teach(TeachConfig(model=model, out=out, **settings), takes)
+        in_all = time.monotonic() - began
         print(f"fine-tune again, with the check: {report.seconds} s; estimate (folds by take): {report.estimate}")
         print(f"old gestures, held-back synthetic clips: base {report.base_old_top1}, personal {report.old_top1}")
         test = synthetic_test(Path(tmp) / "test", meta.config.input).relabel(tuple(meta.labels))
@@ -242,6 +249,18 @@ def bench_user(model: str, real: str, takes_count: int, settings: dict) -> None:
             top1, per = held_out_top1(path, rows, labels)
             print(f"{name:8} held-out rows top-1 {top1}  per label {per}; synthetic test top-1 "
                   f"{offline_top1(path, test):.3f}")
+
+
+def _new_gestures(text: str) -> NewGestures:
+    """``--new epochs=12,replay=1700``: NewGestures with those settings changed."""
+    fields = {f.name: f.type for f in dataclasses.fields(NewGestures)}
+    changes = {}
+    for item in filter(None, text.split(",")):
+        key, _, value = item.partition("=")
+        if key not in fields:
+            raise argparse.ArgumentTypeError(f"{key!r} is not a setting of NewGestures ({', '.join(fields)})")
+        changes[key] = (int if fields[key] == "int" else float)(value)
+    return NewGestures(**changes)
 
 
 def _speed(text: str) -> tuple[float, float]:
@@ -281,6 +300,13 @@ def main() -> None:
                         help="a new gesture alone trains the temporal layers too (an earlier recipe)")
     parser.add_argument("--distill", type=float, default=TeachConfig.distill,
                         help="weight of the base model's own answers on the replay")
+    parser.add_argument("--new", type=_new_gestures, default=NewGestures(), metavar="KEY=VALUE,...",
+                        help="the new-gesture recipe with these settings changed (fusion.teach.NewGestures)")
+    parser.add_argument("--no-new", dest="new", action="store_const", const=None,
+                        help="no new-gesture recipe: --no-head-only and the settings above decide (the recipe before)")
+    parser.add_argument("--feature-views", type=int, default=TeachConfig.feature_views,
+                        help="frozen stages: their features cached for this many augmented views a clip "
+                             "(0: the full training loop)")
     parser.add_argument("--seed", type=int, default=TeachConfig.seed,
                         help="the teaching's seed (replay drawn, takes varied, batches)")
     parser.add_argument("--wave", action="store_true", help="also teach a new dynamic gesture (a wave)")
@@ -302,7 +328,7 @@ def main() -> None:
                     head_turn_deg=args.head_turn_deg, head_lr=args.head_lr, speed=args.speed,
                     view_deg=args.view_deg, fingers=args.fingers,
                     freeze_stages=args.freeze_stages, head_only_when_new=args.head_only_when_new,
-                    distill=args.distill, seed=args.seed)
+                    distill=args.distill, feature_views=args.feature_views, new=args.new, seed=args.seed)
     import torch
 
     torch.set_num_threads(args.threads)

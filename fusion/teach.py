@@ -6,17 +6,26 @@
 The takes (a gesture the model knows, done your way, or a new name) are mixed with ``replay``
 clips of the synthetic skeleton world (drawn fresh with a fixed seed, every label of the base model,
 seen by cameras at 15-60 fps) so that the old gestures are not forgotten, and the skeleton model is
-fine-tuned for a few epochs (``fusion.train`` with ``finetune``: new labels grow the classifier).
-With ``freeze_stages`` (the default) the per-frame graph stages, weights and batch-norm statistics,
-stay as shipped and only the temporal layers and the classifier learn: the stages' picture of a hand
-was learnt from far more hands than a few takes show. With ``head_only_when_new`` (the default), when
-every gesture taught is new the temporal layers stay as well and only the classifier learns: the
-model sees the old gestures as before and only where it draws their lines moves (docs/BENCHMARKS.md
-"Teach": fewer old clips lost and fewer false calls of the new gesture than with the temporal layers
-trained). The classifier alone cannot learn to see a turned hand as the same gesture, the features
-it reads are the shipped ones, so its copies are turned only within the leans the takes show
-(``head_turn_deg``), at a lower rate (``head_lr``). A known gesture taught your way has to move how
-the model reads that gesture, so then the temporal layers learn too.
+fine-tuned for a few epochs (new labels grow the classifier). With ``freeze_stages`` (the default)
+the per-frame graph stages, weights and batch-norm statistics, stay as shipped and only the temporal
+layers and the classifier learn: the stages' picture of a hand was learnt from far more hands than a
+few takes show. Frozen stages give each clip the same per-frame features throughout, so they are
+computed once (``fusion.teach_fit``, for ``feature_views`` draws of the training's augmentation)
+and the fine-tune trains the temporal layers on them, several times faster than the full training
+loop (``feature_views = 0``, ``fusion.train`` with ``finetune``).
+
+New gestures (every gesture taught a name the model does not know) are taught by their own recipe,
+``TeachConfig.new`` (``NewGestures``; docs/BENCHMARKS.md "Teach"): five takes show one hand
+held one way, so its copies are also turned out of the picture (``view_deg``) and made with other
+finger lengths (``fingers``), more of them learn against more replay, and the replay holds more of
+the old gestures the base model takes the new one's takes for (``confusable``: a wave's are open
+palms); then the new gesture's classifier bias is set so that a share ``false_calls`` of
+``calibration`` other synthetic clips are called it (its false-call budget, where training alone
+leaves it wherever five takes put it). With ``new=None``, ``head_only_when_new`` keeps the
+temporal layers as well and only the classifier learns (the recipe before), its copies turned only
+within the leans the takes show (``head_turn_deg``), at a lower rate (``head_lr``). A known gesture
+taught your way has to move how the model reads that gesture, so then the temporal layers learn.
+The personal model keeps the base model's recogniser settings.
 
 Each take is copied ``repeat`` times per epoch so that a handful of takes weigh as much as the
 replay (a gesture of more than ``full_takes`` takes gets fewer copies of each: it weighs as that
@@ -61,6 +70,26 @@ TEMPORAL_LAYERS = "streams.skeleton.temporal.layers"  # ... and its causal tempo
 
 
 @dataclass(frozen=True)
+class NewGestures:
+    """How new gestures are taught (``TeachConfig.new``: every gesture taught is a name the model does
+    not know); its first six settings replace TeachConfig's. docs/BENCHMARKS.md "Teach" measures it."""
+
+    epochs: int = 20
+    repeat: int = 160
+    turn_deg: float = 15.0
+    view_deg: float = 60.0
+    fingers: float = 0.15
+    replay: int = 3400
+    confusable: int = 680  # more replay clips, of the old gestures the base model takes the new ones' takes for
+    false_calls: float = 0.01  # each new gesture's bias set so that this share of ...
+    calibration: int = 680  # ... this many other synthetic clips are called it (0 share: as trained)
+
+    def validate(self) -> None:
+        if min(self.confusable, self.calibration) < 0 or not 0 <= self.false_calls < 0.5:
+            raise BadInput("teach needs confusable and calibration >= 0 and false_calls in [0, 0.5)")
+
+
+@dataclass(frozen=True)
 class TeachConfig:
     model: str  # the skeleton model to start from
     out: str  # the personal model to write
@@ -75,10 +104,14 @@ class TeachConfig:
     view_deg: float = 0.0  # ... and turned out of the picture (yaw, pitch) by up to ± this (off: docs/BENCHMARKS.md)
     fingers: float = 0.0  # ... and made by a hand whose fingers are 1 ± this times as long (off: the same)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
-    head_only_when_new: bool = True  # every gesture taught new: only the classifier learns, with
+    new: NewGestures | None = NewGestures()  # every gesture taught new: this recipe (None: as below)
+    head_only_when_new: bool = True  # without ``new``, every gesture taught new: only the classifier learns, with
     head_turn_deg: float = 0.0  # ... the copies turned only within the takes' own leans and this beyond
     head_lr: float = 5e-4  # ... at this learning rate
     distill: float = 0.0  # weight of the base model's own answers on the replay of the labels not taught
+    # With the stages frozen (and no distill): their per-frame features are computed once per clip, for
+    # this many draws of the training's augmentation (fusion.teach_fit); 0: the full training loop.
+    feature_views: int = 1
     replay: int = 680  # synthetic clips of the base model's labels (40 a class for 17 labels)
     held_back: int = 170  # synthetic clips for the old-gesture check
     folds: int = 3  # check: trainings with one take of each taught label held out (0: no estimate)
@@ -89,14 +122,17 @@ class TeachConfig:
     def validate(self) -> None:
         if self.epochs < 1 or self.repeat < 1 or self.full_takes < 1 or self.batch < 2 or not self.lr > 0:
             raise BadInput("teach needs epochs >= 1, repeat >= 1, full_takes >= 1, batch >= 2 and lr > 0")
-        if self.replay < 0 or self.held_back < 0 or self.folds < 0:
-            raise BadInput("teach needs replay, held_back and folds >= 0")
+        if min(self.replay, self.held_back, self.folds, self.feature_views) < 0:
+            raise BadInput("teach needs replay, held_back, folds and feature_views >= 0")
         if not (0 <= self.turn_deg <= 180 and 0 <= self.head_turn_deg <= 180) or not self.head_lr > 0:
             raise BadInput("teach needs turn_deg and head_turn_deg in [0, 180] and head_lr > 0")
         if not (0 <= self.view_deg <= 80 and 0 <= self.fingers < 1):
             raise BadInput("teach needs view_deg in [0, 80] and fingers in [0, 1)")
         if not 0 < self.speed[0] <= self.speed[1]:
             raise BadInput("teach needs speed as (low, high) with 0 < low <= high")
+        if self.new is not None:
+            self.new.validate()
+            replace(self, new=None, **_recipe(self.new)).validate()
 
 
 @dataclass(frozen=True)
@@ -107,6 +143,7 @@ class TeachReport:
     new_labels: tuple[str, ...]  # taught labels the base model did not have
     seconds: float  # the fine-tune that wrote ``out``
     frozen: tuple[str, ...]  # the modules that stayed as they were (TeachConfig.freeze_stages, head_only_when_new)
+    recipe: str  # "new gestures" (TeachConfig.new), "classifier alone" or "temporal layers"
     estimate: dict[str, float]  # label -> share of held-out takes called right (check with folds)
     old_top1: float | None  # top-1 on held-back synthetic clips of the base model's labels
     base_old_top1: float | None  # the base model's top-1 on the same clips
@@ -137,17 +174,38 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
     taught = {l: n for l, n in counts.items() if l != NO_GESTURE}
     if not taught:
         raise BadInput("the takes hold no gesture (only no_gesture)")
+    new = tuple(l for l in taught if l not in meta.labels)
+    new_only = len(new) == len(taught)
+    recipe = NewGestures(confusable=0, false_calls=0.0)  # known gestures: the config's own settings
+    if new_only and config.new is not None:
+        recipe, name = config.new, "new gestures"
+        config = replace(config, head_only_when_new=False, **_recipe(recipe))
+    else:
+        name = "classifier alone" if new_only and config.head_only_when_new else "temporal layers"
     spec = meta.config.input
     log(f"drawing {config.replay} synthetic clips of the gestures it knows")
     replay = skeleton_world_clips(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
-    log(f"fine-tuning on {len(takes)} takes ({config.epochs} epochs)")
+    if new and recipe.confusable:
+        like = _taken_for(config.model, takes, new)
+        log(f"drawing {recipe.confusable} more of the gestures the new ones are taken for ({', '.join(like)})")
+        more = skeleton_world_clips(like, spec, recipe.confusable, seed=config.seed * 7 + 404, labels=labels)
+        if more is not None:
+            from fusion.data.model_inputs import concat
 
+            replay = more if replay is None else concat([replay, more])
     start = time.monotonic()
+    calibration = None
+    if new and recipe.false_calls and recipe.calibration:
+        log(f"drawing {recipe.calibration} synthetic clips to set the new gestures' false-call rate by")
+        calibration = skeleton_world_clips(meta.labels, spec, recipe.calibration, seed=config.seed * 7 + 303,
+                                           labels=labels)
+    log(f"fine-tuning on {len(takes)} takes ({config.epochs} epochs, {name})")
     kept = tuple(l for l in meta.labels if l not in taught)  # the labels it keeps its own answers on
-    frozen = _frozen(config, new_only=not any(l in meta.labels for l in taught))
+    frozen = _frozen(config, new_only=new_only)
     if TEMPORAL_LAYERS in frozen:  # the classifier alone: its own turns and rate (the check trains the same)
         config = replace(config, turn_deg=config.head_turn_deg, lr=config.head_lr)
-    _fine_tune(config, config.out, _mix(takes, replay, config), kept, frozen)
+    tune = _Calibration(calibration, new, recipe.false_calls) if calibration is not None else None
+    _fine_tune(config, config.out, _mix(takes, replay, config), kept, frozen, tune)
     seconds = time.monotonic() - start
 
     estimate: dict[str, float] = {}
@@ -160,10 +218,16 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
             old_top1 = offline_top1(config.out, held.relabel(labels))
             base_old_top1 = offline_top1(config.model, held)
         if config.folds:
-            estimate = _cross_validate(config, takes, replay, labels, taught, kept, frozen, log)
-    return TeachReport(out=config.out, labels=labels, taught=taught,
-                       new_labels=tuple(l for l in taught if l not in meta.labels), seconds=round(seconds, 1),
-                       frozen=frozen, estimate=estimate, old_top1=old_top1, base_old_top1=base_old_top1)
+            estimate = _cross_validate(config, takes, replay, labels, taught, kept, frozen, tune, log)
+    return TeachReport(out=config.out, labels=labels, taught=taught, new_labels=new, seconds=round(seconds, 1),
+                       frozen=frozen, recipe=name, estimate=estimate, old_top1=old_top1,
+                       base_old_top1=base_old_top1)
+
+
+def _recipe(new: NewGestures) -> dict:
+    """The TeachConfig settings that a new-gesture recipe replaces."""
+    return dict(epochs=new.epochs, repeat=new.repeat, turn_deg=new.turn_deg, view_deg=new.view_deg,
+                fingers=new.fingers, replay=new.replay)
 
 
 def _frozen(config: TeachConfig, *, new_only: bool) -> tuple[str, ...]:
@@ -174,24 +238,86 @@ def _frozen(config: TeachConfig, *, new_only: bool) -> tuple[str, ...]:
     return (FRAME_STAGES,) if config.freeze_stages else ()
 
 
-def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[str, ...],
-               frozen: tuple[str, ...]) -> None:
-    """``train`` with ``finetune``; only the model is kept (no resumable state, no curves)."""
-    from fusion.train import curves_path, train
-    from fusion.train_config import TrainConfig
-    from fusion.train_state import state_path
+@dataclass(frozen=True)
+class _Calibration:
+    """What sets the new gestures' classifier biases: clips of the other gestures, and the share of
+    them each new gesture may call itself (``TeachConfig.false_calls``)."""
 
-    train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
-                      lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
-                      freeze=frozen, distill=config.distill,
-                      distill_labels=kept, command="teach"), clips=clips)
-    state_path(out).unlink(missing_ok=True)
-    curves_path(out).unlink(missing_ok=True)
+    clips: PreparedClips
+    labels: tuple[str, ...]
+    share: float
+
+
+def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[str, ...],
+               frozen: tuple[str, ...], tune: _Calibration | None = None) -> None:
+    """The fine-tune: on the stages' cached features (``fusion.teach_fit``) when they are frozen
+    and ``feature_views`` asks for it, else ``train`` with ``finetune`` (only the model is kept: no
+    resumable state, no curves). Then each new gesture's bias is set by ``tune``, and the personal
+    model keeps the base model's recogniser settings (``training["online"]``): they were tuned for
+    the gestures it shares with it."""
+    from fusion.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
+
+    if config.feature_views and FRAME_STAGES in frozen and not config.distill:
+        from fusion.teach_fit import fit_cached
+
+        fit_cached(config.model, out, clips, frozen=frozen, epochs=config.epochs, lr=config.lr, batch=config.batch,
+                   seed=config.seed, views=config.feature_views, threads=config.threads)
+    else:
+        from fusion.train import curves_path, train
+        from fusion.train_config import TrainConfig
+        from fusion.train_state import state_path
+
+        train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
+                          lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
+                          freeze=frozen, distill=config.distill,
+                          distill_labels=kept, command="teach"), clips=clips)
+        state_path(out).unlink(missing_ok=True)
+        curves_path(out).unlink(missing_ok=True)
+    model, meta = load_checkpoint(out)
+    training = dict(meta.training)
+    online = read_checkpoint(config.model)[0].training.get("online")
+    if online:
+        training["online"] = online
+    if tune is not None:
+        training["calibrated"] = _set_biases(model, meta.labels, tune)
+    save_checkpoint(out, model, labels=meta.labels, training=training)
+
+
+def _set_biases(model, labels: tuple[str, ...], tune: _Calibration) -> dict:
+    """Move each new label's classifier bias so that a share ``tune.share`` of ``tune.clips`` (windows
+    centred on their gestures) score it above every other label; what was done, for the metadata."""
+    import torch
+
+    logits = _logits(model, tune.clips)
+    bias = model.streams["skeleton"].temporal.fc.bias
+    shifts = {}
+    for label in tune.labels:
+        k = labels.index(label)
+        margin = logits[:, k] - np.delete(logits, k, axis=1).max(axis=1)
+        shift = -float(np.quantile(margin, 1.0 - tune.share))
+        with torch.no_grad():
+            bias[k] += shift
+        logits[:, k] += shift
+        shifts[label] = round(shift, 4)
+    return {"share": tune.share, "clips": len(tune.clips), "shifts": shifts}
+
+
+def _logits(model, clips: PreparedClips, batch: int = 64) -> np.ndarray:
+    """A model's logits (N, K) on ``clips``, a window centred on each gesture."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(clips), batch):
+            x, _ = clips.batch(np.arange(i, min(i + batch, len(clips))), ("skeleton",), lead=model.lead_frames)
+            out.append(model(x).logits.numpy())
+    return np.concatenate(out)
 
 
 def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedClips, labels: tuple[str, ...],
                     taught: dict[str, int], kept: tuple[str, ...], frozen: tuple[str, ...],
-                    log: Callable[[str], None]) -> dict[str, float]:
+                    tune: _Calibration | None, log: Callable[[str], None]) -> dict[str, float]:
     """Fold k holds out the k-th take (mod its count) of every taught label; share called right."""
     folds = min(config.folds, min(taught.values()))
     if folds < 2:
@@ -207,7 +333,7 @@ def _cross_validate(config: TeachConfig, takes: PreparedClips, replay: PreparedC
             log(f"estimating from held-out takes: training {fold + 1} of {folds}")
             out_mask = (take_no % folds == fold) & np.isin(takes.label, [labels.index(l) for l in taught])
             out = str(Path(tmp) / f"fold{fold}.pt")
-            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config), kept, frozen)
+            _fine_tune(config, out, _mix(takes.subset(np.flatnonzero(~out_mask)), replay, config), kept, frozen, tune)
             held = takes.subset(np.flatnonzero(out_mask))
             called = _predict(out, held)
             for truth, got in zip(held.label, called):
@@ -253,6 +379,15 @@ def skeleton_world_clips(base_labels, spec, count: int, *, seed: int, labels: tu
         write_dataset(Path(tmp), clips=count, streams=0, seed=seed, config=config, workers=1)
         clips = prepare_dataset(tmp, spec, cache=False, write_cache=False, progress=False, streams=False)
     return clips.relabel(labels)
+
+
+def _taken_for(model_path: str, takes: PreparedClips, new: tuple[str, ...]) -> tuple[str, ...]:
+    """The base model's labels it calls the takes of the ``new`` labels (windows centred on them)."""
+    from fusion.checkpoint import read_checkpoint
+
+    mine = np.flatnonzero(np.isin(takes.label, [takes.labels.index(l) for l in new]))
+    base = read_checkpoint(model_path)[0].labels
+    return tuple(sorted({base[k] for k in _predict(model_path, takes.subset(mine))}))
 
 
 def _predict(model_path: str, clips: PreparedClips) -> np.ndarray:

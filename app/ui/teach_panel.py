@@ -369,6 +369,9 @@ def report_text(report: dict) -> str:
     text = "; ".join(parts) + f". Trained in {report['seconds']} s."
     if TEMPORAL_LAYERS in report.get("frozen", ()):
         text += " Only the classifier learnt (every gesture taught is new): the others are seen as before."
+    elif report.get("recipe") == "new gestures":
+        text += (" New gestures: learnt from copies of the takes as other hands and views would show them, each "
+                 "kept to its false-call budget on the other gestures.")
     if report.get("old_top1") is not None:
         text += f" The other gestures: {report['old_top1']:.0%} (before: {report['base_old_top1']:.0%})."
     return text

@@ -13,7 +13,7 @@ from fusion.data.recording.clips import recording_clips
 from fusion.data.sample import Skeleton
 from fusion.data.synthetic.world import SynthConfig, make_clip
 from fusion.labels import DEFAULT_LABELS
-from fusion.teach import FRAME_STAGES, TEMPORAL_LAYERS, TeachConfig, teach
+from fusion.teach import FRAME_STAGES, TEMPORAL_LAYERS, NewGestures, TeachConfig, teach
 from fusion.train import predict
 from tests.app.engine_fixtures import tiny_checkpoint
 
@@ -53,7 +53,7 @@ def test_a_new_gesture_is_taught_and_the_old_labels_kept(tmp_path, base):
     out = tmp_path / "personal.pt"
     # the tiny base has learnt next to nothing: its stages are trained here too, not kept
     report = teach(TeachConfig(model=base, out=str(out), epochs=20, lr=3e-3, replay=34, held_back=17, folds=0,
-                               freeze_stages=False, head_only_when_new=False), takes)
+                               freeze_stages=False, head_only_when_new=False, new=None), takes)
     assert report.labels == DEFAULT_LABELS + ("wave_hello",) and report.new_labels == ("wave_hello",)
     assert report.taught == {"wave_hello": 5} and report.seconds > 0 and report.frozen == ()
     assert 0.0 <= report.old_top1 <= 1.0 and 0.0 <= report.base_old_top1 <= 1.0
@@ -68,8 +68,8 @@ def test_the_check_estimates_each_taught_gesture_from_held_out_takes(tmp_path, b
     recording = write_takes(tmp_path / "wave.mmtm", "wave_hello", "rotate_cw", takes=4)
     meta, _ = read_checkpoint(base)
     takes = recording_clips([recording], labels=tuple(meta.labels) + ("wave_hello",), spec=meta.config.input)
-    report = teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), epochs=2, replay=17, held_back=0, folds=2),
-                   takes)
+    report = teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), epochs=2, replay=17, held_back=0, folds=2,
+                               new=None), takes)
     assert set(report.estimate) == {"wave_hello"} and 0.0 <= report.estimate["wave_hello"] <= 1.0
     assert report.old_top1 is None  # nothing held back, nothing claimed
     assert report.frozen == (FRAME_STAGES, TEMPORAL_LAYERS)  # every gesture taught is new: the classifier alone
@@ -115,7 +115,7 @@ def test_the_classifier_alone_learns_at_its_own_rate_and_turns(tmp_path, base, m
     takes = recording_clips([recording], labels=tuple(meta.labels) + (label,) * (label not in meta.labels),
                             spec=meta.config.input)
     teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), epochs=1, replay=17, check=False, lr=3e-3,
-                      turn_deg=40.0, head_lr=2e-4, head_turn_deg=5.0), takes)
+                      turn_deg=40.0, head_lr=2e-4, head_turn_deg=5.0, new=None), takes)
     assert seen == [("turn", recipe[1]), ("lr", recipe[0])]
 
 
@@ -123,7 +123,7 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     (tmp_path / "takes").mkdir()
     write_takes(tmp_path / "takes" / "a.mmtm", "wave_hello", "rotate_cw", takes=3)
     code = main.main(["teach", "--takes", str(tmp_path / "takes"), "--out", str(tmp_path / "me.pt"), "--model", base,
-                      "--epochs", "2", "--no-check", "--json"])
+                      "--epochs", "2", "--no-check", "--json", "--classifier-only"])
     assert code == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
@@ -134,7 +134,7 @@ def test_the_teach_command_writes_the_model_and_reports(tmp_path, base, capsys):
     assert read_checkpoint(tmp_path / "me.pt")[0].labels[-1] == "wave_hello"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["me.pt", "takes"]  # the model alone, no training state
     code = main.main(["teach", "--takes", str(tmp_path / "takes"), "--out", str(tmp_path / "me2.pt"), "--model", base,
-                      "--epochs", "1", "--no-check"])
+                      "--epochs", "1", "--no-check", "--classifier-only"])
     lines = capsys.readouterr().out.splitlines()
     assert code == 0 and lines[0].startswith("taught wave_hello (3 takes, new) in ")
     assert lines[1] == "every gesture taught is new: only the classifier learnt, the others are seen as before"
@@ -166,10 +166,48 @@ def test_bad_teach_input_is_one_line_and_exit_2(tmp_path, base, capsys, case):
 @pytest.mark.parametrize("changes", [{"turn_deg": -1.0}, {"turn_deg": 270.0}, {"head_turn_deg": -5.0},
                                      {"full_takes": 0}, {"head_lr": 0.0}, {"speed": (0.0, 1.5)},
                                      {"speed": (1.5, 0.67)}, {"epochs": 0}, {"replay": -1}, {"view_deg": 90.0},
-                                     {"view_deg": -1.0}, {"fingers": 1.0}])
+                                     {"view_deg": -1.0}, {"fingers": 1.0}, {"feature_views": -1},
+                                     {"new": NewGestures(false_calls=0.5)}, {"new": NewGestures(calibration=-1)},
+                                     {"new": NewGestures(confusable=-1)}, {"new": NewGestures(view_deg=81.0)},
+                                     {"new": NewGestures(epochs=0)}])
 def test_teach_settings_out_of_range_are_bad_input(changes):
     from fusion.errors import BadInput
 
     with pytest.raises(BadInput, match="teach needs"):
         TeachConfig(model="m.pt", out="o.pt", **changes).validate()
     TeachConfig(model="m.pt", out="o.pt").validate()  # the defaults are fine
+
+
+def test_new_gestures_are_taught_by_their_recipe_to_a_false_call_budget(tmp_path, base):
+    from fusion.teach import _logits, skeleton_world_clips
+
+    recording = write_takes(tmp_path / "wave.mmtm", "wave_hello", "rotate_cw", takes=3)
+    meta, _ = read_checkpoint(base)
+    labels = tuple(meta.labels) + ("wave_hello",)
+    takes = recording_clips([recording], labels=labels, spec=meta.config.input)
+    new = NewGestures(epochs=2, repeat=4, replay=34, confusable=17, calibration=68, false_calls=0.05)
+    lines = []
+    report = teach(TeachConfig(model=base, out=str(tmp_path / "p.pt"), new=new, check=False, seed=1), takes,
+                   log=lines.append)
+    assert report.recipe == "new gestures" and report.frozen == (FRAME_STAGES,)  # the temporal layers learn
+    assert "drawing 34 synthetic clips" in lines[0] and "drawing 17 more of the gestures" in lines[1]
+    model, personal = load_checkpoint(tmp_path / "p.pt")
+    calibrated = personal.training["calibrated"]
+    assert calibrated["share"] == 0.05 and calibrated["clips"] == 68 and set(calibrated["shifts"]) == {"wave_hello"}
+    # the calibration clips (the same draw) are called the new gesture at the budget's share
+    same = skeleton_world_clips(meta.labels, meta.config.input, 68, seed=1 * 7 + 303, labels=labels)
+    called = _logits(model, same).argmax(1)
+    assert abs(np.mean(called == labels.index("wave_hello")) - 0.05) <= 1.5 / 68
+
+
+def test_the_personal_model_keeps_the_base_model_s_recogniser_settings(tmp_path, base):
+    from fusion.checkpoint import save_checkpoint
+
+    model, meta = load_checkpoint(base)
+    tuned = {"start_threshold": 0.7, "cooldown_s": 1.5, "static_start_threshold": 0.5}
+    save_checkpoint(tmp_path / "tuned.pt", model, labels=meta.labels, training={"online": tuned})
+    recording = write_takes(tmp_path / "cw.mmtm", "rotate_cw", "rotate_ccw", takes=2)
+    takes = recording_clips([recording], labels=tuple(meta.labels), spec=meta.config.input)
+    teach(TeachConfig(model=str(tmp_path / "tuned.pt"), out=str(tmp_path / "p.pt"), epochs=1, replay=17,
+                      check=False), takes)
+    assert read_checkpoint(tmp_path / "p.pt")[0].training["online"] == tuned

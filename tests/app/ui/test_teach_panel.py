@@ -15,7 +15,7 @@ def base(tmp_path):
 
 def panel_for(qtbot, engine, base, data_dir):
     panel = TeachPanel(engine, labels=DEFAULT_LABELS, base_model=base, data_dir=data_dir, countdown_s=0,
-                       take_s=0.05, teach_args=("--epochs", "2"))
+                       take_s=0.05, teach_args=("--epochs", "2", "--replay", "34"))
     qtbot.addWidget(panel)
     panel.show()
     return panel
@@ -45,7 +45,7 @@ def test_record_train_check_use_save_reload_revert(qtbot, qapp, tmp_path, base):
     assert report["taught"] == {"wave_hello": 2} and report["new_labels"] == ["wave_hello"]
     assert set(report["estimate"]) == {"wave_hello"} and report["old_top1"] is not None
     assert panel.result.text() == report_text(report) and "Wave hello (new): 2 takes" in panel.result.text()
-    assert "Only the classifier learnt" in panel.result.text()  # a new gesture alone
+    assert "New gestures: learnt from copies" in panel.result.text()  # a new gesture alone
 
     panel.use()
     assert engine.calls[-1] == ("swap_model", (panel.model,))
