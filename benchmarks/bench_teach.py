@@ -5,7 +5,7 @@
         [--head-lr LR] [--speed LOW,HIGH] [--view-deg D] [--fingers F] [--no-freeze] [--no-head-only]
         [--distill W] [--feature-views N] [--new KEY=VALUE,... | --no-new] [--seed S]
         [--wave [--wave-takes N] [--wave-only] [--wave-rerender N [--rerender-head]
-        [--rerender-vary orientation] [--rerender-frozen]]] [--time-three-new]
+        [--rerender-vary orientation] [--rerender-frozen]] [--swap]] [--time-three-new]
 
 The earlier recipes (docs/BENCHMARKS.md "Teach"): before the varied takes and the frozen stages
 ``--epochs 6 --repeat 8 --replay 340 --turn-deg 0 --speed 1,1 --no-freeze --no-head-only --no-span``; before the
@@ -40,6 +40,9 @@ shipped recipe teaches a new gesture (``--replay`` replayed clips): how far the 
 ``--rerender-vary orientation`` re-renders each take with its own hand, pose, place and rock and only
 another hold's orientation (what of "held otherwise" the wave needs); ``--rerender-frozen`` keeps the
 per-frame graph stages as shipped, as the recipe does.
+
+``--swap`` (with ``--wave``) then replays the bundled sample at its recorded pace with the base model
+and swaps the taught one in after 5 s, as the window's Use does: frames skipped, decisions.
 
 ``--time-three-new`` instead times teaching three new gestures of five takes each (fifteen wave
 takes under three names: only the time is read), the process's only training.
@@ -165,8 +168,38 @@ RERENDER_SETTINGS = dict(repeat=1, replay=3400, freeze_stages=False, head_only_w
 RERENDER_HEAD_SETTINGS = dict(repeat=1, new=None, check=False)
 
 
+def bench_swap(base: str, personal: str, after_s: float = 5.0) -> str:
+    """The bundled sample replayed at its recorded pace (as a live camera) by ``base``, swapped to
+    ``personal`` after ``after_s`` (``Engine.swap_model``, as the window's Use): frames skipped,
+    decisions, which decision the new model made first, and how long the swap call took: one line."""
+    import io
+
+    from app.engine import Engine, EngineConfig
+    from app.model_runner import RunnerConfig
+
+    widths = []
+    engine = Engine(EngineConfig(source="sample", runner=RunnerConfig(model=base), realtime=True, headless=True),
+                    out=io.StringIO(), on_decision=lambda result, times, events: widths.append(len(result.logits)))
+    engine.start()
+    try:
+        time.sleep(after_s)
+        began = time.monotonic()
+        engine.swap_model(personal)
+        swap_ms = 1000 * (time.monotonic() - began)
+        while not engine._feed.source.finished.wait(0.1):
+            pass
+        summary = engine.finish()
+    finally:
+        engine.shutdown()
+    first = widths.index(widths[-1]) if widths and widths[-1] != widths[0] else None
+    return (f"swap into the running engine (the sample, paced at its recorded rate, after {after_s:.0f} s): "
+            f"skipped {summary['skipped']}, decisions {summary['decisions']} of {summary['frame_sets']} frame sets, "
+            f"the new model from decision {first}, the swap call {swap_ms:.0f} ms, capture -> decision p95 "
+            f"{summary['latency_ms']['p95']} ms")
+
+
 def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int = 0, head_only: bool = False,
-               vary: str = "all", frozen: bool = False) -> None:
+               vary: str = "all", frozen: bool = False, swap: bool = False) -> None:
     from fusion.checkpoint import load_checkpoint
     from fusion.data.model_inputs import prepare_dataset
     from fusion.data.synthetic.dataset_files import write_dataset
@@ -198,6 +231,8 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
         personal, _ = load_checkpoint(out)
         wave_calls, _ = predict(personal, unseen, np.arange(50), ("skeleton",))
         other_calls, _ = predict(personal, others, np.arange(len(others)), ("skeleton",))
+        if swap:  # the taught model is in ``tmp``: swapped in before it goes, reported after the wave
+            swapped = bench_swap(model, out)
     wave = labels.index("wave")
     made = (f" re-rendered {rerender} times, {vary} varied (the oracle: {oracle}, replay {settings['replay']}, "
             f"stages frozen {settings['freeze_stages']})" if rerender else "")
@@ -209,6 +244,8 @@ def bench_wave(model: str, settings: dict, takes_count: int = 5, rerender: int =
           f"the 340 other clips called wave {np.mean(other_calls == wave):.3f}, "
           f"their top-1 {np.mean(other_calls == others.label):.3f} "
           f"(the base model: {np.mean(base_others == others.label):.3f})")
+    if swap:
+        print(swapped)
 
 
 def time_three_new(model: str, settings: dict) -> None:
@@ -346,6 +383,8 @@ def main() -> None:
     parser.add_argument("--rerender-head", action="store_true",
                         help="with --wave-rerender: only the classifier learns (RERENDER_HEAD_SETTINGS, --replay clips)")
     parser.add_argument("--wave-only", action="store_true", help="skip the keypoint table's user (with --wave)")
+    parser.add_argument("--swap", action="store_true",
+                        help="with --wave: the taught model swapped into an engine replaying the sample, paced")
     parser.add_argument("--time-three-new", action="store_true",
                         help="only the time to teach 3 new gestures x 5 takes (fifteen wave takes, three names)")
     args = parser.parse_args()
@@ -367,7 +406,7 @@ def main() -> None:
         bench_user(args.model, args.real, args.takes, settings)
     if args.wave:
         bench_wave(args.model, settings, args.wave_takes, args.wave_rerender, args.rerender_head, args.rerender_vary,
-                   args.rerender_frozen)
+                   args.rerender_frozen, args.swap)
 
 
 if __name__ == "__main__":
