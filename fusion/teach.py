@@ -176,16 +176,15 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
         raise BadInput("the takes hold no gesture (only no_gesture)")
     new = tuple(l for l in taught if l not in meta.labels)
     new_only = len(new) == len(taught)
-    recipe = NewGestures(confusable=0, false_calls=0.0)  # known gestures: the config's own settings
-    if new_only and config.new is not None:
-        recipe, name = config.new, "new gestures"
-        config = replace(config, head_only_when_new=False, **_recipe(recipe))
+    recipe = config.new if new_only else None  # None: the config's own settings
+    if recipe is not None:
+        name, config = "new gestures", replace(config, head_only_when_new=False, **_recipe(recipe))
     else:
         name = "classifier alone" if new_only and config.head_only_when_new else "temporal layers"
     spec = meta.config.input
     log(f"drawing {config.replay} synthetic clips of the gestures it knows")
     replay = skeleton_world_clips(meta.labels, spec, config.replay, seed=config.seed * 7 + 101, labels=labels)
-    if new and recipe.confusable:
+    if recipe is not None and recipe.confusable:
         like = _taken_for(config.model, takes, new)
         log(f"drawing {recipe.confusable} more of the gestures the new ones are taken for ({', '.join(like)})")
         more = skeleton_world_clips(like, spec, recipe.confusable, seed=config.seed * 7 + 404, labels=labels)
@@ -195,7 +194,7 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
             replay = more if replay is None else concat([replay, more])
     start = time.monotonic()
     calibration = None
-    if new and recipe.false_calls and recipe.calibration:
+    if recipe is not None and recipe.false_calls and recipe.calibration:
         log(f"drawing {recipe.calibration} synthetic clips to set the new gestures' false-call rate by")
         calibration = skeleton_world_clips(meta.labels, spec, recipe.calibration, seed=config.seed * 7 + 303,
                                            labels=labels)
@@ -241,7 +240,7 @@ def _frozen(config: TeachConfig, *, new_only: bool) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class _Calibration:
     """What sets the new gestures' classifier biases: clips of the other gestures, and the share of
-    them each new gesture may call itself (``TeachConfig.false_calls``)."""
+    them each new gesture may call itself (``NewGestures.false_calls``)."""
 
     clips: PreparedClips
     labels: tuple[str, ...]
