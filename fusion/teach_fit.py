@@ -7,7 +7,7 @@ features cannot change while the temporal layers and the classifier learn, so ``
 computes them once and trains on them:
 
 ```
-clips (N, T, J, C) ──▶ the training's augmentation, drawn ``views`` times per clip ──▶ frozen stages
+clips (N, T, C, J) ──▶ the training's augmentation, drawn ``views`` times per clip ──▶ frozen stages
    ──▶ features (views, N, C', T) ──▶ each epoch: a random window of each clip, view e mod views
    ──▶ temporal layers (learning, or frozen too) ──▶ classifier ──▶ cross-entropy
 ```
