@@ -204,7 +204,8 @@ def teach(config: TeachConfig, takes: PreparedClips, *, log: Callable[[str], Non
     if TEMPORAL_LAYERS in frozen:  # the classifier alone: its own turns and rate (the check trains the same)
         config = replace(config, turn_deg=config.head_turn_deg, lr=config.head_lr)
     tune = _Calibration(calibration, new, recipe.false_calls) if calibration is not None else None
-    _fine_tune(config, config.out, _mix(takes, replay, config), kept, frozen, tune)
+    _fine_tune(config, config.out, _mix(takes, replay, config), kept, frozen, tune,
+               on_epoch=lambda done, epochs: log(f"fine-tuning: epoch {done} of {epochs}"))
     seconds = time.monotonic() - start
 
     estimate: dict[str, float] = {}
@@ -248,10 +249,11 @@ class _Calibration:
 
 
 def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[str, ...],
-               frozen: tuple[str, ...], tune: _Calibration | None = None) -> None:
+               frozen: tuple[str, ...], tune: _Calibration | None = None,
+               on_epoch: Callable[[int, int], None] = lambda done, epochs: None) -> None:
     """The fine-tune: on the stages' cached features (``fusion.teach_fit``) when they are frozen
     and ``feature_views`` asks for it, else ``train`` with ``finetune`` (only the model is kept: no
-    resumable state, no curves). Then each new gesture's bias is set by ``tune``, and the personal
+    resumable state, no curves); ``on_epoch(done, epochs)`` after each epoch. Then each new gesture's bias is set by ``tune``, and the personal
     model keeps the base model's recogniser settings (``training["online"]``): they were tuned for
     the gestures it shares with it."""
     from fusion.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
@@ -260,7 +262,7 @@ def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[
         from fusion.teach_fit import fit_cached
 
         fit_cached(config.model, out, clips, frozen=frozen, epochs=config.epochs, lr=config.lr, batch=config.batch,
-                   seed=config.seed, views=config.feature_views, threads=config.threads)
+                   seed=config.seed, views=config.feature_views, threads=config.threads, on_epoch=on_epoch)
     else:
         from fusion.train import curves_path, train
         from fusion.train_config import TrainConfig
@@ -269,7 +271,8 @@ def _fine_tune(config: TeachConfig, out: str, clips: PreparedClips, kept: tuple[
         train(TrainConfig(data="takes", out=out, finetune=config.model, epochs=config.epochs, batch=config.batch,
                           lr=config.lr, seed=config.seed, threads=config.threads, val_fraction=0.0, progress=False,
                           freeze=frozen, distill=config.distill,
-                          distill_labels=kept, command="teach"), clips=clips)
+                          distill_labels=kept, command="teach"), clips=clips,
+              on_epoch=lambda done, model: on_epoch(done, config.epochs))
         state_path(out).unlink(missing_ok=True)
         curves_path(out).unlink(missing_ok=True)
     model, meta = load_checkpoint(out)

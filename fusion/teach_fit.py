@@ -22,6 +22,7 @@ what the cache changes in the results and the time.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 import torch
@@ -39,9 +40,11 @@ STREAM = "skeleton"
 
 def fit_cached(base: str, out: str, clips: PreparedClips, *, frozen: tuple[str, ...], epochs: int, lr: float,
                batch: int, seed: int, views: int, augment_config: AugmentConfig | None = AugmentConfig(),
-               threads: int | None = None, command: str = "teach") -> float:
+               threads: int | None = None, command: str = "teach",
+               on_epoch: Callable[[int, int], None] = lambda done, epochs: None) -> float:
     """Fine-tune skeleton model ``base`` on ``clips`` (labelled in its labels and any new ones after
-    them) with the stages frozen, and write ``out``; the seconds it took.
+    them) with the stages frozen, and write ``out``; the seconds it took. ``on_epoch(done, epochs)``
+    is called after each epoch (the command's progress lines).
 
     ``frozen`` names the modules that stay as loaded (``fusion.teach``'s FRAME_STAGES, and its
     TEMPORAL_LAYERS when only the classifier learns); it must hold the stages."""
@@ -91,6 +94,7 @@ def fit_cached(base: str, out: str, clips: PreparedClips, *, frozen: tuple[str, 
             sums[2] += len(idx)
         history["train_loss"].append(sums[0] / max(sums[2], 1))
         history["train_acc"].append(sums[1] / max(sums[2], 1))
+        on_epoch(epoch + 1, epochs)
     seconds = time.monotonic() - start
     training = {"command": command, "seed": seed, "epochs": epochs, "epochs_planned": epochs, "batch": batch,
                 "lr": lr, "seconds": round(seconds, 1), "history": history, "device": "cpu",

@@ -52,8 +52,10 @@ def test_a_new_gesture_is_taught_and_the_old_labels_kept(tmp_path, base):
     takes = recording_clips([recording], labels=labels, spec=meta.config.input)
     out = tmp_path / "personal.pt"
     # the tiny base has learnt next to nothing: its stages are trained here too, not kept
+    lines = []
     report = teach(TeachConfig(model=base, out=str(out), epochs=20, lr=3e-3, replay=34, held_back=17, folds=0,
-                               freeze_stages=False, head_only_when_new=False, new=None), takes)
+                               freeze_stages=False, head_only_when_new=False, new=None), takes, log=lines.append)
+    assert "fine-tuning: epoch 20 of 20" in lines  # the full training loop reports its epochs too
     assert report.labels == DEFAULT_LABELS + ("wave_hello",) and report.new_labels == ("wave_hello",)
     assert report.taught == {"wave_hello": 5} and report.seconds > 0 and report.frozen == ()
     assert 0.0 <= report.old_top1 <= 1.0 and 0.0 <= report.base_old_top1 <= 1.0
@@ -109,7 +111,7 @@ def test_the_classifier_alone_learns_at_its_own_rate_and_turns(tmp_path, base, m
     monkeypatch.setattr(fusion.take_augment, "varied_copies",
                         lambda *a, turn_deg, **k: seen.append(("turn", turn_deg)) or varied(*a, turn_deg=turn_deg, **k))
     monkeypatch.setattr(fusion.teach, "_fine_tune",
-                        lambda config, *a: seen.append(("lr", config.lr)) or fine_tune(config, *a))
+                        lambda config, *a, **k: seen.append(("lr", config.lr)) or fine_tune(config, *a, **k))
     recording = write_takes(tmp_path / "t.mmtm", label, motion, takes=2)
     meta, _ = read_checkpoint(base)
     takes = recording_clips([recording], labels=tuple(meta.labels) + (label,) * (label not in meta.labels),
@@ -191,6 +193,7 @@ def test_new_gestures_are_taught_by_their_recipe_to_a_false_call_budget(tmp_path
                    log=lines.append)
     assert report.recipe == "new gestures" and report.frozen == (FRAME_STAGES,)  # the temporal layers learn
     assert "drawing 34 synthetic clips" in lines[0] and "drawing 17 more of the gestures" in lines[1]
+    assert lines[-2:] == ["fine-tuning: epoch 1 of 2", "fine-tuning: epoch 2 of 2"]  # the panel shows the last
     model, personal = load_checkpoint(tmp_path / "p.pt")
     calibrated = personal.training["calibrated"]
     assert calibrated["share"] == 0.05 and calibrated["clips"] == 68 and set(calibrated["shifts"]) == {"wave_hello"}
