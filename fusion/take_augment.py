@@ -16,7 +16,8 @@ gesture of many takes gets fewer copies of each (``copies_per_take``).
   gesture's frames ``active`` scale with it; past either end the clip holds its first or last frame).
 - ``viewed`` (with ``view_deg``): the hand turned out of the picture about its own axes (yaw, then
   pitch), from its landmarks' z; ``other_hand`` (with ``fingers``): made by a hand of other finger
-  lengths. Both are off in the teaching recipe (docs/BENCHMARKS.md "Teach" measures why).
+  lengths. The recipe for new gestures uses both (``fusion.teach.NewGestures``), the one for known
+  gestures neither (docs/BENCHMARKS.md "Teach" measures why).
 
     copies = varied_copies(takes, 24, np.random.default_rng(0), turn_deg=60.0, speed=(0.67, 1.5))
 """

@@ -101,8 +101,8 @@ class TeachConfig:
     turn_deg: float = 60.0  # each copy's hand turned in the image plane by up to ± this beyond the takes' leans
     lean_span: bool = True  # copies span the leans of a gesture's takes (False: ±turn_deg about each take)
     speed: tuple[float, float] = (0.67, 1.5)  # ... and played this many times as fast (log-uniform)
-    view_deg: float = 0.0  # ... and turned out of the picture (yaw, pitch) by up to ± this (off: docs/BENCHMARKS.md)
-    fingers: float = 0.0  # ... and made by a hand whose fingers are 1 ± this times as long (off: the same)
+    view_deg: float = 0.0  # ... and turned out of the picture (yaw, pitch) by up to ± this (new gestures: NewGestures)
+    fingers: float = 0.0  # ... and made by a hand whose fingers are 1 ± this times as long (the same)
     freeze_stages: bool = True  # the per-frame graph stages stay as shipped
     new: NewGestures | None = NewGestures()  # every gesture taught new: this recipe (None: as below)
     head_only_when_new: bool = True  # without ``new``, every gesture taught new: only the classifier learns, with
