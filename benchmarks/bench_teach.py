@@ -408,6 +408,8 @@ def main() -> None:
     parser.add_argument("--rerender-head", action="store_true",
                         help="with --wave-rerender: only the classifier learns (RERENDER_HEAD_SETTINGS, --replay clips)")
     parser.add_argument("--wave-only", action="store_true", help="skip the keypoint table's user (with --wave)")
+    parser.add_argument("--no-check", dest="check", action="store_false",
+                        help="with --wave: teach without the check (its estimate and old-gesture figure)")
     parser.add_argument("--swap", action="store_true",
                         help="with --wave: the taught model swapped into an engine replaying the sample, paced")
     parser.add_argument("--time-three-new", action="store_true",
@@ -419,6 +421,10 @@ def main() -> None:
                     view_deg=args.view_deg, fingers=args.fingers,
                     freeze_stages=args.freeze_stages, head_only_when_new=args.head_only_when_new,
                     distill=args.distill, feature_views=args.feature_views, new=args.new, seed=args.seed)
+    if not args.check:
+        if not (args.wave and args.wave_only):
+            parser.error("--no-check goes with --wave --wave-only (the user's figures come from the check)")
+        settings["check"] = False
     import torch
 
     torch.set_num_threads(args.threads)
