@@ -147,3 +147,78 @@ def test_save_as_without_exactly_one_try_is_one_line_and_exit_2(tune_online, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--save-as needs exactly one --try" in err[0]
     assert not copy.exists()
+
+
+SKELETON = dict(fusion="none", modalities=("skeleton",))
+
+
+def _held_file(path, n=6):
+    """A readings file of ``n`` hands (fist, no_gesture, open_palm in turn), as make_readings writes one."""
+    import numpy as np
+
+    from fusion.data.readings import save_readings
+
+    rng = np.random.default_rng(3)
+    read = (rng.normal(0.0, 0.08, (n, 21, 3)) + [0.5, 0.5, 0.0]).astype(np.float32)
+    label = np.array([("fist", "no_gesture", "open_palm")[i % 3] for i in range(n)])
+    save_readings(path, read, np.array(["Right"] * n), label, (640, 480))
+    return path
+
+
+def test_held_readings_are_scored_and_enter_the_choice(tune_online, tmp_path, monkeypatch, capsys):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=2)
+    model = tiny_checkpoint(tmp_path / "m.pt", **SKELETON)
+    held = _held_file(tmp_path / "held.npz")
+    monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "2",
+                                      "--held", str(held), "--write"])
+    assert tune_online.main() == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["held"] == {"file": str(held), "readings": 6} and len(tune_online._HELD) == 6
+    assert [e for _, _, e in tune_online._HELD] == ["fist", None, "open_palm"] * 2
+    assert all(len(logits) == 45 for logits, _, _ in tune_online._HELD)  # 1.5 s at the model's 30 fps
+
+    # each held reading scored by hand: its first call against its label (nothing, for no_gesture)
+    chosen = OnlineConfig(from_logits=True, **{k: report["settings"][k] for k in SMALL_GRID})
+    right = 0
+    for logits, times, expected in tune_online._HELD:
+        events = recognize(chosen, tune_online._LABELS, logits, times)
+        right += (events[0].label if events else None) == expected
+    assert report["best"]["held_right"] == round(right / 6, 3)
+    best = max(tune_online._score(values)[0] for values in tune_online.itertools.product(*SMALL_GRID.values()))
+    m = tune_online._metrics(chosen)
+    assert m.levenshtein + right / 6 - m.false_triggers_per_hour / 1000.0 == pytest.approx(best)
+    _, meta = load_checkpoint(model)
+    assert meta.training["online_tuned_on"]["held_right"] == report["best"]["held_right"]
+
+
+def test_the_held_share_can_change_the_choice(tune_online, tmp_path, monkeypatch, capsys):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
+    model = tiny_checkpoint(tmp_path / "m.pt", **SKELETON)
+    held = _held_file(tmp_path / "held.npz")
+    monkeypatch.setattr(tune_online, "_metrics", _made_up_metrics)
+    chosen = {}
+    for with_held in (False, True):
+        # made up: the held hands are all right only at the higher threshold
+        monkeypatch.setattr(tune_online, "_held_right",
+                            lambda cfg: float(cfg.start_threshold >= 0.6) if tune_online._HELD else 0.0)
+        monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--workers", "1",
+                                          *(["--held", str(held)] if with_held else [])])
+        assert tune_online.main() == 0
+        chosen[with_held] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["settings"]
+    assert chosen[False]["start_threshold"] == 0.3  # the streams' made-up figures alone
+    assert chosen[True]["start_threshold"] == 0.6
+
+
+def test_held_readings_for_a_model_with_images_or_a_bad_file_are_one_line_and_exit_2(tune_online, tmp_path,
+                                                                                   monkeypatch, capsys):
+    val = write_tiny_dataset(tmp_path / "val", clips=0, streams=1)
+    held = _held_file(tmp_path / "held.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    cases = [(tiny_checkpoint(tmp_path / "mmtm.pt"), held, "--held is for a skeleton model"),
+             (tiny_checkpoint(tmp_path / "s.pt", **SKELETON), bad, "not a readings file")]
+    for model, path, message in cases:
+        monkeypatch.setattr(sys, "argv", ["tune_online.py", str(model), "--val", str(val), "--held", str(path)])
+        assert tune_online.main() == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]
