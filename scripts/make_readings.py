@@ -9,10 +9,11 @@ hands of the synthetic world at 640x480 and runs MediaPipe's hand landmarker on 
 read (image mode): the last frame of ``--held`` clips of each static gesture and of no_gesture (a hand
 held in its pose), and, with ``--moving N``, every 8th frame of N more no_gesture clips (hands idle,
 moving, turning, or in shapes outside the vocabulary), all labelled as rendered. The format is in
-``fusion.data.readings``; ``train --readings FILE`` trains on it. The recipe does not (yet): run 15
-trained the skeleton stream on the default file (held hands only; the moving ones cost the real
-videos) and was not shipped (docs/RESULTS.md, "MediaPipe's readings in the skeleton stream's
-training"). Clips are made one at a time (about 0.2 s each) with a progress bar; the default, 120
+``fusion.data.readings``; ``train --readings FILE`` trains on it and ``scripts/tune_online.py --held
+FILE`` scores held hands with it. The recipe (``scripts/train_default.sh``) trains the skeleton stream
+on the default file (held hands only: the moving ones cost the real videos, run 15) and chooses the
+webcam model's recogniser settings with another (``--held 60 --seed 200``) in view
+(docs/RESULTS.md, "MediaPipe's readings in the skeleton stream's training"). Clips are made one at a time (about 0.2 s each) with a progress bar; the default, 120
 clips of each of seven labels, takes about 3 minutes on a 2-core CPU.
 """
 

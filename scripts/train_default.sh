@@ -26,11 +26,14 @@
 # showing slower footage with repeated frames, held poses calibrated on real hands, hand shapes
 # outside the vocabulary and hands waiting where a swipe would start as no_gesture; trained alone,
 # the skeleton is moved anywhere in the frame and scaled up to 3x either way) and from the real
-# keypoint-table rows of $REAL when that folder is there (the rows eval --real does not score); it
-# is the webcam model.
+# keypoint-table rows of $REAL when that folder is there (the rows eval --real does not score) and
+# from MediaPipe's readings of rendered held hands ($READINGS, scripts/make_readings.py: what a
+# webcam's skeleton is, beside the world's true joints); it is the webcam model.
 # Then an online step: MMTM fine-tuned on the clips plus windows cut from 120 continuous streams,
 # so that it learns transitions between gestures and when to answer; the recogniser settings of
-# each model are then chosen on 64 validation streams (seed 500) of its own world.
+# each model are then chosen on 64 validation streams (seed 500) of its own world, the webcam
+# model's also on MediaPipe's readings of other rendered held hands ($HELD, seed 200), each held still
+# as eval --real holds a photo.
 # Steps 1-3 run two training processes side by side (one thread each) for a 2-core CPU; step 4
 # runs its two one after the other on both cores.
 set -euo pipefail
@@ -42,6 +45,8 @@ DATA_STREAMS2=${DATA_STREAMS2:-$DATA-streams2}   # and more of them (seed 3)
 DATA_STREAMS3=${DATA_STREAMS3:-$DATA-streams3}   # and more (seed 4)
 SKEL_DATA=${SKEL_DATA:-$DATA-skeleton}           # the skeleton world (seed 11) for the skeleton stream
 REAL=${REAL:-../shared/data/real}                # real keypoint tables (training rows); skipped when absent
+READINGS=${READINGS:-$SKEL_DATA-readings.npz}    # MediaPipe's readings of rendered held hands (seed 91), for training
+HELD=${HELD:-$SKEL_DATA-held.npz}                # and of others (seed 200), for the webcam model's recogniser settings
 RUNS=${RUNS:-runs/default}
 CLIPS=${CLIPS:-1360}              # 80 clips per class, 17 classes
 SEED=${SEED:-0}                   # training seed (data seed is 1; evaluation uses unseen seeds)
@@ -76,11 +81,15 @@ if [ ! -f "$SKEL_DATA/index.json" ]; then
   $PYTHON main.py generate --skeleton-only --camera-fps 15,20,25,30,60 --frames 40 --clips 6800 --streams 120 --seed 11 \
     --out "$SKEL_DATA" --workers 2
 fi
+if [ ! -f "$READINGS" ] && [[ ",$FUSE," == *",skeleton,"* ]] && [ ! -f "$RUNS/skeleton.done" ]; then
+  stamp "MediaPipe's readings of rendered held hands (840 clips, seed 91) for the skeleton stream"
+  $PYTHON scripts/make_readings.py --out "$READINGS" --held 120 --seed 91
+fi
 REAL_ARGS=()
 if [ -f "$REAL/manifest.json" ]; then
   REAL_ARGS=(--real "$REAL")
 else
-  stamp "no real footage at $REAL: the skeleton stream learns from the skeleton world alone"
+  stamp "no real footage at $REAL: the skeleton stream learns from the skeleton world and the readings"
 fi
 t_train=$(date +%s)
 stamp "prepare (preprocess once, cached beside the data)"
@@ -107,7 +116,7 @@ stream() { if uses "$1"; then run "$@"; fi; }
 stamp "1. each stream alone ($FUSE): rgb | skeleton then depth (two processes)"
 stream rgb --fusion none --modalities rgb --epochs 15 --lr 1e-3 --rgb-input "$RGB_INPUT" &
 rgb=$!
-( stream skeleton --data "$SKEL_DATA" "${REAL_ARGS[@]}" --fusion none --modalities skeleton --epochs 12 \
+( stream skeleton --data "$SKEL_DATA" "${REAL_ARGS[@]}" --readings "$READINGS" --fusion none --modalities skeleton --epochs 12 \
     --batch 32 --lr 3e-3 &&
   stream depth --fusion none --modalities depth --epochs 12 --lr 1e-3 ) &
 others=$!
@@ -156,8 +165,13 @@ VAL=${VAL:-$DATA-val64}   # 64 streams, seed 500: for the recogniser settings on
 VAL_SKEL=${VAL_SKEL:-$SKEL_DATA-val64}
 stamp "recogniser settings for mmtm_online (validation streams, seed 500)"
 $PYTHON scripts/tune_online.py "$RUNS/mmtm_online.pt" --val "$VAL" --write
-stamp "recogniser settings for skeleton_online (skeleton-world validation streams, seed 500, cameras at 15-60 fps)"
-$PYTHON scripts/tune_online.py "$RUNS/skeleton_online.pt" --val "$VAL_SKEL" --skeleton-only 15,20,25,30,60 --write
+if [ ! -f "$HELD" ]; then
+  stamp "MediaPipe's readings of other rendered held hands (420 clips, seed 200) for the webcam model's settings"
+  $PYTHON scripts/make_readings.py --out "$HELD" --held 60 --seed 200
+fi
+stamp "recogniser settings for skeleton_online (skeleton-world validation streams, seed 500, 15-60 fps; held readings)"
+$PYTHON scripts/tune_online.py "$RUNS/skeleton_online.pt" --val "$VAL_SKEL" --skeleton-only 15,20,25,30,60 \
+  --held "$HELD" --write
 
 stamp "done: training took $(( t_end - t_train )) s (data generation excluded; recogniser settings after)"
 if [ "${INSTALL:-1}" = 1 ]; then  # INSTALL=0: a run for the seed comparison, assets untouched
