@@ -148,8 +148,8 @@ def main() -> int:
     import torch
 
     from fusion.checkpoint import load_checkpoint, save_checkpoint
-    from fusion.errors import BadInput
     from fusion.data.synthetic.dataset_files import SyntheticDataset
+    from fusion.errors import BadInput
     from fusion.evaluate import online_config_of, prepare_streams, stream_scores
     from fusion.online import OnlineConfig
     from fusion.progress import Progress
