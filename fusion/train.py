@@ -115,12 +115,29 @@ def predict(model, clips, indices: np.ndarray, modalities: tuple[str, ...], *, b
     fused, streams = [], {m: [] for m in modalities}
     for i in range(0, len(indices), batch):
         x, _ = clips.batch(indices[i:i + batch], modalities, lead=model.lead_frames)
-        out = model({k: v.to(device) for k, v in x.items()})
+        present = clips.presence(indices[i:i + batch], modalities)
+        out = model({k: v.to(device) for k, v in x.items()},
+                    None if present is None else {k: v.to(device) for k, v in present.items()})
         fused.append(out.logits.argmax(1).cpu().numpy())
         for m, logits in out.streams.items():
             streams[m].append(logits.argmax(1).cpu().numpy())
     return (np.concatenate(fused) if fused else np.zeros(0, np.int64),
             {m: np.concatenate(v) for m, v in streams.items() if v})
+
+
+def _with_what_clips_lack(present: dict[str, torch.Tensor] | None, has: dict[str, torch.Tensor] | None
+                          ) -> dict[str, torch.Tensor] | None:
+    """Modality dropout's masks with what each clip lacks marked absent (``PreparedClips.presence``);
+    a clip left with nothing gets back the first modality it has."""
+    if has is None:
+        return present
+    present = {m: (v if present is None else present[m]) * v for m, v in has.items()}
+    none = sum(present.values()) == 0
+    for m, v in has.items():
+        back = none & (v > 0)
+        present[m] = torch.where(back, torch.ones_like(present[m]), present[m])
+        none = none & ~back
+    return present
 
 
 def _lr_at(step: int, total: int, base: float) -> float:
@@ -310,12 +327,8 @@ def _train(config: TrainConfig, info: distributed.DistInfo, clips, on_epoch) -> 
             x, y = clips.batch(idx, modalities, rng=np_rng, lead=mcfg.lead_frames)
             if aug is not None:
                 x = augment(x, aug, gen)
-            present = modality_dropout(modalities, len(idx), config.modality_dropout, gen)
-            if clips.missing:
-                present = present or {m: torch.ones(len(idx)) for m in modalities}
-                present = {m: (v if m in base_present else torch.zeros_like(v)) for m, v in present.items()}
-                for m in base_present[:1]:  # never all absent
-                    present[m] = torch.where(sum(present.values()) == 0, torch.ones_like(present[m]), present[m])
+            present = _with_what_clips_lack(modality_dropout(modalities, len(idx), config.modality_dropout, gen),
+                                            clips.presence(idx, modalities))
             x = {k: v.to(info.device, non_blocking=True) for k, v in x.items()}
             y = y.to(info.device)
             if present is not None:

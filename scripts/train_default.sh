@@ -30,7 +30,9 @@
 # from MediaPipe's readings of rendered held hands ($READINGS, scripts/make_readings.py: what a
 # webcam's skeleton is, beside the world's true joints); it is the webcam model.
 # Then an online step: MMTM fine-tuned on the clips plus windows cut from 120 continuous streams,
-# so that it learns transitions between gestures and when to answer; the recogniser settings of
+# so that it learns transitions between gestures and when to answer, and on the same real table rows
+# and readings as the skeleton stream (skeleton only: their rgb and depth are marked absent), so that
+# its skeleton stream keeps what it learnt of real hands; the recogniser settings of
 # each model are then chosen on 64 validation streams (seed 500) of its own world, the webcam
 # model's also on MediaPipe's readings of other rendered held hands ($HELD, seed 200), each held still
 # as eval --real holds a photo.
@@ -81,7 +83,7 @@ if [ ! -f "$SKEL_DATA/index.json" ]; then
   $PYTHON main.py generate --skeleton-only --camera-fps 15,20,25,30,60 --frames 40 --clips 6800 --streams 120 --seed 11 \
     --out "$SKEL_DATA" --workers 2
 fi
-if [ ! -f "$READINGS" ] && [[ ",$FUSE," == *",skeleton,"* ]] && [ ! -f "$RUNS/skeleton.done" ]; then
+if [ ! -f "$READINGS" ] && [[ ",$FUSE," == *",skeleton,"* ]]; then
   stamp "MediaPipe's readings of rendered held hands (840 clips, seed 91) for the skeleton stream"
   $PYTHON scripts/make_readings.py --out "$READINGS" --held 120 --seed 91
 fi
@@ -156,8 +158,9 @@ prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.ar
     "$dir" "${SIZE%x*}" "${SIZE#*x}"
   ALL="$ALL,$dir"
 done
-stamp "4. online step: MMTM fine-tuned on the clips plus windows of continuous streams (transitions, when to answer)"
-run mmtm_online --data "$ALL" --finetune "$RUNS/mmtm.pt" --epochs 4 --lr 1e-3 --modality-dropout 0.25 --threads 2
+stamp "4. online step: MMTM fine-tuned on the clips plus windows of continuous streams (transitions, when to answer), and the real rows and readings"
+run mmtm_online --data "$ALL" "${REAL_ARGS[@]}" --readings "$READINGS" --finetune "$RUNS/mmtm.pt" --epochs 4 --lr 1e-3 \
+  --modality-dropout 0.25 --threads 2
 cp "$RUNS/skeleton.pt" "$RUNS/skeleton_online.pt"  # the skeleton world's streams taught it already
 t_end=$(date +%s)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,9 @@ class PreparedClips:
     labels: tuple[str, ...]
     spec: InputSpec
     missing: tuple[str, ...] = ()  # modalities the data does not have (zeros, marked absent in training)
+    # (N,) bool where rendered and skeleton-only clips are mixed (``concat``): False for a clip without
+    # images (its rgb and depth are zeros, marked absent); None when every clip is alike.
+    images: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.label.shape[0])
@@ -117,7 +120,8 @@ class PreparedClips:
 
     def subset(self, indices: np.ndarray) -> "PreparedClips":
         return PreparedClips(self.rgb[indices], self.depth[indices], self.skeleton[indices], self.label[indices],
-                             self.active[indices], self.labels, self.spec, self.missing)
+                             self.active[indices], self.labels, self.spec, self.missing,
+                             None if self.images is None else self.images[indices])
 
     def relabel(self, labels: tuple[str, ...]) -> "PreparedClips":
         """The same clips with label indices into ``labels`` (a superset of ``self.labels``)."""
@@ -126,7 +130,20 @@ class PreparedClips:
             raise BadInput(f"the data has labels {missing} that are not in the label list")
         remap = np.array([labels.index(l) for l in self.labels], np.int64)
         return PreparedClips(self.rgb, self.depth, self.skeleton, remap[self.label], self.active, tuple(labels),
-                             self.spec, self.missing)
+                             self.spec, self.missing, self.images)
+
+    def presence(self, indices: np.ndarray, modalities: tuple[str, ...]) -> dict[str, torch.Tensor] | None:
+        """Per clip and modality, 1.0 where clip ``indices`` has it and 0.0 where it lacks it (the data's
+        ``missing``, and the images of the skeleton-only clips among rendered ones); None when every
+        clip has every one of ``modalities``."""
+        n = len(indices)
+        has = {m: torch.ones(n) for m in modalities}
+        for m in modalities:
+            if m in self.missing:
+                has[m] = torch.zeros(n)
+            elif m in SKELETON_ONLY and self.images is not None:
+                has[m] = torch.as_tensor(self.images[indices], dtype=torch.float32)
+        return None if all(bool(v.all()) for v in has.values()) else has
 
     def crop_starts(self, indices: np.ndarray, rng: np.random.Generator | None, *, lead: int = 0) -> np.ndarray:
         """Window start per clip: random so that the window covers as much of the gesture as it can
@@ -163,20 +180,35 @@ class PreparedClips:
 
 
 def concat(parts: list[PreparedClips]) -> PreparedClips:
-    """One ``PreparedClips`` of several with the same frames, labels and spec."""
+    """One ``PreparedClips`` of several with the same frames, labels and spec.
+
+    Skeleton-only parts (the keypoint table, MediaPipe's readings) may join rendered ones: their clips
+    get zero images of the rendered size, and ``images`` marks them, so that training and ``predict``
+    treat their rgb and depth as absent (``PreparedClips.presence``)."""
     first = parts[0]
     for p in parts[1:]:
         if p.labels != first.labels or p.frames != first.frames or p.spec != first.spec:
             raise BadInput("cannot mix data with different labels, clip lengths or input sizes")
-        if p.rgb.shape[2:] != first.rgb.shape[2:]:
-            raise BadInput("cannot mix rendered and skeleton-only data in one training run")
+    rendered = [p for p in parts if p.rgb.shape[2] > 0]
+    if any(p.rgb.shape[2:] != rendered[0].rgb.shape[2:] for p in rendered):
+        raise BadInput("cannot mix rendered data of different image sizes")
     if len(parts) == 1:
         return first
+    mixed = 0 < len(rendered) < len(parts)
+    if mixed:
+        size = rendered[0].rgb.shape[2:4]
+        parts = [p if p.rgb.shape[2] > 0 else replace(p, rgb=np.zeros((len(p), p.frames, *size, 3), np.uint8),
+                                                  depth=np.zeros((len(p), p.frames, *size), np.float16),
+                                                  images=np.zeros(len(p), bool), missing=())
+                 for p in parts]
+    images = None
+    if mixed or any(p.images is not None for p in parts):
+        images = np.concatenate([np.ones(len(p), bool) if p.images is None else p.images for p in parts])
     return PreparedClips(rgb=np.concatenate([p.rgb for p in parts]), depth=np.concatenate([p.depth for p in parts]),
                          skeleton=np.concatenate([p.skeleton for p in parts]),
                          label=np.concatenate([p.label for p in parts]), active=np.concatenate([p.active for p in parts]),
                          labels=first.labels, spec=first.spec,
-                         missing=tuple(sorted(set().union(*(p.missing for p in parts)))))
+                         missing=tuple(sorted(set().union(*(p.missing for p in parts)))), images=images)
 
 
 def window_labels(segments, n: int, *, frames: int, last: int, stride: int, min_seen: float = 0.6,
