@@ -131,7 +131,8 @@ def _with_what_clips_lack(present: dict[str, torch.Tensor] | None, has: dict[str
     a clip left with nothing gets back the first modality it has."""
     if has is None:
         return present
-    present = {m: (v if present is None else present[m]) * v for m, v in has.items()}
+    kept = present or {m: torch.ones_like(v) for m, v in has.items()}
+    present = {m: kept[m] * v for m, v in has.items()}
     none = sum(present.values()) == 0
     for m, v in has.items():
         back = none & (v > 0)
