@@ -9,6 +9,7 @@ streams share the camera's clock, so frame k of each has timestamp ``k * 1000 / 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -37,13 +38,15 @@ def write_recording(
     color_fps: int | None = None,
     color_offset_ms: float = 0.0,
     skip: tuple[int, ...] = (),
+    color: Callable[[int], np.ndarray] | None = None,
 ) -> Path:
     """Write a ``.db3`` with a depth and a color sensor; returns ``path``.
 
     ``color_every``: color only on every n-th frame (numbered as depth frames: gaps);
     ``color_fps``: a slower color stream (fps a multiple of it) with its own frame numbers 0, 1, ...;
     ``skip``: frame numbers never written (drops).
-    ``color_format``: "rgb8" or "bgr8" (the bytes are swapped accordingly).
+    ``color_format``: "rgb8" or "bgr8" (the bytes are swapped accordingly);
+    ``color``: frame k's RGB pixels (H, W, 3) of ``color_size`` instead of ``color_frame``'s (real footage).
     """
     import pyrealsense2 as rs
 
@@ -95,7 +98,7 @@ def write_recording(
         push(depth_sensor, depth_profile, depth_frame(k, dw, dh), 2, k, ts)
         step = fps // color_fps if color_fps else color_every
         if k % step == 0:
-            rgb = color_frame(k, cw, ch)
+            rgb = color(k) if color is not None else color_frame(k, cw, ch)
             pixels = rgb if color_format == "rgb8" else np.ascontiguousarray(rgb[..., ::-1])
             number = k // step if color_fps else k
             push(color_sensor, color_profile, pixels, 3, number, ts + color_offset_ms)
