@@ -158,7 +158,7 @@ prepare_dataset(sys.argv[1], InputSpec(width=int(sys.argv[2]), height=int(sys.ar
     "$dir" "${SIZE%x*}" "${SIZE#*x}"
   ALL="$ALL,$dir"
 done
-stamp "4. online step: MMTM fine-tuned on the clips plus windows of continuous streams (transitions, when to answer), and the real rows and readings"
+stamp "4. online step: MMTM fine-tuned on the clips, windows of continuous streams, the real rows and readings"
 run mmtm_online --data "$ALL" "${REAL_ARGS[@]}" --readings "$READINGS" --finetune "$RUNS/mmtm.pt" --epochs 4 --lr 1e-3 \
   --modality-dropout 0.25 --threads 2
 cp "$RUNS/skeleton.pt" "$RUNS/skeleton_online.pt"  # the skeleton world's streams taught it already
