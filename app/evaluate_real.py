@@ -52,6 +52,7 @@ class RealEvalConfig:
     model: str | None = None       # None: the model the app runs for a camera without depth
     hold_s: float = 1.5            # how long a photo or landmark set is held in front of the model
     table_every: int = 1           # evaluate every k-th held-out table row (1: all)
+    online: tuple[str, ...] = ()   # NAME=VALUE recogniser settings over the model's stored ones
     progress: bool = True
 
 
@@ -71,7 +72,7 @@ def evaluate_real(config: RealEvalConfig) -> dict:
     if not len(manifest):
         raise BadInput(f"{config.root}/manifest.json lists no items")
     model = config.model or str(default_model_for(["color", "skeleton"]))
-    runner = ModelRunner.load(RunnerConfig(model=model))
+    runner = ModelRunner.load(RunnerConfig(model=model, online=config.online))
     if not runner.streaming or "skeleton" not in runner.modalities:
         raise BadInput(f"{model}: real footage is evaluated with a streaming model that reads the skeleton")
     items = _stills(runner, manifest, config) + _tables(runner, manifest, config) + _videos(manifest, model, config)
@@ -207,8 +208,9 @@ def _videos(manifest: RealManifest, model: str, config: RealEvalConfig) -> list[
         if not video.path.is_file():
             raise BadInput(f"{video.path}: no such video")
         lines = io.StringIO()
-        engine = Engine(EngineConfig(source=str(video.path), runner=RunnerConfig(model=model), deterministic=True,
-                                     worker=WorkerConfig(deterministic=True), headless=True), out=lines,
+        engine = Engine(EngineConfig(source=str(video.path), runner=RunnerConfig(model=model, online=config.online),
+                                     deterministic=True, worker=WorkerConfig(deterministic=True), headless=True),
+                        out=lines,
                         make_source=_video_source(video.mirrored))
         engine.run()
         events = [e for e in map(json.loads, lines.getvalue().splitlines()) if e.get("type") == "gesture"]

@@ -49,6 +49,13 @@ def model_config(args: argparse.Namespace, defaults: ModelConfig) -> ModelConfig
 
 # --- generate ------------------------------------------------------------------------------------
 
+def add_online_flag(p: argparse.ArgumentParser) -> None:
+    """``--online NAME=VALUE`` (repeatable): recogniser settings over the model's stored ones."""
+    p.add_argument("--online", action="append", default=[], metavar="NAME=VALUE",
+                   help="change one of the model's recogniser settings for this run, e.g. cooldown_s=0.8 for "
+                        "quicker successions of gestures (docs/online.md); repeat it for several")
+
+
 def add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate a synthetic RGB-D-skeleton gesture dataset")
     p.add_argument("--clips", type=int, default=2000, metavar="N", help="isolated clips (default: 2000)")
@@ -261,6 +268,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
     p.add_argument("--workers", type=int, default=2, metavar="P", help="--synthetic: generation processes")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    add_online_flag(p)
     p.set_defaults(run=_run_eval)
 
 
@@ -275,7 +283,7 @@ def _run_eval(args: argparse.Namespace) -> int:
     config = EvalConfig(model=args.model or str(DEFAULT_MODEL), data=args.data, synthetic=args.synthetic,
                         seed=args.seed, clips=args.clips, streams=args.streams, modalities=mods,
                         confusion=args.confusion, stride=args.stride, threads=args.threads, workers=args.workers,
-                        progress=True)
+                        settings=tuple(args.online), progress=True)
     print_report(evaluate(config), args.json)
     return 0
 
@@ -289,7 +297,8 @@ def _run_eval_real(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    report = evaluate_real(RealEvalConfig(root=args.real or str(DEFAULT_REAL), model=args.model))
+    report = evaluate_real(RealEvalConfig(root=args.real or str(DEFAULT_REAL), model=args.model,
+                                          online=tuple(args.online)))
     print(json.dumps(report) if args.json else format_real_report(report))
     return 0
 

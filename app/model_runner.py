@@ -42,6 +42,7 @@ from fusion.errors import BadInput
 from fusion.evaluate import online_config_of
 from fusion.export import StepExport, WindowExport
 from fusion.model_config import ModelConfig
+from fusion.online import with_settings
 from fusion.streaming import StreamingFusionNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,6 +94,7 @@ class RunnerConfig:
     cuda_graphs: bool = False  # eager streaming step on CUDA: replay a captured graph per batch size
     warmup: int = 3  # steps (or windows) run on zeros before the first frame
     threads: int | None = None  # CPU threads for torch / ONNX Runtime; None: half the cores (capture needs the rest)
+    online: tuple[str, ...] = ()  # NAME=VALUE recogniser settings over the model's stored ones (--online)
 
 
 class ModelRunner:
@@ -120,7 +122,8 @@ class ModelRunner:
         self.streaming = isinstance(model, StreamingFusionNet)
         self.modalities: tuple[str, ...] = tuple(model.modalities)
         self.labels: tuple[str, ...] = tuple(meta.labels)
-        self.online = online_config_of(meta)  # the recogniser settings tuned for this model
+        # the recogniser settings tuned for this model, with the ones the user changed
+        self.online = with_settings(online_config_of(meta), config.online)
         self.spec = meta.config.input
         self.window_frames = self.spec.window + model.lead_frames  # T (+ 1: rgb differences)
         self.receptive_field = model.receptive_field if self.streaming else self.spec.window
@@ -233,7 +236,8 @@ class ModelRunner:
         return {"model": self.name, "shape": "streaming" if self.streaming else "windowed",
                 "fusion": self.meta.config.fusion, "modalities": list(self.modalities),
                 "device": str(self.device), "backend": self.backend, "precision": self.config.precision,
-                "warmup_ms": round(self.warmup_ms, 1)}
+                "warmup_ms": round(self.warmup_ms, 1),
+                **({"online": list(self.config.online)} if self.config.online else {})}  # settings the user changed
 
     # --- internals -------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from fusion.errors import BadInput
-from fusion.online import OnlineConfig, recognize
+from fusion.online import OnlineConfig, recognize, with_settings
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "assets" / "model_default.pt"
 
@@ -44,6 +44,7 @@ class EvalConfig:
     confusion: str | None = None          # write the fused confusion matrix PNG here
     stride: int = 2                       # windowed models: frames between evaluations
     online: OnlineConfig | None = None    # None: the model's own settings (training["online"]), else defaults
+    settings: tuple[str, ...] = ()        # NAME=VALUE changes to those settings (eval --online)
     threads: int | None = None
     workers: int = 2                      # synthetic generation processes
     progress: bool = True
@@ -153,6 +154,7 @@ def evaluate(config: EvalConfig) -> dict:
         if bad or not config.modalities:
             raise BadInput(f"--modalities {','.join(config.modalities)}: the model has {','.join(modalities)}")
         modalities = tuple(m for m in modalities if m in config.modalities)
+    online_config = with_settings(config.online or online_config_of(meta), config.settings)
 
     # the data
     stream_list = []
@@ -192,7 +194,6 @@ def evaluate(config: EvalConfig) -> dict:
         scores = stream_scores(model, prepare_streams(stream_list, spec), spec, modalities, stride=config.stride,
                                progress=config.progress)
         per_stream_events = []
-        online_config = config.online or online_config_of(meta)
         report["online_config"] = {k: v for k, v in online_config.__dict__.items() if k != "static_labels"}
         for s, (logits, idx) in zip(stream_list, scores):
             times = idx / s.fps

@@ -23,11 +23,12 @@ one event.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Iterable, Sequence
 
 import numpy as np
 
+from fusion.errors import BadInput
 from fusion.labels import NO_GESTURE, STATIC_GESTURES
 
 
@@ -76,6 +77,38 @@ class OnlineConfig:
         for name in ("ema_tau_s", "early_min_s", "min_dynamic_s", "static_hold_s", "cooldown_s"):
             if getattr(self, name) < 0.0:
                 raise ValueError(f"{name} must be >= 0")
+
+
+# The settings a user may change on the command line (``--online NAME=VALUE``): every number and switch.
+SETTABLE = {f.name: type(f.default) for f in fields(OnlineConfig) if f.name not in ("from_logits", "static_labels")}
+
+
+def with_settings(config: OnlineConfig, items: Iterable[str]) -> OnlineConfig:
+    """``config`` with ``NAME=VALUE`` items replacing its settings (numbers, or true/false for
+    ``supersede``); one clear ``BadInput`` for an unknown name, a bad value or settings that do not fit
+    together (``end_threshold`` above ``start_threshold``, …)."""
+    changes = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if name not in SETTABLE or not text:
+            raise BadInput(f"recogniser setting {item!r}: expected NAME=VALUE with NAME one of {', '.join(SETTABLE)}")
+        if SETTABLE[name] is bool:
+            if text.lower() not in ("true", "false"):
+                raise BadInput(f"recogniser setting {item!r}: {name} is true or false")
+            changes[name] = text.lower() == "true"
+            continue
+        try:
+            value = float(text)
+        except ValueError:
+            raise BadInput(f"recogniser setting {item!r}: {name} is a number") from None
+        if not math.isfinite(value):
+            raise BadInput(f"recogniser setting {item!r}: {name} must be finite")
+        changes[name] = value
+    try:
+        return replace(config, **changes)
+    except ValueError as error:
+        raise BadInput(f"recogniser settings: {error}") from None
 
 
 @dataclass(frozen=True)

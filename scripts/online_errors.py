@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import dataclasses
 import sys
 
 import numpy as np
@@ -28,7 +27,8 @@ def main() -> int:
     from fusion.data.synthetic.dataset_files import SyntheticDataset
     from fusion.evaluate import online_config_of, prepare_streams, stream_scores
     from fusion.metrics import evaluate_online
-    from fusion.online import recognize
+    from fusion.errors import BadInput
+    from fusion.online import recognize, with_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
@@ -40,11 +40,14 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
     model, meta = load_checkpoint(args.model)
+    try:
+        config = with_settings(online_config_of(meta), args.set)
+    except BadInput as error:
+        parser.error(f"--set: {error}")
     spec, labels, modalities = meta.config.input, meta.labels, tuple(meta.config.modalities)
     ds = SyntheticDataset(args.streams)
     streams = [ds.stream(k) for k in range(min(args.count or ds.num_streams, ds.num_streams))]
     scores = stream_scores(model, prepare_streams(streams, spec), spec, modalities)
-    config = _with_overrides(online_config_of(meta), args.set, parser)
     missed, called_as, outside = collections.Counter(), collections.Counter(), collections.Counter()
     runs = []
     for k, ((logits, idx), s) in enumerate(zip(scores, streams)):
@@ -78,30 +81,6 @@ def main() -> int:
     print(f"called as another label (true, called): {dict(called_as)}")
     print(f"outside every gesture (called, nearest): {dict(outside)}")
     return 0
-
-
-def _with_overrides(config, items: list[str], parser: argparse.ArgumentParser):
-    """``config`` with NAME=VALUE settings replaced (bool, float; parser.error on a bad one)."""
-    changes = {}
-    for item in items:
-        name, _, text = item.partition("=")
-        current = getattr(config, name, None)
-        if name in ("from_logits", "static_labels") or not isinstance(current, (bool, float)) or not text:
-            parser.error(f"--set {item!r}: expected NAME=VALUE for one of the recogniser's numeric or "
-                         f"true/false settings")
-        if isinstance(current, bool):
-            if text.lower() not in ("true", "false"):
-                parser.error(f"--set {item!r}: {name} is true or false")
-            changes[name] = text.lower() == "true"
-        else:
-            try:
-                changes[name] = float(text)
-            except ValueError:
-                parser.error(f"--set {item!r}: {name} is a number")
-    try:
-        return dataclasses.replace(config, **changes)
-    except ValueError as error:
-        parser.error(f"--set: {error}")
 
 
 if __name__ == "__main__":

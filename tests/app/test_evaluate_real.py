@@ -88,6 +88,19 @@ def test_a_folder_of_landmark_files_and_a_table_is_scored_item_by_item(tmp_path)
     assert all(i["called"] in DEFAULT_LABELS for i in report["items"])
 
 
+def test_recogniser_settings_given_for_the_run_reach_every_held_hand(real_data, tmp_path):
+    """``eval --real --online ...``: the shipped webcam model's fist file is called, and nothing is
+    called once no smoothed score can open a segment."""
+    fist = real_data / "landmarks" / "mediapipe_testdata" / "fist_landmarks.pbtxt"
+    (tmp_path / "fist_landmarks.pbtxt").write_text(fist.read_text())
+    root = _folder(tmp_path, {"landmarks": [{"file": "fist_landmarks.pbtxt", "label": "fist"}]})
+    called = evaluate_real(RealEvalConfig(root=str(root), progress=False))
+    assert called["items"][0]["called"] == "fist" and "online" not in called["model"]
+    never = ("start_threshold=1", "static_start_threshold=1")
+    quiet = evaluate_real(RealEvalConfig(root=str(root), progress=False, online=never))
+    assert quiet["items"][0]["called"] == "no_gesture" and quiet["model"]["online"] == list(never)
+
+
 def test_a_pose_the_model_does_not_know_is_expected_to_stay_quiet(tmp_path):
     (tmp_path / "call_landmarks.pbtxt").write_text(_pbtxt(_hand()))
     rows = np.random.default_rng(1).uniform(-1, 1, (400, 42)).round(4)

@@ -69,6 +69,12 @@ def test_train_then_eval_json(dataset, tmp_path, capsys):
     assert "offline: no isolated clips" in capsys.readouterr().out
     assert main(["eval", "--data", str(streams_only), "--model", str(late), "--confusion", str(png)]) == 2
     assert "streams only" in capsys.readouterr().err
+    # recogniser settings for this run (--online)
+    assert main(["eval", "--data", str(streams_only), "--model", str(late), "--json", "--threads", "1",
+                 "--online", "cooldown_s=0.25"]) == 0
+    assert _last_json(capsys.readouterr().out)["online_config"]["cooldown_s"] == 0.25
+    assert main(["eval", "--data", str(streams_only), "--model", str(late), "--online", "cooldown_s=-1"]) == 2
+    assert capsys.readouterr().err.count("cooldown_s must be >= 0") == 1
 
 
 def test_streaming_scores_equal_for_batched_and_single_streams(dataset):

@@ -209,3 +209,28 @@ def test_event_json_matches_the_gesture_line_contract():
     assert line["type"] == "gesture" and line["label"] == "push"
     assert line["score"] == pytest.approx(0.9123) and line["t"] == 3.5
     assert line["start"] == 3.1 and line["end"] is None and line["early"] is True
+
+
+def test_settings_from_the_command_line_replace_only_what_they_name():
+    from fusion.online import SETTABLE, with_settings
+
+    base = OnlineConfig(from_logits=True, cooldown_s=1.5, supersede=True)
+    changed = with_settings(base, ["cooldown_s=0.8", " supersede = false ", "static_start_threshold=0.6"])
+    assert (changed.cooldown_s, changed.supersede, changed.static_start_threshold) == (0.8, False, 0.6)
+    assert changed.from_logits and changed.start_threshold == base.start_threshold  # the rest as it was
+    assert with_settings(base, []) == base
+    assert "from_logits" not in SETTABLE and "static_labels" not in SETTABLE and "cooldown_s" in SETTABLE
+
+
+@pytest.mark.parametrize("item, needle", [
+    ("nope=1", "expected NAME=VALUE"), ("cooldown_s", "expected NAME=VALUE"), ("cooldown_s=", "expected NAME=VALUE"),
+    ("from_logits=false", "expected NAME=VALUE"), ("cooldown_s=soon", "is a number"), ("cooldown_s=nan", "finite"),
+    ("supersede=1", "true or false"), ("cooldown_s=-1", "cooldown_s must be >= 0"),
+    ("end_threshold=0.9", "end_threshold <= start_threshold"),
+])
+def test_bad_settings_are_one_clear_bad_input(item, needle):
+    from fusion.errors import BadInput
+    from fusion.online import with_settings
+
+    with pytest.raises(BadInput, match=needle):
+        with_settings(OnlineConfig(), [item])

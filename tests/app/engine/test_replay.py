@@ -141,3 +141,17 @@ def test_replay_with_audio_and_every_stream(tmp_path, model):
     summary = replay(path, model=model)
     assert summary["frames"] == {"color": 5, "depth": 5, "skeleton": 4, "audio": 5}
     assert summary["frame_sets"] == 5 and summary["dropped"]["audio"] == 0
+
+
+def test_online_settings_on_the_command_line_change_the_calls(capsys):
+    """``--online NAME=VALUE`` replaces the shipped model's stored recogniser settings for the run."""
+    first = ("sample", "--headless", "--deterministic", "--max-frames", "200")  # the sample's first two gestures
+    code, lines, _ = run_cli(capsys, *first)
+    assert code == 0 and [e["label"] for e in lines if e["type"] == "gesture"]
+    assert "online" not in lines[-1]["model"]
+    # no smoothed probability reaches 1: nothing opens, nothing is called
+    code, lines, _ = run_cli(capsys, *first, "--online", "start_threshold=1", "--online", "static_start_threshold=1")
+    assert code == 0 and not [e for e in lines if e["type"] == "gesture"]
+    assert lines[-1]["model"]["online"] == ["start_threshold=1", "static_start_threshold=1"]
+    code, lines, err = run_cli(capsys, "sample", "--headless", "--online", "cooldown_s=-1")
+    assert code == 2 and not lines and err.count("\n") == 1 and "cooldown_s must be >= 0" in err
