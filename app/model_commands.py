@@ -47,14 +47,15 @@ def model_config(args: argparse.Namespace, defaults: ModelConfig) -> ModelConfig
     return from_flags(args, ModelConfig, defaults, input=spec)
 
 
-# --- generate ------------------------------------------------------------------------------------
-
 def add_online_flag(p: argparse.ArgumentParser) -> None:
-    """``--online NAME=VALUE`` (repeatable): recogniser settings over the model's stored ones."""
+    """``--online NAME=VALUE`` (repeatable; eval here, demo and replay in main.py): recogniser settings
+    over the model's stored ones (``fusion.online.with_settings``)."""
     p.add_argument("--online", action="append", default=[], metavar="NAME=VALUE",
                    help="change one of the model's recogniser settings for this run, e.g. cooldown_s=0.8 for "
                         "quicker successions of gestures (docs/online.md); repeat it for several")
 
+
+# --- generate ------------------------------------------------------------------------------------
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="generate a synthetic RGB-D-skeleton gesture dataset")
