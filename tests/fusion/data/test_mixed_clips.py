@@ -14,6 +14,8 @@ from fusion.train import _with_what_clips_lack, predict, train
 from tests.fusion.test_train import config
 from tests.fusion.train_data import one_thread, separable_clips  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # torch on one thread, as in the other training tests
+
 MODALITIES = ("rgb", "depth", "skeleton")
 
 
