@@ -24,8 +24,8 @@ if __name__ == "__main__" or os.path.basename(sys.argv[0]) == "mmtm-live":  # th
     catch_from_the_start()  # Ctrl-C or SIGTERM during the imports below is a clean stop request
 
 # after the line above, on purpose
-from app.model_commands import (add_eval, add_export, add_generate, add_model_info, add_online_flag,  # noqa: E402
-                                add_teach, add_train)
+from app.model_commands import (add_eval, add_export, add_generate, add_modalities_flag,  # noqa: E402
+                                add_model_info, add_online_flag, add_teach, add_train, modalities_arg)
 from fusion.errors import BadInput  # noqa: E402
 
 PROG = "mmtm-live"
@@ -76,6 +76,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-sources", action="store_true",
                    help="several sources: run their frames as one batch (default: on CUDA only)")
     add_online_flag(p)
+    add_modalities_flag(p)
     p.set_defaults(run=_run_demo)
 
 
@@ -90,7 +91,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     config = EngineConfig(source=sources[0], extra_sources=tuple(sources[1:]),
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend,
                                               online=tuple(args.online)),
-                          hands=_hand_config(args),
+                          hands=_hand_config(args), modalities=modalities_arg(args.modalities),
                           worker=WorkerConfig(batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,
                           snapshots=not args.headless)
@@ -118,6 +119,7 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
                    help="several sources: run their frames as one batch (default: on CUDA only; "
                         "never with --deterministic)")
     add_online_flag(p)
+    add_modalities_flag(p)
     p.set_defaults(run=_run_replay)
 
 
@@ -132,7 +134,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     config = EngineConfig(source=first, extra_sources=tuple(more), deterministic=args.deterministic,
                           runner=RunnerConfig(model=args.model, device=args.device, backend=args.backend,
                                               online=tuple(args.online)),
-                          hands=_hand_config(args),
+                          hands=_hand_config(args), modalities=modalities_arg(args.modalities),
                           worker=WorkerConfig(deterministic=args.deterministic,
                                               batch_sources=True if args.batch_sources else None),
                           max_frames=args.max_frames, actions=args.actions, headless=args.headless,

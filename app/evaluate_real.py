@@ -53,6 +53,7 @@ class RealEvalConfig:
     hold_s: float = 1.5            # how long a photo or landmark set is held in front of the model
     table_every: int = 1           # evaluate every k-th held-out table row (1: all)
     online: tuple[str, ...] = ()   # NAME=VALUE recogniser settings over the model's stored ones
+    modalities: tuple[str, ...] | None = None  # give the model only these (None: all it reads), as --modalities
     progress: bool = True
 
 
@@ -75,6 +76,9 @@ def evaluate_real(config: RealEvalConfig) -> dict:
     runner = ModelRunner.load(RunnerConfig(model=model, online=config.online))
     if not runner.streaming or "skeleton" not in runner.modalities:
         raise BadInput(f"{model}: real footage is evaluated with a streaming model that reads the skeleton")
+    if config.modalities is not None and "skeleton" not in config.modalities:
+        raise BadInput(f"--modalities {','.join(config.modalities)}: real footage is read as hand skeletons; "
+                       f"give skeleton too")
     items = _stills(runner, manifest, config) + _tables(runner, manifest, config) + _videos(manifest, model, config)
     return {"root": str(config.root), "model": runner.describe(), "hold_s": config.hold_s, "items": items,
             **_headline(items)}
@@ -96,8 +100,9 @@ def _stills(runner: ModelRunner, manifest: RealManifest, config: RealEvalConfig)
             for photo in manifest.photos:
                 rgb = _read_photo(photo.path)
                 hand = tracker.choose(tracker.track(rgb, 0.0))
+                with_rgb = config.modalities is None or "rgb" in config.modalities
                 held.append(Held(None if hand is None else hand.image, None if hand is None else hand.handedness,
-                                 aspect=rgb.shape[1] / rgb.shape[0], rgb=rgb))
+                                 aspect=rgb.shape[1] / rgb.shape[0], rgb=rgb if with_rgb else None))
                 rows.append({"kind": "photo", "file": _name(photo.path, manifest),
                              **_expected(photo.label, runner.labels),
                              **({} if hand is not None else {"note": "no hand found"})})
@@ -209,7 +214,8 @@ def _videos(manifest: RealManifest, model: str, config: RealEvalConfig) -> list[
             raise BadInput(f"{video.path}: no such video")
         lines = io.StringIO()
         engine = Engine(EngineConfig(source=str(video.path), runner=RunnerConfig(model=model, online=config.online),
-                                     deterministic=True, worker=WorkerConfig(deterministic=True), headless=True),
+                                     modalities=config.modalities, deterministic=True,
+                                     worker=WorkerConfig(deterministic=True), headless=True),
                         out=lines,
                         make_source=_video_source(video.mirrored))
         engine.run()

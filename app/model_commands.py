@@ -47,6 +47,18 @@ def model_config(args: argparse.Namespace, defaults: ModelConfig) -> ModelConfig
     return from_flags(args, ModelConfig, defaults, input=spec)
 
 
+def modalities_arg(text: str | None) -> tuple[str, ...] | None:
+    """``--modalities rgb,skeleton`` → ("rgb", "skeleton"); None when not given."""
+    return None if text is None else tuple(m.strip() for m in text.split(",") if m.strip())
+
+
+def add_modalities_flag(p: argparse.ArgumentParser) -> None:
+    """``--modalities M,M`` (eval here, demo and replay in main.py): the model is given only these."""
+    p.add_argument("--modalities", metavar="M,M",
+                   help="feed the model only these of rgb, depth, skeleton, the rest absent (e.g. skeleton,depth: "
+                        "leave out the rgb stream, trained on synthetic images only)")
+
+
 def add_online_flag(p: argparse.ArgumentParser) -> None:
     """``--online NAME=VALUE`` (repeatable; eval here, demo and replay in main.py): recogniser settings
     over the model's stored ones (``fusion.online.with_settings``)."""
@@ -263,7 +275,7 @@ def add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=int, default=170, metavar="N", help="--synthetic: isolated clips (default: 170; 0: online only)")
     p.add_argument("--streams", type=int, default=4, metavar="K", help="--synthetic: continuous streams (default: 4)")
     p.add_argument("--model", metavar="PATH", help="checkpoint (default: assets/model_default.pt; --real: the webcam model)")
-    p.add_argument("--modalities", metavar="M,M", help="feed only these modalities (e.g. skeleton: no camera image)")
+    add_modalities_flag(p)
     p.add_argument("--confusion", metavar="PNG", help="write the fused confusion matrix here")
     p.add_argument("--stride", type=int, default=2, metavar="F", help="windowed models: frames between calls")
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
@@ -280,7 +292,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         return _run_eval_real(args)
     if args.stride < 1 or args.workers < 1:
         raise BadInput("--stride and --workers must be >= 1")
-    mods = None if args.modalities is None else tuple(m.strip() for m in args.modalities.split(",") if m.strip())
+    mods = modalities_arg(args.modalities)
     config = EvalConfig(model=args.model or str(DEFAULT_MODEL), data=args.data, synthetic=args.synthetic,
                         seed=args.seed, clips=args.clips, streams=args.streams, modalities=mods,
                         confusion=args.confusion, stride=args.stride, threads=args.threads, workers=args.workers,
@@ -299,7 +311,7 @@ def _run_eval_real(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     report = evaluate_real(RealEvalConfig(root=args.real or str(DEFAULT_REAL), model=args.model,
-                                          online=tuple(args.online)))
+                                          online=tuple(args.online), modalities=modalities_arg(args.modalities)))
     print(json.dumps(report) if args.json else format_real_report(report))
     return 0
 

@@ -19,6 +19,9 @@ class EngineConfig:
     hands: HandTrackerConfig = field(default_factory=HandTrackerConfig)  # MediaPipe, for sources without skeletons
     worker: WorkerConfig = field(default_factory=WorkerConfig)
     online: OnlineConfig | None = None  # None: the recogniser settings stored with the model, else defaults
+    # Feed the model only these of the modalities it reads (rgb, depth, skeleton), the rest absent as
+    # for a source without them; None: all the source gives (--modalities).
+    modalities: tuple[str, ...] | None = None
     sync: SyncConfig = field(default_factory=SyncConfig)
     deterministic: bool = False  # files as fast as possible, every frame in order, nothing skipped
     realtime: bool = True  # pace file sources at their recorded rate (ignored when deterministic)

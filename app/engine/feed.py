@@ -84,7 +84,7 @@ class Feed:
         self.runner = runner
         spec = runner.spec
         source = self.source
-        if "skeleton" not in source.stream_info and "color" in source.stream_info and "skeleton" in runner.modalities:
+        if "skeleton" not in source.stream_info and "color" in source.stream_info and "skeleton" in self._fed(runner):
             source.track_hands(hands=self.config.hands)  # MediaPipe on each color frame (a RealSense)
         info = dict(source.stream_info)
         self.info = info
@@ -106,7 +106,10 @@ class Feed:
         shapes = {"color": (3, spec.height, spec.width), "depth": (1, spec.height, spec.width),
                   "skeleton": (spec.skeleton_channels, spec.joints)}
         window = max(runner.window_frames, 2)
-        used = [s for s in self.streams if STREAM_MODALITY[s] in runner.modalities]  # what the model reads
+        used = [s for s in self.streams if STREAM_MODALITY[s] in self._fed(runner)]  # what the model reads
+        if self.config.modalities is not None and not used:
+            raise BadInput(f"{self.name}: gives none of --modalities {','.join(self.config.modalities)} "
+                           f"(it has {', '.join(self.streams)})")
         capacity = max(self.config.capacity, window + 2)
         images = [s for s in used if s != "skeleton"]  # the skeleton is resampled, then preprocessed per step
         self.buffers = {s: RingBuffer(capacity=capacity, shape=shapes[s], dtype=np.float32, max_window=window)
@@ -135,13 +138,25 @@ class Feed:
 
         return run
 
+    def _fed(self, runner: ModelRunner) -> tuple[str, ...]:
+        """The modalities the model is given: those it reads, or those of them ``config.modalities`` names."""
+        only = self.config.modalities
+        if only is None:
+            return tuple(runner.modalities)
+        unknown = [m for m in only if m not in STREAM_MODALITY.values()]
+        fed = tuple(m for m in runner.modalities if m in only)
+        if unknown or not fed:
+            raise BadInput(f"--modalities {','.join(only)}: the model reads {','.join(runner.modalities)}")
+        return fed
+
     def start_line(self) -> dict:
         line = {"type": "start", "source": self.name, "kind": type(self.source).__name__,
                 "streams": {s: {k: v for k, v in vars(i).items() if v and k != "stream"}
                             for s, i in self.info.items()},
                 "reference": self.sync.reference, "deterministic": self.config.deterministic,
                 "recovery": self.source.recovery, "model": self.runner.describe(),
-                "mode": "windowed" if self.windowed else "streaming"}
+                "mode": "windowed" if self.windowed else "streaming",
+                "fed": [m for m, on in zip(self.runner.modalities, self.present) if on]}
         if self.several:
             line["key"] = self.label
         return line

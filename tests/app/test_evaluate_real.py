@@ -101,6 +101,16 @@ def test_recogniser_settings_given_for_the_run_reach_every_held_hand(real_data, 
     assert quiet["items"][0]["called"] == "no_gesture" and quiet["model"]["online"] == list(never)
 
 
+def test_modalities_without_the_skeleton_are_refused(tmp_path):
+    (tmp_path / "a_landmarks.pbtxt").write_text(_pbtxt(_hand()))
+    root = _folder(tmp_path, {"landmarks": [{"file": "a_landmarks.pbtxt", "label": "fist"}]})
+    with pytest.raises(BadInput, match="give skeleton too"):
+        evaluate_real(RealEvalConfig(root=str(root), model="untrained-skeleton", modalities=("rgb",), progress=False))
+    report = evaluate_real(RealEvalConfig(root=str(root), model="untrained-skeleton", modalities=("skeleton",),
+                                          progress=False))
+    assert report["static_items"] == 1
+
+
 def test_a_pose_the_model_does_not_know_is_expected_to_stay_quiet(tmp_path):
     (tmp_path / "call_landmarks.pbtxt").write_text(_pbtxt(_hand()))
     rows = np.random.default_rng(1).uniform(-1, 1, (400, 42)).round(4)

@@ -155,3 +155,18 @@ def test_online_settings_on_the_command_line_change_the_calls(capsys):
     assert lines[-1]["model"]["online"] == ["start_threshold=1", "static_start_threshold=1"]
     code, lines, err = run_cli(capsys, "sample", "--headless", "--online", "cooldown_s=-1")
     assert code == 2 and not lines and err.count("\n") == 1 and "cooldown_s must be >= 0" in err
+
+
+def test_modalities_leave_the_others_absent_as_for_a_source_without_them(tmp_path, capsys, model):
+    """``--modalities``: the model is given only the named modalities of what the source has."""
+    path = write_rgbd(tmp_path / "r.mmtm", n=20)
+    args = (str(path), "--headless", "--deterministic", "--model", model)
+    code, lines, _ = run_cli(capsys, *args)
+    assert code == 0 and lines[0]["fed"] == ["rgb", "depth", "skeleton"]
+    code, lines, _ = run_cli(capsys, *args, "--modalities", "skeleton")
+    assert code == 0 and lines[0]["fed"] == ["skeleton"] and lines[-1]["decisions"] == 20
+    code, lines, _ = run_cli(capsys, *args, "--modalities", "skeleton,depth")
+    assert code == 0 and lines[0]["fed"] == ["depth", "skeleton"]  # in the model's order
+    for bad in ("audio", "rgb,nothing"):
+        code, lines, err = run_cli(capsys, *args, "--modalities", bad)
+        assert code == 2 and err.count("\n") == 1 and "--modalities" in err
