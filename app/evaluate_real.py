@@ -76,9 +76,10 @@ def evaluate_real(config: RealEvalConfig) -> dict:
     runner = ModelRunner.load(RunnerConfig(model=model, online=config.online))
     if not runner.streaming or "skeleton" not in runner.modalities:
         raise BadInput(f"{model}: real footage is evaluated with a streaming model that reads the skeleton")
-    if config.modalities is not None and "skeleton" not in config.modalities:
+    if config.modalities is not None and ("skeleton" not in config.modalities or
+                                          not set(config.modalities) <= {"rgb", "depth", "skeleton"}):
         raise BadInput(f"--modalities {','.join(config.modalities)}: real footage is read as hand skeletons; "
-                       f"give skeleton too")
+                       f"give skeleton, and rgb or depth if you like")
     items = _stills(runner, manifest, config) + _tables(runner, manifest, config) + _videos(manifest, model, config)
     return {"root": str(config.root), "model": runner.describe(), "hold_s": config.hold_s, "items": items,
             **_headline(items)}

@@ -55,8 +55,8 @@ def modalities_arg(text: str | None) -> tuple[str, ...] | None:
 def add_modalities_flag(p: argparse.ArgumentParser) -> None:
     """``--modalities M,M`` (eval here, demo and replay in main.py): the model is given only these."""
     p.add_argument("--modalities", metavar="M,M",
-                   help="feed the model only these of rgb, depth, skeleton, the rest absent (e.g. skeleton,depth: "
-                        "leave out the rgb stream, trained on synthetic images only)")
+                   help="feed the model only these of rgb, depth, skeleton, the rest absent (e.g. skeleton: the "
+                        "default model on a RealSense without its streams trained on synthetic images only)")
 
 
 def add_online_flag(p: argparse.ArgumentParser) -> None:

@@ -104,8 +104,9 @@ def test_recogniser_settings_given_for_the_run_reach_every_held_hand(real_data, 
 def test_modalities_without_the_skeleton_are_refused(tmp_path):
     (tmp_path / "a_landmarks.pbtxt").write_text(_pbtxt(_hand()))
     root = _folder(tmp_path, {"landmarks": [{"file": "a_landmarks.pbtxt", "label": "fist"}]})
-    with pytest.raises(BadInput, match="give skeleton too"):
-        evaluate_real(RealEvalConfig(root=str(root), model="untrained-skeleton", modalities=("rgb",), progress=False))
+    for wrong in (("rgb",), ("skeleton", "audio")):
+        with pytest.raises(BadInput, match="give skeleton, and rgb or depth"):
+            evaluate_real(RealEvalConfig(root=str(root), model="untrained-skeleton", modalities=wrong, progress=False))
     report = evaluate_real(RealEvalConfig(root=str(root), model="untrained-skeleton", modalities=("skeleton",),
                                           progress=False))
     assert report["static_items"] == 1
