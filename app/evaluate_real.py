@@ -97,11 +97,11 @@ def _stills(runner: ModelRunner, manifest: RealManifest, config: RealEvalConfig)
     if manifest.photos:
         from app.hand_tracker import HandTracker, HandTrackerConfig
 
+        with_rgb = config.modalities is None or "rgb" in config.modalities
         with HandTracker(HandTrackerConfig(still=True, max_hands=2)) as tracker:
             for photo in manifest.photos:
                 rgb = _read_photo(photo.path)
                 hand = tracker.choose(tracker.track(rgb, 0.0))
-                with_rgb = config.modalities is None or "rgb" in config.modalities
                 held.append(Held(None if hand is None else hand.image, None if hand is None else hand.handedness,
                                  aspect=rgb.shape[1] / rgb.shape[0], rgb=rgb if with_rgb else None))
                 rows.append({"kind": "photo", "file": _name(photo.path, manifest),

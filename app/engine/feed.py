@@ -84,7 +84,8 @@ class Feed:
         self.runner = runner
         spec = runner.spec
         source = self.source
-        if "skeleton" not in source.stream_info and "color" in source.stream_info and "skeleton" in self._fed(runner):
+        fed = self._fed(runner)
+        if "skeleton" not in source.stream_info and "color" in source.stream_info and "skeleton" in fed:
             source.track_hands(hands=self.config.hands)  # MediaPipe on each color frame (a RealSense)
         info = dict(source.stream_info)
         self.info = info
@@ -106,7 +107,7 @@ class Feed:
         shapes = {"color": (3, spec.height, spec.width), "depth": (1, spec.height, spec.width),
                   "skeleton": (spec.skeleton_channels, spec.joints)}
         window = max(runner.window_frames, 2)
-        used = [s for s in self.streams if STREAM_MODALITY[s] in self._fed(runner)]  # what the model reads
+        used = [s for s in self.streams if STREAM_MODALITY[s] in fed]  # what the model reads
         if self.config.modalities is not None and not used:
             raise BadInput(f"{self.name}: gives none of --modalities {','.join(self.config.modalities)} "
                            f"(it has {', '.join(self.streams)})")
