@@ -112,6 +112,7 @@ def test_the_same_streams_at_15_25_30_and_60_fps_give_the_same_events(tmp_path):
         for rate in RATES:
             assert levenshtein(labels[rate], labels[30.0]) <= 1, (seed, rate, called[rate], reference)
         same_everywhere += all(
-            labels[rate] == labels[30.0] and all(abs(t - r) <= 2 / 15 + 1e-3 for (_, t), (_, r) in zip(called[rate], reference))
+            labels[rate] == labels[30.0]
+            and all(abs(t - r) <= 2 / 15 + 1e-3 for (_, t), (_, r) in zip(called[rate], reference))
             for rate in RATES)
     assert same_everywhere >= len(STREAMS) - 1, same_everywhere
